@@ -1,0 +1,61 @@
+# kubectl-build. `make help` lists the targets; the README says which two to run on a fresh machine.
+SHELL := /bin/bash
+.SHELLFLAGS := -euo pipefail -c
+.DEFAULT_GOAL := build
+
+# Every recipe finds the pinned tools (Node 24 when the machine's is older, buildkitd, cosign, ...)
+# before the machine's own, and the project's dev tools from node_modules.
+TOOLS_BIN := $(shell hack/tools.sh bindir)
+export PATH := $(TOOLS_BIN):$(CURDIR)/node_modules/.bin:$(PATH)
+
+PREFIX ?= /usr/local
+SOURCES := $(shell find cmd pkg -name '*.ts' ! -name '*.test.ts' 2>/dev/null) package.json hack/bundle.ts
+
+.PHONY: help tools node deps build install uninstall lint test test-unit test-integration bench demo clean
+
+help: ## List the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-18s %s\n", $$1, $$2}'
+
+tools: ## Install every pinned peer (apt packages, Node 24, BuildKit, cosign, registries, kubectl)
+	hack/tools.sh install
+
+node: ## Install only Node 24 (when the machine's is older)
+	hack/tools.sh install node
+
+node_modules/.package-lock.json: package-lock.json | node
+	npm ci --no-audit --no-fund
+
+deps: node_modules/.package-lock.json
+
+dist/kubectl-build.js: $(SOURCES) | deps
+	node hack/bundle.ts
+
+build: dist/kubectl-build.js ## Bundle the two executables into dist/
+
+install: build ## Put kubectl-build and kubectl-buildkit on PATH (PREFIX=/usr/local) for kubectl's plugin lookup
+	hack/install.sh "$(PREFIX)" "$(CURDIR)"
+
+uninstall: ## Remove what `make install` put in PREFIX
+	rm -f "$(PREFIX)/bin/kubectl-build" "$(PREFIX)/bin/kubectl-buildkit"
+
+lint: deps ## Type-check, lint TypeScript, shellcheck the scripts
+	tsc --noEmit
+	eslint --max-warnings 0 .
+	shellcheck --external-sources --source-path=hack hack/*.sh hack/local-stack .ci/run
+
+test-unit: deps ## Unit tests: no services, seconds
+	vitest run --project unit
+
+test-integration: tools build ## Integration tests against real services this project starts
+	vitest run --project integration
+
+test: tools lint test-unit test-integration ## Everything CI runs: lint, unit, integration
+
+bench: tools build ## Benchmarks, side by side with the Go tools
+	node bench/startup.ts
+
+demo: tools build ## The main job: bring up the local stack, build, push, sign, verify
+	hack/demo.sh
+
+clean: ## Remove build output (the tool cache outside the checkout stays)
+	rm -rf dist coverage

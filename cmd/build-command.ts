@@ -1,0 +1,25 @@
+// The `kubectl build` command (loaded by cmd/kubectl-build.ts): build a container image with BuildKit in the cluster (or at --builder-addr),
+// push it, and sign what was pushed.
+import { hideBin } from 'yargs/helpers';
+import { notImplementedYet } from './not-yet.ts';
+import { withBuilderAddressOptions, withBuildOptions } from './options/build.ts';
+import { withKubeOptions } from './options/kube.ts';
+import { runCli } from './run-cli.ts';
+
+process.exitCode = await runCli(
+  {
+    scriptName: 'kubectl build',
+    configure: (parser) =>
+      parser
+        .usage('$0 [options] PATH | -\n\nBuild an image with BuildKit running in your Kubernetes cluster.')
+        .command(
+          '$0 [path]',
+          false,
+          (command) => withBuilderAddressOptions(withKubeOptions(withBuildOptions(command))),
+          () => notImplementedYet('building'),
+        )
+        .example('$0 -t registry.example.com/app:1 --push .', 'Build the current directory and push it')
+        .example('$0 -f build/Dockerfile --build-arg VERSION=1.2 -t app:dev .', 'Build with another Dockerfile and a build argument'),
+  },
+  hideBin(process.argv),
+);

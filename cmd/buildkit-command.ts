@@ -1,0 +1,27 @@
+// The `kubectl buildkit` command (loaded by cmd/kubectl-buildkit.ts): manage the BuildKit builders (Deployments of buildkitd) in the cluster.
+import { hideBin } from 'yargs/helpers';
+import { notImplementedYet } from './not-yet.ts';
+import { withKubeOptions } from './options/kube.ts';
+import { runCli } from './run-cli.ts';
+
+process.exitCode = await runCli(
+  {
+    scriptName: 'kubectl buildkit',
+    configure: (parser) =>
+      parser
+        .usage('$0 <command> [options]\n\nManage BuildKit builders running in your Kubernetes cluster.')
+        .command('create [name]', 'Create a builder (a Deployment of buildkitd) and wait until it is ready', withKubeOptions, () =>
+          notImplementedYet('kubectl buildkit create'),
+        )
+        .command('ls', 'List builders with their status, pods, nodes and platforms', withKubeOptions, () =>
+          notImplementedYet('kubectl buildkit ls'),
+        )
+        .command('rm [name]', 'Remove a builder and everything create made for it', withKubeOptions, () =>
+          notImplementedYet('kubectl buildkit rm'),
+        )
+        .command('version', "Print the builder daemon's version", withKubeOptions, () =>
+          notImplementedYet('kubectl buildkit version'),
+        ),
+  },
+  hideBin(process.argv),
+);

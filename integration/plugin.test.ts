@@ -1,0 +1,67 @@
+// The executables as a user meets them: installed by `make install` (hack/install.sh), found by
+// kubectl's plugin lookup, answering --help, and failing in one sentence.
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { tool } from '../hack/lib/paths.ts';
+
+const prefix = mkdtempSync(join(tmpdir(), 'kb-prefix-'));
+const env = { ...process.env, PATH: `${join(prefix, 'bin')}:${process.env.PATH}` };
+
+function kubectl(...args: string[]) {
+  return spawnSync(tool('kubectl'), args, { env, encoding: 'utf8', timeout: 30_000 });
+}
+
+beforeAll(() => {
+  if (!existsSync('dist/kubectl-build.js')) throw new Error('dist/ is missing: run "make build" first');
+  execFileSync('hack/install.sh', [prefix, process.cwd()], { env, stdio: 'pipe' });
+});
+afterAll(() => rmSync(prefix, { recursive: true, force: true }));
+
+describe('installed as kubectl plugins', () => {
+  it('kubectl lists both plugins', () => {
+    const result = kubectl('plugin', 'list');
+    expect(result.stdout).toContain(join(prefix, 'bin', 'kubectl-build'));
+    expect(result.stdout).toContain(join(prefix, 'bin', 'kubectl-buildkit'));
+  });
+
+  it('kubectl build --help shows docker-build flags under kubectl\'s name', () => {
+    const result = kubectl('build', '--help');
+    expect(result.status).toBe(0);
+    expect(result.stdout).toContain('kubectl build [options] PATH | -');
+    for (const flag of ['--file', '--tag', '--build-arg', '--platform', '--push', '--secret', '--kubeconfig', '--builder-addr']) {
+      expect(result.stdout).toContain(flag);
+    }
+  });
+
+  it('kubectl buildkit --help lists the builder commands', () => {
+    const result = kubectl('buildkit', '--help');
+    expect(result.status).toBe(0);
+    for (const command of ['create [name]', 'ls', 'rm [name]', 'version']) {
+      expect(result.stdout).toContain(`kubectl buildkit ${command}`);
+    }
+  });
+
+  it('a bad flag is a usage error: exit 2, one sentence and a hint, no stack trace', () => {
+    const result = kubectl('build', '--bogus-flag');
+    expect(result.status).toBe(2);
+    expect(result.stderr).toBe('error: Unknown argument: bogus-flag\nhint: run "kubectl build --help" for usage\n');
+  });
+});
+
+describe('on a Node.js older than 24', () => {
+  const machineNode = ['/usr/bin/node', '/usr/local/bin/node'].find((path) => {
+    if (!existsSync(path)) return false;
+    const major = Number(execFileSync(path, ['-p', 'process.versions.node.split(".")[0]'], { encoding: 'utf8' }));
+    return major < 24;
+  });
+
+  it.skipIf(machineNode === undefined)('refuses in one sentence that names the version needed', () => {
+    const result = spawnSync(machineNode as string, ['dist/kubectl-build.js', '--help'], { encoding: 'utf8' });
+    expect(result.status).toBe(1);
+    expect(result.stderr).toMatch(/^error: kubectl-build needs Node.js 24 or newer, and this is Node.js \d+/);
+    expect(result.stdout).toBe('');
+  });
+});
