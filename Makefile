@@ -43,13 +43,18 @@ lint: deps ## Type-check, lint TypeScript, shellcheck the scripts
 	eslint --max-warnings 0 .
 	shellcheck --external-sources --source-path=hack hack/*.sh hack/local-stack .ci/run
 
+# Each suite also writes a JSON report, from which `make test` prints its one closing line.
+REPORTS := test-results
+VITEST_REPORT = --reporter=default --reporter=json --outputFile.json=$(REPORTS)/$(1).json
+
 test-unit: deps ## Unit tests: no services, seconds
-	vitest run --project unit
+	vitest run --project unit $(call VITEST_REPORT,unit)
 
 test-integration: tools build ## Integration tests against real services this project starts
-	vitest run --project integration
+	vitest run --project integration $(call VITEST_REPORT,integration)
 
 test: tools lint test-unit test-integration ## Everything CI runs: lint, unit, integration
+	node hack/test-summary.ts $(REPORTS)/unit.json $(REPORTS)/integration.json
 
 bench: tools build ## Benchmarks, side by side with the Go tools
 	node bench/startup.ts
@@ -58,4 +63,4 @@ demo: tools build ## The main job: bring up the local stack, build, push, sign, 
 	hack/demo.sh
 
 clean: ## Remove build output (the tool cache outside the checkout stays)
-	rm -rf dist coverage
+	rm -rf dist coverage $(REPORTS)

@@ -1,8 +1,7 @@
 // The local stack itself: every registry variant answers as a client expects, the seeded base
 // image reads back, and buildkitd answers and can build from that base image into our registries.
 import { execFile } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
@@ -11,7 +10,7 @@ import { httpGet } from '../hack/lib/http.ts';
 import { tool } from '../hack/lib/paths.ts';
 import { inspectRawManifest, skopeo, skopeoRegistryFlags } from '../hack/lib/skopeo.ts';
 import { BASE_IMAGE_REPOSITORY } from '../hack/lib/seed.ts';
-import { clientFilesFor, useBuildkitd, useRegistry, type TestRegistry } from './harness/index.ts';
+import { clientFilesFor, scratchDir, useBuildkitd, useRegistry, type TestRegistry } from './harness/index.ts';
 
 const run = promisify(execFile);
 
@@ -100,7 +99,7 @@ describe('buildkitd', () => {
   });
 
   it('builds FROM the seeded base image and pushes to a TLS registry with auth', async () => {
-    const context = mkdtempSync(join(tmpdir(), 'kb-context-'));
+    const context = scratchDir('context');
     writeFileSync(join(context, 'Dockerfile'), `FROM ${plain().baseImage}\nRUN echo built-by-buildkitd > /hello\n`);
     const files = clientFilesFor([plain(), secure()]);
     const target = `${secure().host}/stack/hello:1`;

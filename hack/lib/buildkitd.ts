@@ -5,7 +5,7 @@ import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { tool } from './paths.ts';
-import { startProcess, waitUntil, type ServiceProcess } from './process.ts';
+import { readyOrStop, startProcess, waitUntil, type ServiceProcess } from './process.ts';
 
 const run = promisify(execFile);
 
@@ -94,12 +94,14 @@ export async function startBuildkitd(options: BuildkitdOptions): Promise<Buildki
     logFile: join(options.dir, 'buildkitd.log'),
     detached: options.detached,
   });
-  await waitUntil(async () => ((await listWorkers(address)).length > 0 ? true : undefined), {
-    what: `buildkitd to list a worker at ${address}`,
-    process: service,
-    timeoutMs: 60_000,
-    intervalMs: 250,
-  });
+  await readyOrStop(service, () =>
+    waitUntil(async () => ((await listWorkers(address)).length > 0 ? true : undefined), {
+      what: `buildkitd to list a worker at ${address}`,
+      process: service,
+      timeoutMs: 60_000,
+      intervalMs: 250,
+    }),
+  );
   return { address, process: service };
 }
 

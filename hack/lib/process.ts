@@ -153,3 +153,13 @@ export function isOurProcess(pid: number, command: string): boolean {
     return false;
   }
 }
+
+/** Runs `ready`; if it fails, stops `service` before passing the error on (no half-started services). */
+export async function readyOrStop<T>(service: ServiceProcess, ready: () => Promise<T>): Promise<T> {
+  try {
+    return await ready();
+  } catch (error) {
+    await stopProcess(service);
+    throw error;
+  }
+}

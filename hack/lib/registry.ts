@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { httpGet } from './http.ts';
 import { freePort } from './net.ts';
 import { tool } from './paths.ts';
-import { logTail, startProcess, waitUntil, type ServiceProcess } from './process.ts';
+import { logTail, readyOrStop, startProcess, waitUntil, type ServiceProcess } from './process.ts';
 import { createCertificateAuthority, createServerCertificate } from './tls.ts';
 
 export type RegistryKind = 'distribution' | 'oci';
@@ -80,11 +80,13 @@ export async function startRegistry(options: RegistryOptions): Promise<Registry>
     }
     if (cert) args.push('-tls-cert', cert.certFile, '-tls-key', cert.keyFile);
     service = startProcess({ name: 'oci-registry', command: tool('oci-registry'), args, env, logFile, detached: options.detached });
-    host = await waitUntil(async () => /listening on (127\.0\.0\.1:\d+)/.exec(logTail(logFile, 5))?.[1], {
-      what: 'oci-registry to report its port',
-      process: service,
-      timeoutMs: 15_000,
-    });
+    host = await readyOrStop(service, () =>
+      waitUntil(async () => /listening on (127\.0\.0\.1:\d+)/.exec(logTail(logFile, 5))?.[1], {
+        what: 'oci-registry to report its port',
+        process: service,
+        timeoutMs: 15_000,
+      }),
+    );
   }
 
   const registry: Registry = {
@@ -96,12 +98,14 @@ export async function startRegistry(options: RegistryOptions): Promise<Registry>
     ...(cert ? { caFile: cert.ca.certFile } : {}),
     process: service,
   };
-  await waitUntil(
-    async () => {
-      const res = await httpGet(`${registry.url}/v2/`, { caFile: registry.caFile, basicAuth: registry.auth });
-      return res.status === 200 ? true : undefined;
-    },
-    { what: `${service.name} to answer ${registry.url}/v2/`, process: service, timeoutMs: 20_000 },
+  await readyOrStop(service, () =>
+    waitUntil(
+      async () => {
+        const res = await httpGet(`${registry.url}/v2/`, { caFile: registry.caFile, basicAuth: registry.auth });
+        return res.status === 200 ? true : undefined;
+      },
+      { what: `${service.name} to answer ${registry.url}/v2/`, process: service, timeoutMs: 20_000 },
+    ),
   );
   return registry;
 }

@@ -1,7 +1,7 @@
 // oci-registry is a test peer: an in-memory OCI registry with the OCI 1.1 referrers API, optional
 // basic auth and optional TLS, listening on loopback. It exists because no referrers-capable registry
 // (distribution v3, zot) can be installed on our machines; go-containerregistry's registry package
-// implements the API but its own command leaves it off.
+// implements the API but its own command leaves it off, and referrers.go corrects what it answers.
 package main
 
 import (
@@ -31,6 +31,9 @@ func main() {
 		log.Fatal(err)
 	}
 	var handler http.Handler = registry.New(registry.WithReferrersSupport(*referrers))
+	if *referrers {
+		handler = referrersConformance{next: handler}
+	}
 	if *user != "" {
 		handler = requireBasicAuth(handler, *user, os.Getenv(*password))
 	}

@@ -8,7 +8,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, beforeEach } from 'vitest';
+import { afterAll, beforeAll, beforeEach, onTestFinished } from 'vitest';
 import { startBuildkitd, type Buildkitd } from '../../hack/lib/buildkitd.ts';
 import { writeClientFiles, type ClientFiles } from '../../hack/lib/client-files.ts';
 import { describeLog, stopProcess, type ServiceProcess } from '../../hack/lib/process.ts';
@@ -38,55 +38,55 @@ export interface BuildkitdSpec {
   readonly trust?: ReadonlyArray<Handle<TestRegistry>>;
 }
 
-// One list of started services per test file (vitest runs each file in its own module graph).
-const started: ServiceProcess[] = [];
-const scratchDirs: string[] = [];
-let hooksInstalled = false;
-
-function installHooks(): void {
-  if (hooksInstalled) return;
-  hooksInstalled = true;
+/**
+ * Declares a service for the enclosing scope (file or describe block): started in beforeAll, its log
+ * printed when a test in that scope fails, stopped by PID and its folder removed in afterAll, even
+ * when tests failed. vitest runs after-hooks in reverse order, so services stop before the ones they
+ * were declared after (buildkitd before its registries). `start` reports the service's process
+ * through `track` as soon as it runs, so a failure later in `start` still stops it.
+ */
+function declareService<T>(
+  name: string,
+  start: (dir: string, track: (service: ServiceProcess) => void) => Promise<T>,
+): Handle<T> {
+  let value: T | undefined;
+  let dir: string | undefined;
+  const services: ServiceProcess[] = [];
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), `kb-${name}-`));
+    value = await start(dir, (service) => services.push(service));
+  });
   beforeEach(({ onTestFailed }) => {
     onTestFailed(() => {
-      for (const service of started) process.stderr.write(`${describeLog(service)}\n`);
+      for (const service of services) process.stderr.write(`${describeLog(service)}\n`);
     });
   });
   afterAll(async () => {
-    // Reverse order: buildkitd before the registries it talks to.
-    for (const service of started.reverse()) await stopProcess(service);
-    started.length = 0;
-    for (const dir of scratchDirs) rmSync(dir, { recursive: true, force: true, maxRetries: 3 });
-  });
-}
-
-function scratchDir(name: string): string {
-  const dir = mkdtempSync(join(tmpdir(), `kb-${name}-`));
-  scratchDirs.push(dir);
-  return dir;
-}
-
-function lazy<T>(what: string, start: () => Promise<T>): Handle<T> {
-  installHooks();
-  let value: T | undefined;
-  beforeAll(async () => {
-    value = await start();
+    for (const service of services.splice(0)) await stopProcess(service);
+    if (dir) rmSync(dir, { recursive: true, force: true, maxRetries: 3 });
   });
   return () => {
-    if (value === undefined) throw new Error(`${what} is not started: use the handle inside a test`);
+    if (value === undefined) throw new Error(`${name} is not started: use the handle inside a test`);
     return value;
   };
 }
 
+/** A folder for the running test, removed when it finishes. Call it inside a test. */
+export function scratchDir(name: string): string {
+  const dir = mkdtempSync(join(tmpdir(), `kb-${name}-`));
+  onTestFinished(() => rmSync(dir, { recursive: true, force: true, maxRetries: 3 }));
+  return dir;
+}
+
 export function useRegistry(spec: RegistrySpec): Handle<TestRegistry> {
-  return lazy(`${spec.kind} registry`, async () => {
-    const dir = scratchDir(`${spec.kind}-registry`);
+  return declareService(`${spec.kind}-registry`, async (dir, track) => {
     const registry = await startRegistry({
       kind: spec.kind,
       dir,
       tls: spec.tls ?? false,
       ...(spec.auth ? { auth: { username: 'tester', password: randomPassword() } } : {}),
     });
-    started.push(registry.process);
+    track(registry.process);
     const files = writeClientFiles(dir, [registry]);
     const baseImage = spec.seed ? await seedBaseImage(registry, files) : undefined;
     return { ...registry, files, ...(baseImage ? { baseImage } : {}) };
@@ -94,20 +94,20 @@ export function useRegistry(spec: RegistrySpec): Handle<TestRegistry> {
 }
 
 export function useBuildkitd(spec: BuildkitdSpec = {}): Handle<Buildkitd> {
-  return lazy('buildkitd', async () => {
+  return declareService('buildkitd', async (dir, track) => {
     const registries = (spec.trust ?? []).map((handle) => handle());
     const buildkitd = await startBuildkitd({
-      dir: scratchDir('buildkitd'),
+      dir,
       registries: registries.map((registry) =>
         registry.caFile ? { host: registry.host, caFile: registry.caFile } : { host: registry.host, plainHttp: true },
       ),
     });
-    started.push(buildkitd.process);
+    track(buildkitd.process);
     return buildkitd;
   });
 }
 
-/** Client files (DOCKER_CONFIG, CA folder) that reach several registries at once. */
+/** Client files (DOCKER_CONFIG, CA folder) that reach several registries at once. Call it inside a test. */
 export function clientFilesFor(registries: readonly TestRegistry[]): ClientFiles {
   return writeClientFiles(scratchDir('clients'), registries);
 }

@@ -1,0 +1,44 @@
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { parseVersions, readVersions } from './versions.ts';
+
+function goModRequire(module: string, goMod: string): string | undefined {
+  const text = readFileSync(new URL(`../${goMod}`, import.meta.url), 'utf8');
+  return new RegExp(`^\\s*(?:require\\s+)?${module.replaceAll('.', '\\.')} (v\\S+)`, 'm').exec(text)?.[1];
+}
+
+describe('hack/versions.env', () => {
+  const versions = readVersions();
+
+  it('pins every Go peer to an exact release', () => {
+    for (const key of ['BUILDKIT_VERSION', 'COSIGN_V2_VERSION', 'COSIGN_V3_VERSION', 'GGCR_VERSION', 'KUBERNETES_VERSION']) {
+      expect(versions[key], key).toMatch(/^v\d+\.\d+\.\d+$/);
+    }
+    expect(versions.COSIGN_V2_VERSION).toMatch(/^v2\./);
+    expect(versions.COSIGN_V3_VERSION).toMatch(/^v3\./);
+    expect(versions.NODE_VERSION).toMatch(/^24\.\d+\.\d+$/);
+  });
+
+  it('agrees with the wrapper modules that build the registry and kubectl', () => {
+    expect(goModRequire('github.com/google/go-containerregistry', 'oci-registry/go.mod')).toBe(versions.GGCR_VERSION);
+    // Kubernetes v1.N.P ships its libraries as v0.N.P.
+    const libraries = versions.KUBERNETES_VERSION?.replace(/^v1\./, 'v0.');
+    expect(goModRequire('k8s.io/kubectl', 'kubectl/go.mod')).toBe(libraries);
+    expect(goModRequire('k8s.io/component-base', 'kubectl/go.mod')).toBe(libraries);
+  });
+
+  it('lists the Debian packages the stack runs on', () => {
+    const packages = versions.APT_PACKAGES?.split(' ') ?? [];
+    for (const name of ['docker-registry', 'runc', 'umoci', 'skopeo', 'busybox-static']) expect(packages).toContain(name);
+  });
+});
+
+describe('parseVersions', () => {
+  it('reads quoted and bare values and skips comments', () => {
+    expect(parseVersions('# c\nA=1\nB="x y"\n\n')).toEqual({ A: '1', B: 'x y' });
+  });
+
+  it('refuses a line it cannot read instead of guessing', () => {
+    expect(() => parseVersions('A = 1')).toThrow(/cannot read line/);
+  });
+});
