@@ -3,6 +3,7 @@
 // uses (`--help` loads none of the heavy ones). Run with Node 24: `node hack/bundle.ts`.
 import { chmod, rm } from 'node:fs/promises';
 import { build } from 'esbuild';
+import { heavyStaticInputs } from './lib/bundle-graph.ts';
 
 const entryPoints = ['cmd/kubectl-build.ts', 'cmd/kubectl-buildkit.ts'];
 
@@ -31,6 +32,14 @@ const result = await build({
 for (const entry of entryPoints) {
   const output = `dist/${entry.replace(/^cmd\//, '').replace(/\.ts$/, '.js')}`;
   await chmod(output, 0o755);
+  // The entry and its command chunk load before anything runs; heavy packages must not be there.
+  const command = Object.entries(result.metafile.outputs).find(([, o]) => o.entryPoint === entry)?.[1].imports
+    .filter((i) => i.kind === 'dynamic-import').map((i) => i.path) ?? [];
+  const heavy = [output, ...command].flatMap((o) => heavyStaticInputs(result.metafile, o));
+  if (heavy.length > 0) {
+    console.error(`${entry} loads heavy modules at start-up (import them with await import() where needed):\n  ${[...new Set(heavy)].join('\n  ')}`);
+    process.exit(1);
+  }
 }
 const bytes = Object.values(result.metafile.outputs).reduce((sum, output) => sum + output.bytes, 0);
 console.log(`bundled ${entryPoints.length} executables into dist/ (${(bytes / 1024).toFixed(0)} KiB in all)`);
