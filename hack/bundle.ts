@@ -1,7 +1,7 @@
 // Bundles the two executables with esbuild: one ESM file each in dist/, shared code and anything
 // loaded with `await import()` split into dist/chunks/, so a command only pays for the modules it
 // uses (`--help` loads none of the heavy ones). Run with Node 24: `node hack/bundle.ts`.
-import { chmod, rm } from 'node:fs/promises';
+import { chmod, cp, rm } from 'node:fs/promises';
 import { build } from 'esbuild';
 import { heavyStaticInputs } from './lib/bundle-graph.ts';
 
@@ -41,5 +41,8 @@ for (const entry of entryPoints) {
     process.exit(1);
   }
 }
+// The BuildKit protocol definitions, read by pkg/buildkit/proto.ts at run time (from dist/chunks/../proto).
+await cp('pkg/buildkit/proto', 'dist/proto', { recursive: true, filter: (source) => !source.endsWith('.ts') });
+
 const bytes = Object.values(result.metafile.outputs).reduce((sum, output) => sum + output.bytes, 0);
 console.log(`bundled ${entryPoints.length} executables into dist/ (${(bytes / 1024).toFixed(0)} KiB in all)`);

@@ -1,0 +1,84 @@
+import { chmodSync, linkSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { GoMode } from './stat.ts';
+import { patternMayReachBelow, walkContext, type WalkOptions } from './walk.ts';
+
+const dirs: string[] = [];
+afterEach(() => dirs.splice(0).forEach((dir) => rmSync(dir, { recursive: true, force: true })));
+
+function tree(files: Record<string, string>): string {
+  const root = mkdtempSync(join(tmpdir(), 'kb-walk-'));
+  dirs.push(root);
+  for (const [path, content] of Object.entries(files)) {
+    mkdirSync(join(root, path, '..'), { recursive: true });
+    if (path.endsWith('/')) mkdirSync(join(root, path), { recursive: true });
+    else writeFileSync(join(root, path), content);
+  }
+  return root;
+}
+
+async function paths(root: string, options?: WalkOptions): Promise<string[]> {
+  const out: string[] = [];
+  for await (const entry of walkContext(root, options)) out.push(entry.stat.path);
+  return out;
+}
+
+describe('walkContext', () => {
+  it('sends a directory before its children, names in byte order, root left out', async () => {
+    const root = tree({ 'b/z.txt': '', 'b/a.txt': '', 'B.txt': '', 'a.txt': '', 'a/inner/deep.txt': '' });
+    expect(await paths(root)).toEqual(['B.txt', 'a', 'a/inner', 'a/inner/deep.txt', 'a.txt', 'b', 'b/a.txt', 'b/z.txt']);
+  });
+
+  it('leaves out excluded paths and whole excluded directories', async () => {
+    const root = tree({ 'app.js': '', 'node_modules/x/index.js': '', 'debug.log': '', 'src/main.js': '' });
+    expect(await paths(root, { excludes: ['node_modules', '*.log'] })).toEqual(['app.js', 'src', 'src/main.js']);
+  });
+
+  it('sends the excluded parent of a re-included file, once and before it', async () => {
+    const root = tree({ 'docs/a.md': '', 'docs/keep/me.md': '', 'docs/keep/not.md': '', 'z.txt': '' });
+    expect(await paths(root, { excludes: ['docs', '!docs/keep/me.md'] })).toEqual(['docs', 'docs/keep', 'docs/keep/me.md', 'z.txt']);
+  });
+
+  it('sends only included paths and their parents when includes are given', async () => {
+    const root = tree({ 'Dockerfile': '', 'src/a.go': '', 'src/b.txt': '', 'other/c.go': '' });
+    expect(await paths(root, { includes: ['src/*.go'] })).toEqual(['src', 'src/a.go']);
+    expect(await paths(root, { includes: ['Dockerfile'] })).toEqual(['Dockerfile']);
+  });
+
+  it('follows a followpath symlink to its target inside the context', async () => {
+    const root = tree({ 'build/Dockerfile.real': 'FROM scratch\n', 'other.txt': '' });
+    symlinkSync('build/Dockerfile.real', join(root, 'Dockerfile'));
+    expect(await paths(root, { followPaths: ['Dockerfile'] })).toEqual(['Dockerfile', 'build', 'build/Dockerfile.real']);
+  });
+
+  it('describes files with Go mode bits, sizes, nanosecond mtimes, symlinks and hardlinks', async () => {
+    const root = tree({ 'run.sh': '#!/bin/sh\n', 'data/': '' });
+    chmodSync(join(root, 'run.sh'), 0o4755);
+    utimesSync(join(root, 'run.sh'), 1_700_000_000.5, 1_700_000_000.5);
+    symlinkSync('run.sh', join(root, 'link'));
+    linkSync(join(root, 'run.sh'), join(root, 'zz-hard'));
+    const entries = [];
+    for await (const entry of walkContext(root)) entries.push(entry);
+    const byPath = Object.fromEntries(entries.map((e) => [e.stat.path, e]));
+
+    expect(byPath.data?.stat.mode).toBe(GoMode.dir + 0o755);
+    expect(byPath.data?.hasData).toBe(false);
+    expect(byPath['run.sh']?.stat).toMatchObject({ mode: GoMode.setuid + 0o755, size: '10', modTime: '1700000000500000000' });
+    expect(byPath['run.sh']?.hasData).toBe(true);
+    expect(byPath.link?.stat).toMatchObject({ mode: GoMode.symlink + 0o777, linkname: 'run.sh' });
+    expect(byPath['zz-hard']?.stat).toMatchObject({ linkname: 'run.sh', size: '0' });
+    expect(byPath['zz-hard']?.hasData).toBe(false);
+  });
+});
+
+describe('patternMayReachBelow', () => {
+  it('follows literal and wildcard segments, and gives up on **', () => {
+    expect(patternMayReachBelow('src/*.go', 'src')).toBe(true);
+    expect(patternMayReachBelow('src/*.go', 'other')).toBe(false);
+    expect(patternMayReachBelow('s*/x', 'src')).toBe(true);
+    expect(patternMayReachBelow('**/x', 'any/dir')).toBe(true);
+    expect(patternMayReachBelow('src', 'src/deeper')).toBe(true);
+  });
+});

@@ -1,0 +1,120 @@
+// Walks a build context the way fsutil's sender does, yielding one entry per file in the order
+// the daemon checks: depth first, a directory before its children, names in byte order within a
+// directory, paths relative and `/`-separated, the root itself not sent. Entries excluded by the
+// patterns are left out; a directory that was excluded but holds an included file is still sent
+// (before that file), because the daemon refuses an entry whose parent it has not seen.
+import { lstat, readdir, readlink, realpath } from 'node:fs/promises';
+import { join, relative, sep } from 'node:path';
+import { PatternMatcher } from './patterns.ts';
+import { HardlinkTracker, wireStat, type WireStat } from './stat.ts';
+
+export interface ContextEntry {
+  readonly stat: WireStat;
+  readonly absolutePath: string;
+  /** A regular file whose contents the daemon may ask for. */
+  readonly hasData: boolean;
+}
+
+export interface WalkOptions {
+  /** Exclude patterns (.dockerignore). */
+  readonly excludes?: readonly string[];
+  /** When given, only paths matching one of these (or inside a match) are sent. */
+  readonly includes?: readonly string[];
+  /** Paths to send even through symlinks: the link and what it points to inside the root. */
+  readonly followPaths?: readonly string[];
+}
+
+interface PendingDir {
+  readonly entry: ContextEntry;
+  emitted: boolean;
+}
+
+export async function* walkContext(root: string, options: WalkOptions = {}): AsyncGenerator<ContextEntry> {
+  const excludes = new PatternMatcher(options.excludes ?? []);
+  const includeList = [...(options.includes ?? []), ...(await followedPaths(root, options.followPaths ?? []))];
+  const includes = includeList.length > 0 ? new PatternMatcher(includeList) : undefined;
+  const hardlinks = new HardlinkTracker();
+  const ancestors: PendingDir[] = [];
+
+  function* flushAncestors(): Generator<ContextEntry> {
+    for (const ancestor of ancestors) {
+      if (!ancestor.emitted) {
+        ancestor.emitted = true;
+        yield ancestor.entry;
+      }
+    }
+  }
+
+  async function* walkDir(absoluteDir: string, relativeDir: string): AsyncGenerator<ContextEntry> {
+    const names = (await readdir(absoluteDir)).sort((a, b) => Buffer.compare(Buffer.from(a), Buffer.from(b)));
+    for (const name of names) {
+      const path = relativeDir === '' ? name : `${relativeDir}/${name}`;
+      const absolutePath = join(absoluteDir, name);
+      const stats = await lstat(absolutePath, { bigint: true });
+      if (stats.isSocket()) continue; // nothing a build can use
+      const sent = !excludes.matches(path) && (includes === undefined || includes.matches(path));
+      const isDir = stats.isDirectory();
+      if (!sent && !(isDir && mayHoldSentPaths(path))) continue;
+
+      const linkname = stats.isSymbolicLink() ? await readlink(absolutePath) : '';
+      const hardlinkOf = sent ? hardlinks.linkTarget(stats, path) : undefined;
+      const entry: ContextEntry = {
+        stat: wireStat(path, stats, linkname, hardlinkOf),
+        absolutePath,
+        hasData: stats.isFile() && hardlinkOf === undefined,
+      };
+      if (sent) {
+        yield* flushAncestors();
+        yield entry;
+      }
+      if (isDir) {
+        ancestors.push({ entry, emitted: sent });
+        yield* walkDir(absolutePath, path);
+        ancestors.pop();
+      }
+    }
+  }
+
+  // A directory that is not sent itself is walked only when something inside may be: a `!`
+  // exception could re-include a file, or an include pattern reaches below it.
+  function mayHoldSentPaths(dir: string): boolean {
+    if (excludes.matches(dir) && !excludes.hasExclusions) return false;
+    return includes === undefined ? excludes.hasExclusions : includeList.some((pattern) => patternMayReachBelow(pattern, dir));
+  }
+
+  yield* walkDir(root, '');
+}
+
+/** Whether a pattern could match something below `dir` (conservative: true when unsure). */
+export function patternMayReachBelow(pattern: string, dir: string): boolean {
+  const patternParts = pattern.replace(/^!/, '').replace(/^\/+/, '').split('/');
+  const dirParts = dir.split('/');
+  for (let i = 0; i < dirParts.length; i++) {
+    const part = patternParts[i];
+    if (part === undefined) return true; // the pattern matches an ancestor: everything below is in
+    if (part.includes('**')) return true;
+    if (/[*?[\\]/.test(part)) {
+      if (!new PatternMatcher([part]).matches(dirParts[i] as string)) return false;
+    } else if (part !== dirParts[i]) {
+      return false;
+    }
+  }
+  return true;
+}
+
+// followpaths: each path is sent, and when it is a symlink, so is its target inside the root
+// (the Dockerfile may be a link to a file elsewhere in the context).
+async function followedPaths(root: string, paths: readonly string[]): Promise<string[]> {
+  const result: string[] = [];
+  const realRoot = await realpath(root);
+  for (const path of paths) {
+    result.push(path);
+    try {
+      const target = relative(realRoot, await realpath(join(root, path)));
+      if (target !== '' && !target.startsWith('..')) result.push(target.split(sep).join('/'));
+    } catch {
+      // A missing followpath is the daemon's to report ("Dockerfile not found").
+    }
+  }
+  return result;
+}

@@ -1,0 +1,148 @@
+// FileSync.DiffCopy: how the daemon reads the build context and the Dockerfile from us. We send a
+// STAT per entry (walkContext's order), then each regular file's bytes when the daemon asks for
+// them by index (REQ), in chunks, streamed from disk. The daemon only asks for files it lacks, so a
+// rebuild of an unchanged context sends no file contents at all.
+import { createReadStream } from 'node:fs';
+import * as grpc from '@grpc/grpc-js';
+import { buildkitProtocol } from '../proto.ts';
+import { walkContext } from '../fsutil/walk.ts';
+import type { WireStat } from '../fsutil/stat.ts';
+import type { SessionService } from './session.ts';
+
+/** The local directories a build may read, by the name the frontend asks for ("context", "dockerfile"). */
+export type SyncedDirs = Readonly<Record<string, string>>;
+
+/** What was sent, for --debug and the incremental-upload tests. */
+export interface TransferCounters {
+  statsSent: number;
+  filesSent: number;
+  bytesSent: number;
+}
+
+interface Packet {
+  type: 'PACKET_STAT' | 'PACKET_REQ' | 'PACKET_DATA' | 'PACKET_FIN' | 'PACKET_ERR';
+  stat?: WireStat | null;
+  ID?: number;
+  data?: Buffer;
+}
+
+type DiffCopyCall = grpc.ServerDuplexStream<Packet, Packet>;
+
+const CHUNK_SIZE = 32 * 1024;
+const PARALLEL_FILES = 4;
+
+export function fileSyncService(dirs: SyncedDirs, counters: TransferCounters): SessionService {
+  return {
+    definition: buildkitProtocol().services.fileSync,
+    implementation: {
+      DiffCopy: (call: DiffCopyCall) => void diffCopy(call, dirs, counters),
+      TarStream: (call: DiffCopyCall) => call.emit('error', { code: grpc.status.UNIMPLEMENTED, details: 'use DiffCopy' }),
+    },
+  };
+}
+
+/**
+ * Metadata values, URL-decoded when the daemon marked them `<key>-encoded: 1`. The daemon sends one
+ * header field per value; Node's HTTP/2 layer joins repeated fields with ", ", which we undo. (The
+ * daemon URL-escapes only non-ASCII values, so an ASCII pattern that itself holds ", " would be
+ * split too: a known limit of HTTP/2 header joining.)
+ */
+export function metadataValues(metadata: grpc.Metadata, key: string): string[] {
+  const values = metadata
+    .get(key)
+    .map(String)
+    .flatMap((value) => value.split(', '))
+    .filter((value) => value !== '');
+  const encoded = metadata.get(`${key}-encoded`).map(String)[0];
+  return encoded === '1' || encoded === 'true' ? values.map((value) => decodeURIComponent(value.replaceAll('+', ' '))) : values;
+}
+
+async function diffCopy(call: DiffCopyCall, dirs: SyncedDirs, counters: TransferCounters): Promise<void> {
+  const dirName = metadataValues(call.metadata, 'dir-name')[0] ?? '';
+  const root = dirs[dirName];
+  if (root === undefined) {
+    call.emit('error', { code: grpc.status.NOT_FOUND, details: `no access allowed to dir "${dirName}"` });
+    return;
+  }
+
+  const send = async (packet: Packet) => {
+    if (!call.write(packet)) await new Promise((resolve) => call.once('drain', resolve));
+  };
+  const filesById = new Map<number, string>();
+  const queue: number[] = [];
+  let active = 0;
+  let failed = false;
+
+  const fail = (error: unknown) => {
+    if (failed) return;
+    failed = true;
+    const message = error instanceof Error ? error.message : String(error);
+    call.write({ type: 'PACKET_ERR', data: Buffer.from(message) });
+    call.end();
+  };
+
+  const sendFile = async (id: number) => {
+    const path = filesById.get(id);
+    if (path === undefined) throw new Error(`the daemon asked for unknown file #${id}`);
+    filesById.delete(id);
+    for await (const chunk of createReadStream(path, { highWaterMark: CHUNK_SIZE })) {
+      await send({ type: 'PACKET_DATA', ID: id, data: chunk as Buffer });
+      counters.bytesSent += (chunk as Buffer).length;
+    }
+    await send({ type: 'PACKET_DATA', ID: id });
+    counters.filesSent++;
+  };
+
+  const pump = () => {
+    while (!failed && active < PARALLEL_FILES && queue.length > 0) {
+      const id = queue.shift() as number;
+      active++;
+      sendFile(id)
+        .catch(fail)
+        .finally(() => {
+          active--;
+          pump();
+        });
+    }
+  };
+
+  call.on('data', (packet: Packet) => {
+    switch (packet.type) {
+      case 'PACKET_REQ':
+        queue.push(packet.ID ?? 0);
+        pump();
+        break;
+      case 'PACKET_FIN':
+        // The daemon has all it asked for: answer FIN and close our side.
+        call.write({ type: 'PACKET_FIN' });
+        call.end();
+        break;
+      case 'PACKET_ERR':
+        failed = true;
+        call.end();
+        break;
+    }
+  });
+  call.on('error', () => {
+    failed = true;
+  });
+
+  try {
+    let id = 0;
+    for await (const entry of walkContext(root, {
+      excludes: metadataValues(call.metadata, 'exclude-patterns'),
+      includes: metadataValues(call.metadata, 'include-patterns'),
+      followPaths: metadataValues(call.metadata, 'followpaths'),
+    })) {
+      if (failed) return;
+      if (entry.hasData) filesById.set(id, entry.absolutePath);
+      id++;
+      await send({ type: 'PACKET_STAT', stat: entry.stat });
+      counters.statsSent++;
+    }
+    // A STAT without a stat: the listing is complete.
+    await send({ type: 'PACKET_STAT' });
+  } catch (error) {
+    fail(error);
+  }
+}
