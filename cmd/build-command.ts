@@ -1,7 +1,7 @@
 // The `kubectl build` command (loaded by cmd/kubectl-build.ts): build a container image with BuildKit in the cluster (or at --builder-addr),
 // push it, and sign what was pushed.
 import { hideBin } from 'yargs/helpers';
-import { notImplementedYet } from './not-yet.ts';
+import type { BuildArgv } from './build-run.ts';
 import { withBuilderAddressOptions, withBuildOptions } from './options/build.ts';
 import { withKubeOptions } from './options/kube.ts';
 import { runCli } from './run-cli.ts';
@@ -16,7 +16,8 @@ process.exitCode = await runCli(
           '$0 [path]',
           false,
           (command) => withBuilderAddressOptions(withKubeOptions(withBuildOptions(command))),
-          () => notImplementedYet('building'),
+          // The build's code (and gRPC) loads only here, so that --help stays fast.
+          async (argv) => (await import('./build-run.ts')).buildCommand(argv as unknown as BuildArgv),
         )
         .example('$0 -t registry.example.com/app:1 --push .', 'Build the current directory and push it')
         .example('$0 -f build/Dockerfile --build-arg VERSION=1.2 -t app:dev .', 'Build with another Dockerfile and a build argument'),

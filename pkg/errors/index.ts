@@ -7,6 +7,7 @@ export type ErrorCode =
   | 'NOT_FOUND' // a file, context or resource the user named does not exist
   | 'UNAVAILABLE' // a daemon, registry or cluster cannot be reached
   | 'UNAUTHENTICATED' // credentials missing or refused
+  | 'BUILD_FAILED' // the build itself failed: a Dockerfile error, a failing RUN, a refused push
   | 'CANCELLED' // the user pressed Ctrl-C: exit 130
   | 'NOT_IMPLEMENTED' // a command this version does not do yet
   | 'INTERNAL'; // a bug: the message asks for a report

@@ -12,12 +12,18 @@ import type { SessionService } from './session.ts';
 /** The local directories a build may read, by the name the frontend asks for ("context", "dockerfile"). */
 export type SyncedDirs = Readonly<Record<string, string>>;
 
-/** What was sent, for --debug and the incremental-upload tests. */
-export interface TransferCounters {
+/** What was sent from one directory, for --debug and the incremental-upload tests. */
+export interface DirTransfer {
   statsSent: number;
   filesSent: number;
   bytesSent: number;
 }
+
+/**
+ * Per directory name ("context", "dockerfile"). The Dockerfile is read again in full on every build
+ * (the frontend asks for it without diffing), while the context only sends what changed.
+ */
+export type TransferCounters = Record<string, DirTransfer>;
 
 interface Packet {
   type: 'PACKET_STAT' | 'PACKET_REQ' | 'PACKET_DATA' | 'PACKET_FIN' | 'PACKET_ERR';
@@ -65,6 +71,7 @@ async function diffCopy(call: DiffCopyCall, dirs: SyncedDirs, counters: Transfer
     return;
   }
 
+  const counted: DirTransfer = (counters[dirName] ??= { statsSent: 0, filesSent: 0, bytesSent: 0 });
   const send = async (packet: Packet) => {
     if (!call.write(packet)) await new Promise((resolve) => call.once('drain', resolve));
   };
@@ -87,10 +94,10 @@ async function diffCopy(call: DiffCopyCall, dirs: SyncedDirs, counters: Transfer
     filesById.delete(id);
     for await (const chunk of createReadStream(path, { highWaterMark: CHUNK_SIZE })) {
       await send({ type: 'PACKET_DATA', ID: id, data: chunk as Buffer });
-      counters.bytesSent += (chunk as Buffer).length;
+      counted.bytesSent += (chunk as Buffer).length;
     }
     await send({ type: 'PACKET_DATA', ID: id });
-    counters.filesSent++;
+    counted.filesSent++;
   };
 
   const pump = () => {
@@ -138,7 +145,7 @@ async function diffCopy(call: DiffCopyCall, dirs: SyncedDirs, counters: Transfer
       if (entry.hasData) filesById.set(id, entry.absolutePath);
       id++;
       await send({ type: 'PACKET_STAT', stat: entry.stat });
-      counters.statsSent++;
+      counted.statsSent++;
     }
     // A STAT without a stat: the listing is complete.
     await send({ type: 'PACKET_STAT' });

@@ -1,0 +1,184 @@
+// `kubectl build`'s work, loaded only when a build runs (it pulls in gRPC). Reads what only the
+// command line may read (argv, environment, stdin, signals) and hands plain options to pkg/build.
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { homedir, tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { text } from 'node:stream/consumers';
+import { runBuild } from '../pkg/build/run.ts';
+import { parseAttrList, parseKeyValues, type ProgressMode } from '../pkg/build/options.ts';
+import type { SecretSpec } from '../pkg/build/plan.ts';
+import type { SecretSource } from '../pkg/buildkit/session/secrets.ts';
+import { KubectlBuildError } from '../pkg/errors/index.ts';
+import type { ProgressFormat } from '../pkg/progress/index.ts';
+import { dockerConfigCredentials } from '../pkg/registry/docker-config.ts';
+
+export interface BuildArgv {
+  path: string;
+  file?: string;
+  tag: string[];
+  'build-arg': string[];
+  label: string[];
+  target?: string;
+  platform?: string;
+  push: boolean;
+  output: string[];
+  'no-cache': boolean;
+  pull: boolean;
+  secret: string[];
+  ssh: string[];
+  'cache-from': string[];
+  'cache-to': string[];
+  network?: string;
+  'add-host': string[];
+  allow: string[];
+  progress: ProgressMode;
+  iidfile?: string;
+  'metadata-file'?: string;
+  'builder-addr'?: string;
+  'tls-ca'?: string;
+  'tls-cert'?: string;
+  'tls-key'?: string;
+  debug: boolean;
+}
+
+export async function buildCommand(argv: BuildArgv): Promise<void> {
+  const env = process.env;
+  const builderAddress = argv['builder-addr'] ?? env.BUILDKIT_HOST;
+  if (!builderAddress) {
+    throw new KubectlBuildError('NOT_IMPLEMENTED', 'building through the cluster is not implemented in this version of kubectl-build', {
+      hint: 'point it at a BuildKit daemon with --builder-addr unix:///path/buildkitd.sock or BUILDKIT_HOST',
+    });
+  }
+  if (argv.ssh.length > 0) {
+    throw new KubectlBuildError('NOT_IMPLEMENTED', '--ssh is not implemented in this version of kubectl-build', {
+      hint: 'use --secret to pass a key for now',
+    });
+  }
+
+  // Stdin can hold the Dockerfile (PATH "-" or -f -); it goes to a private folder for the session.
+  const scratch = await mkdtemp(join(tmpdir(), 'kubectl-build-'));
+  const abort = new AbortController();
+  const onSigint = () => {
+    if (abort.signal.aborted) process.exit(130);
+    process.stderr.write('\ncancelling the build (Ctrl-C again to quit at once)\n');
+    abort.abort();
+  };
+  process.on('SIGINT', onSigint);
+  try {
+    const { contextDir, dockerfile } = await locateInputs(argv, scratch);
+    const progress = progressFormat(argv.progress);
+    const result = await runBuild({
+      build: {
+        contextDir,
+        dockerfile,
+        tags: argv.tag,
+        buildArgs: parseKeyValues('build-arg', argv['build-arg'], (key) => env[key]),
+        labels: parseKeyValues('label', argv.label),
+        ...(argv.target ? { target: argv.target } : {}),
+        ...(argv.platform ? { platform: argv.platform } : {}),
+        push: argv.push,
+        outputs: argv.output.map((value) => parseAttrList('output', value, 'local')),
+        noCache: argv['no-cache'],
+        pull: argv.pull,
+        secrets: argv.secret.map(parseSecret),
+        cacheFrom: argv['cache-from'].map((value) => parseAttrList('cache-from', value, 'registry')),
+        cacheTo: argv['cache-to'].map((value) => parseAttrList('cache-to', value, 'registry')),
+        ...(argv.network ? { network: argv.network } : {}),
+        addHosts: argv['add-host'],
+        allow: argv.allow,
+      },
+      builderAddress,
+      tls: { ca: argv['tls-ca'], cert: argv['tls-cert'], key: argv['tls-key'] },
+      credentials: dockerConfigCredentials(env.DOCKER_CONFIG ?? join(homedir(), '.docker')),
+      secrets: secretSource(argv.secret.map(parseSecret), env),
+      progress,
+      progressOutput: process.stderr,
+      ...(argv.iidfile ? { iidFile: argv.iidfile } : {}),
+      ...(argv['metadata-file'] ? { metadataFile: argv['metadata-file'] } : {}),
+      signal: abort.signal,
+    });
+    if (argv.debug) {
+      for (const [dir, { statsSent, filesSent, bytesSent }] of Object.entries(result.transfer)) {
+        process.stderr.write(`debug: ${dir} upload: ${statsSent} entries listed, ${filesSent} files sent, ${bytesSent} bytes sent\n`);
+      }
+    }
+    if (progress === 'quiet') {
+      const id = result.exporterResponse['containerimage.config.digest'] ?? result.digest;
+      if (id) process.stdout.write(`${id}\n`);
+    } else if (result.digest && result.imageName) {
+      process.stderr.write(`pushed ${result.imageName.split(',').join(', ')} as ${result.digest} in ${(result.durationMs / 1000).toFixed(1)}s\n`);
+    } else if (result.digest) {
+      process.stderr.write(`built ${result.digest} in ${(result.durationMs / 1000).toFixed(1)}s\n`);
+    } else {
+      process.stderr.write(`built in ${(result.durationMs / 1000).toFixed(1)}s; nothing was exported (add --push or -o to keep the result)\n`);
+    }
+  } finally {
+    process.off('SIGINT', onSigint);
+    await rm(scratch, { recursive: true, force: true });
+  }
+}
+
+async function locateInputs(argv: BuildArgv, scratch: string): Promise<{ contextDir: string; dockerfile: string }> {
+  if (argv.path === '-') {
+    // docker build -: the Dockerfile comes on stdin and there is no context.
+    if (argv.file !== undefined) throw new KubectlBuildError('USAGE', 'with PATH "-" the Dockerfile comes from stdin; -f cannot be used', { hint: 'drop -f' });
+    const context = join(scratch, 'context');
+    await writeDockerfileFromStdin(join(scratch, 'dockerfile'));
+    await writeFile(join(scratch, '.keep'), '');
+    await mkdirp(context);
+    return { contextDir: context, dockerfile: join(scratch, 'dockerfile', 'Dockerfile') };
+  }
+  const contextDir = resolve(argv.path);
+  if (argv.file === '-') {
+    await writeDockerfileFromStdin(join(scratch, 'dockerfile'));
+    return { contextDir, dockerfile: join(scratch, 'dockerfile', 'Dockerfile') };
+  }
+  return { contextDir, dockerfile: argv.file !== undefined ? resolve(argv.file) : join(contextDir, 'Dockerfile') };
+}
+
+async function writeDockerfileFromStdin(dir: string): Promise<void> {
+  if (process.stdin.isTTY) {
+    throw new KubectlBuildError('USAGE', 'the Dockerfile should come on stdin, but stdin is a terminal', {
+      hint: 'pipe it in: kubectl build - < Dockerfile',
+    });
+  }
+  await mkdirp(dir);
+  await writeFile(join(dir, 'Dockerfile'), await text(process.stdin));
+}
+
+async function mkdirp(dir: string): Promise<void> {
+  const { mkdir } = await import('node:fs/promises');
+  await mkdir(dir, { recursive: true });
+}
+
+// --secret id=X,src=FILE | id=X,env=VAR | id=X (the variable X), as buildx reads it.
+function parseSecret(value: string): SecretSpec {
+  const { attrs } = parseAttrList('secret', value, 'file');
+  const id = attrs.id;
+  if (!id) throw new KubectlBuildError('USAGE', `--secret "${value}" has no id`, { hint: 'use --secret id=NAME,src=FILE or id=NAME,env=VAR' });
+  const path = attrs.src ?? attrs.source;
+  if (path !== undefined) return { id, source: { kind: 'file', path: resolve(path) } };
+  return { id, source: { kind: 'env', name: attrs.env ?? id } };
+}
+
+function secretSource(specs: readonly SecretSpec[], env: NodeJS.ProcessEnv): SecretSource {
+  const byId = new Map(specs.map((spec) => [spec.id, spec]));
+  return async (id) => {
+    const spec = byId.get(id);
+    if (!spec) return undefined;
+    if (spec.source.kind === 'env') {
+      const value = env[spec.source.name];
+      return value === undefined ? undefined : Buffer.from(value);
+    }
+    try {
+      return await readFile(spec.source.path);
+    } catch {
+      throw new Error(`cannot read the file for secret "${id}"`);
+    }
+  };
+}
+
+function progressFormat(mode: ProgressMode): ProgressFormat {
+  // A live TTY view is still to come; until then every interactive mode prints plain progress.
+  return mode === 'quiet' || mode === 'rawjson' ? mode : 'plain';
+}

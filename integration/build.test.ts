@@ -1,0 +1,204 @@
+// kubectl build against a real buildkitd and a real registry with auth: what a user sees.
+import { mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { gunzipSync } from 'node:zlib';
+import { describe, expect, it } from 'vitest';
+import { skopeo, skopeoRegistryFlags } from '../hack/lib/skopeo.ts';
+import { runCli } from './harness/cli.ts';
+import { scratchDir, useBuildkitd, useRegistry, type TestRegistry } from './harness/index.ts';
+
+const registry = useRegistry({ kind: 'distribution', auth: true, seed: true });
+const buildkitd = useBuildkitd({ trust: [registry] });
+
+function env(overrides: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
+  return { BUILDKIT_HOST: buildkitd().address, DOCKER_CONFIG: registry().files.dockerConfigDir, ...overrides };
+}
+
+function context(files: Record<string, string>): string {
+  const dir = scratchDir('context');
+  for (const [path, content] of Object.entries(files)) {
+    mkdirSync(join(dir, path, '..'), { recursive: true });
+    writeFileSync(join(dir, path), content);
+  }
+  return dir;
+}
+
+function build(args: string[], options: { env?: NodeJS.ProcessEnv; input?: string; interruptAfterMs?: number } = {}) {
+  return runCli('kubectl-build', ['--progress=plain', ...args], { env: env(options.env), input: options.input, interruptAfterMs: options.interruptAfterMs });
+}
+
+/** Everything an image holds, decompressed: its config and every layer's bytes. */
+async function imageBytes(target: TestRegistry, reference: string): Promise<string> {
+  const layout = scratchDir('layout');
+  await skopeo(['copy', '--quiet', ...skopeoRegistryFlags(target, target.files, 'src'), `docker://${reference}`, `oci:${layout}:image`]);
+  const blobs = join(layout, 'blobs', 'sha256');
+  return readdirSync(blobs)
+    .map((name) => {
+      const data = readFileSync(join(blobs, name));
+      return (data[0] === 0x1f && data[1] === 0x8b ? gunzipSync(data) : data).toString('latin1');
+    })
+    .join('\n');
+}
+
+async function manifestDigest(target: TestRegistry, reference: string): Promise<string> {
+  const out = await skopeo(['inspect', '--format', '{{.Digest}}', ...skopeoRegistryFlags(target, target.files, ''), `docker://${reference}`]);
+  return out.trim();
+}
+
+describe('kubectl build --push', () => {
+  it('builds a multi-stage Dockerfile from the seeded base image and pushes it with registry auth', async () => {
+    const dir = context({
+      Dockerfile: `FROM ${registry().baseImage} AS compile\nRUN echo compiled > /artifact\nFROM ${registry().baseImage}\nCOPY --from=compile /artifact /app/artifact\nCOPY greeting.txt /app/\n`,
+      'greeting.txt': 'hello\n',
+    });
+    const tag = `${registry().host}/build/multistage:1`;
+    const metadataFile = join(dir, 'metadata.json');
+    const iidFile = join(dir, 'iid');
+    const result = await build(['-t', tag, '--push', '--metadata-file', metadataFile, '--iidfile', iidFile, dir]);
+    expect(result.stderr).toContain('[stage-1 2/3] COPY --from=compile /artifact /app/artifact');
+    expect(result.status).toBe(0);
+
+    const metadata = JSON.parse(readFileSync(metadataFile, 'utf8'));
+    const pushed = await manifestDigest(registry(), tag);
+    expect(metadata['containerimage.digest']).toBe(pushed);
+    expect(metadata['image.name']).toBe(tag);
+    expect(readFileSync(iidFile, 'utf8')).toBe(metadata['containerimage.config.digest']);
+    expect(result.stderr).toContain(`pushed ${tag} as ${pushed}`);
+    const bytes = await imageBytes(registry(), tag);
+    expect(bytes).toContain('compiled');
+    expect(bytes).toContain('hello');
+  });
+
+  it('sends only what .dockerignore lets through, exceptions included', async () => {
+    const dir = context({
+      Dockerfile: `FROM ${registry().baseImage}\nCOPY . /ctx\nRUN test ! -e /ctx/secret.txt && test ! -e /ctx/logs/debug.log && test -e /ctx/logs/keep.log && test -e /ctx/src/main.sh\n`,
+      '.dockerignore': 'secret.txt\nlogs\n!logs/keep.log\n',
+      'secret.txt': 'do not send',
+      'logs/debug.log': 'noise',
+      'logs/keep.log': 'keep',
+      'src/main.sh': 'echo main',
+    });
+    const result = await build(['--debug', dir]);
+    expect(result.stderr).toMatch(/nothing was exported/);
+    expect(result.status).toBe(0);
+  });
+
+  it('passes build args and stops at --target', async () => {
+    const dir = context({
+      Dockerfile: `FROM ${registry().baseImage} AS base\nARG FLAVOUR\nRUN test "$FLAVOUR" = vanilla\nFROM base AS broken\nRUN exit 7\n`,
+    });
+    const result = await build(['--build-arg', 'FLAVOUR=vanilla', '--target', 'base', dir]);
+    expect(result.stderr).not.toContain('exit 7');
+    expect(result.status).toBe(0);
+  });
+
+  it('reads the Dockerfile from outside the context with -f, and from stdin with -f -', async () => {
+    const dir = context({ 'data.txt': 'x' });
+    const elsewhere = context({ 'Build.dockerfile': `FROM ${registry().baseImage}\nCOPY data.txt /\n` });
+    expect((await build(['-f', join(elsewhere, 'Build.dockerfile'), dir])).status).toBe(0);
+    expect((await build(['-f', '-', dir], { input: `FROM ${registry().baseImage}\nCOPY data.txt /\n` })).status).toBe(0);
+  });
+
+  it('mounts a secret for one RUN without leaving it in the image or in any output', async () => {
+    const secret = 's3cr3t-value-1f9d';
+    const dir = context({
+      Dockerfile: `FROM ${registry().baseImage}\nRUN --mount=type=secret,id=token test "$(cat /run/secrets/token)" = "${secret.slice(0, 6)}$(echo ${secret.slice(6)})" && echo used > /proof\n`,
+    });
+    const tag = `${registry().host}/build/secret:1`;
+    const result = await build(['--secret', 'id=token,env=BUILD_TOKEN', '-t', tag, '--push', '--debug', dir], { env: { BUILD_TOKEN: secret } });
+    expect(result.status).toBe(0);
+    expect(`${result.stdout}${result.stderr}`).not.toContain(secret);
+    const bytes = await imageBytes(registry(), tag);
+    expect(bytes).toContain('used');
+    expect(bytes).not.toContain(secret);
+  });
+
+  it('uploads an unchanged context again without file contents, and a changed file alone', async () => {
+    const files: Record<string, string> = { Dockerfile: `FROM ${registry().baseImage}\nCOPY . /ctx\n` };
+    for (let i = 0; i < 20; i++) files[`file-${i}.txt`] = `content ${i}\n`.repeat(100);
+    const dir = context(files);
+    // The context's count: the frontend re-reads the Dockerfile in full on every build, by design.
+    const sent = (stderr: string) => Number(/context upload: \d+ entries listed, (\d+) files sent/.exec(stderr)?.[1]);
+    const first = await build(['--debug', dir]);
+    expect(first.status).toBe(0);
+    expect(sent(first.stderr)).toBeGreaterThanOrEqual(20);
+    const again = await build(['--debug', dir]);
+    expect(sent(again.stderr)).toBe(0);
+    writeFileSync(join(dir, 'file-3.txt'), 'changed\n');
+    const changed = await build(['--debug', dir]);
+    expect(sent(changed.stderr)).toBe(1);
+  });
+
+  it('prints only the image ID with --progress quiet, and JSON lines with rawjson', async () => {
+    const dir = context({ Dockerfile: `FROM ${registry().baseImage}\nRUN echo quiet > /q\n` });
+    const tag = `${registry().host}/build/quiet:1`;
+    const quiet = await runCli('kubectl-build', ['--progress', 'quiet', '-t', tag, '--push', dir], { env: env() });
+    expect(quiet.status).toBe(0);
+    expect(quiet.stdout).toMatch(/^sha256:[0-9a-f]{64}\n$/);
+    expect(quiet.stderr).toBe('');
+    const raw = await runCli('kubectl-build', ['--progress', 'rawjson', dir], { env: env() });
+    const lines = raw.stderr.trim().split('\n').filter((line) => line.startsWith('{'));
+    expect(lines.length).toBeGreaterThan(0);
+    expect(JSON.parse(lines[0] as string)).toHaveProperty('vertexes');
+  });
+});
+
+describe('kubectl build errors', () => {
+  it('a missing Dockerfile or context: one sentence, exit 1, no stack', async () => {
+    const dir = context({ 'a.txt': '' });
+    const noDockerfile = await build([dir]);
+    expect(noDockerfile.status).toBe(1);
+    expect(noDockerfile.stderr).toBe(`error: no Dockerfile at ${join(dir, 'Dockerfile')}\nhint: add a Dockerfile to the context, or name one with -f\n`);
+    const noContext = await build([join(dir, 'missing')]);
+    expect(noContext.status).toBe(1);
+    expect(noContext.stderr).toMatch(/^error: the build context .*missing is not a directory\n/);
+  });
+
+  it('a Dockerfile syntax error names the file and the line', async () => {
+    const dir = context({ Dockerfile: `FROM ${registry().baseImage}\nFORM oops\n` });
+    const result = await build([dir]);
+    expect(result.status).toBe(1);
+    expect(result.stderr).toMatch(new RegExp(`error: ${join(dir, 'Dockerfile')}: .*line 2.*unknown instruction: FORM`, 'i'));
+    expect(result.stderr).not.toMatch(/\n\s+at /);
+  });
+
+  it('a failing RUN gives its exit code and the tail of its log', async () => {
+    const dir = context({ Dockerfile: `FROM ${registry().baseImage}\nRUN echo first-line && echo "the last words" >&2 && exit 3\n` });
+    const result = await build([dir]);
+    expect(result.status).toBe(1);
+    const message = result.stderr.slice(result.stderr.lastIndexOf('error: '));
+    expect(message).toMatch(/exit code: 3/);
+    expect(message).toContain('the last words');
+    expect(message).toMatch(/hint: the step ".*RUN echo first-line.*" failed/);
+  });
+
+  it('an unreachable daemon is reported within 10 seconds', async () => {
+    const dir = context({ Dockerfile: 'FROM scratch\n' });
+    const result = await build([dir], { env: { BUILDKIT_HOST: `unix://${join(dir, 'no-daemon.sock')}` } });
+    expect(result.status).toBe(1);
+    expect(result.stderr).toMatch(/^error: cannot reach the BuildKit daemon at unix:\/\/.*no-daemon\.sock within 10s\n/);
+    expect(result.durationMs).toBeLessThan(15_000);
+  });
+
+  it('a push the registry refuses says so, and leaves no image under the tag', async () => {
+    const badConfig = scratchDir('docker-config');
+    writeFileSync(join(badConfig, 'config.json'), JSON.stringify({ auths: { [registry().host]: { auth: Buffer.from('tester:wrong').toString('base64') } } }));
+    const dir = context({ Dockerfile: `FROM scratch\nCOPY Dockerfile /\n` });
+    const tag = `${registry().host}/build/refused:1`;
+    const result = await build(['-t', tag, '--push', dir], { env: { DOCKER_CONFIG: badConfig } });
+    expect(result.status).toBe(1);
+    expect(result.stderr).toMatch(/error: the registry refused the push: /);
+    expect(result.stderr).toMatch(/hint: check the credentials/);
+    await expect(manifestDigest(registry(), tag)).rejects.toThrow();
+  });
+
+  it('Ctrl-C cancels the build: exit 130 and nothing pushed', async () => {
+    const dir = context({ Dockerfile: `FROM ${registry().baseImage}\nRUN sleep 60\n` });
+    const tag = `${registry().host}/build/cancelled:1`;
+    const result = await build(['-t', tag, '--push', dir], { interruptAfterMs: 4_000 });
+    expect(result.status).toBe(130);
+    expect(result.stderr).toMatch(/error: build cancelled/);
+    expect(result.durationMs).toBeLessThan(30_000);
+    await expect(manifestDigest(registry(), tag)).rejects.toThrow();
+  });
+});

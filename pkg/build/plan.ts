@@ -1,0 +1,142 @@
+// BuildOptions -> SolvePlan: what one Solve request needs (frontend attributes, exporters, cache,
+// entitlements, local directories), following docker buildx's meaning of each flag. Pure data in
+// and out, so every rule here is unit-tested without a daemon.
+import { basename, dirname, resolve } from 'node:path';
+import { KubectlBuildError } from '../errors/index.ts';
+import type { AttrEntry } from '../buildkit/types.ts';
+import type { AttrList } from './options.ts';
+
+export interface SecretSpec {
+  readonly id: string;
+  readonly source: { readonly kind: 'file'; readonly path: string } | { readonly kind: 'env'; readonly name: string };
+}
+
+export interface BuildOptions {
+  /** The context directory (absolute). */
+  readonly contextDir: string;
+  /** The Dockerfile (absolute); may be outside the context. */
+  readonly dockerfile: string;
+  readonly tags: readonly string[];
+  readonly buildArgs: Readonly<Record<string, string>>;
+  readonly labels: Readonly<Record<string, string>>;
+  readonly target?: string;
+  readonly platform?: string;
+  readonly push: boolean;
+  readonly outputs: readonly AttrList[];
+  readonly noCache: boolean;
+  readonly pull: boolean;
+  readonly secrets: readonly SecretSpec[];
+  readonly cacheFrom: readonly AttrList[];
+  readonly cacheTo: readonly AttrList[];
+  readonly network?: string;
+  readonly addHosts: readonly string[];
+  readonly allow: readonly string[];
+}
+
+export interface SolvePlan {
+  readonly frontend: 'dockerfile.v0';
+  readonly frontendAttrs: Record<string, string>;
+  readonly exporters: AttrEntry[];
+  readonly cacheImports: AttrEntry[];
+  readonly cacheExports: AttrEntry[];
+  readonly entitlements: string[];
+  /** The local directories the frontend reads through FileSync. */
+  readonly localDirs: { readonly context: string; readonly dockerfile: string };
+  /** Whether the image is pushed (and so has a registry digest to report and sign). */
+  readonly pushes: boolean;
+}
+
+const ENTITLEMENTS = new Set(['network.host', 'security.insecure']);
+const NETWORK_MODES = new Set(['default', 'none', 'host']);
+
+export function planBuild(options: BuildOptions): SolvePlan {
+  const frontendAttrs: Record<string, string> = { filename: basename(options.dockerfile) };
+  if (options.target) frontendAttrs.target = options.target;
+  if (options.platform) frontendAttrs.platform = options.platform;
+  for (const [key, value] of Object.entries(options.buildArgs)) frontendAttrs[`build-arg:${key}`] = value;
+  for (const [key, value] of Object.entries(options.labels)) frontendAttrs[`label:${key}`] = value;
+  // "" means every stage.
+  if (options.noCache) frontendAttrs['no-cache'] = '';
+  if (options.pull) frontendAttrs['image-resolve-mode'] = 'pull';
+  if (options.network !== undefined && options.network !== 'default') {
+    if (!NETWORK_MODES.has(options.network)) {
+      throw usage(`unknown --network "${options.network}"`, 'use default, none or host');
+    }
+    frontendAttrs['force-network-mode'] = options.network;
+  }
+  if (options.addHosts.length > 0) frontendAttrs['add-hosts'] = options.addHosts.map(parseAddHost).join(',');
+
+  const cacheImports = options.cacheFrom.map(toEntry);
+  // The frontend resolves cache for its own stages from these too.
+  if (cacheImports.length > 0) frontendAttrs['cache-imports'] = JSON.stringify(cacheImports);
+
+  for (const entitlement of options.allow) {
+    if (!ENTITLEMENTS.has(entitlement)) throw usage(`unknown --allow "${entitlement}"`, 'use network.host or security.insecure');
+  }
+
+  const exporters = planExporters(options);
+  return {
+    frontend: 'dockerfile.v0',
+    frontendAttrs,
+    exporters,
+    cacheImports,
+    cacheExports: options.cacheTo.map(toEntry),
+    entitlements: [...options.allow],
+    localDirs: { context: resolve(options.contextDir), dockerfile: dirname(resolve(options.dockerfile)) },
+    pushes: exporters.some((exporter) => exporter.Type === 'image' && isTrue(exporter.Attrs.push)),
+  };
+}
+
+// --push, -t and -o together, as buildx reads them: `--push` is `-o type=registry`; `registry` is
+// the image exporter with push=true; tags name the image unless the output names it.
+function planExporters(options: BuildOptions): AttrEntry[] {
+  // Copies: the plan never changes the options it was given.
+  const outputs: AttrList[] = options.outputs.map((output) => ({ type: output.type, attrs: { ...output.attrs } }));
+  if (options.push) {
+    const image = outputs.find((output) => output.type === 'image' || output.type === 'registry');
+    if (image) image.attrs.push = 'true';
+    else outputs.push({ type: 'image', attrs: { push: 'true' } });
+  }
+  return outputs.map((output) => {
+    switch (output.type) {
+      case 'registry':
+      case 'image': {
+        const attrs = { ...output.attrs };
+        if (output.type === 'registry') attrs.push = 'true';
+        if (attrs.name === undefined && options.tags.length > 0) attrs.name = options.tags.join(',');
+        if (isTrue(attrs.push) && !attrs.name) {
+          throw usage('pushing needs an image name', 'add -t REGISTRY/IMAGE:TAG');
+        }
+        return { Type: 'image', Attrs: attrs };
+      }
+      case 'local':
+      case 'tar':
+      case 'oci':
+      case 'docker':
+        throw new KubectlBuildError('NOT_IMPLEMENTED', `--output type=${output.type} is not implemented in this version of kubectl-build`, {
+          hint: 'push the image with --push, or use buildctl for local outputs for now',
+        });
+      default:
+        throw usage(`unknown output type "${output.type}"`, 'use image, registry, local, tar, oci or docker');
+    }
+  });
+}
+
+function toEntry(list: AttrList): AttrEntry {
+  return { Type: list.type, Attrs: { ...list.attrs } };
+}
+
+// docker takes host:ip, buildx host=ip; the frontend wants host=ip.
+function parseAddHost(value: string): string {
+  const match = /^([^=:]+)[=:](.+)$/.exec(value);
+  if (!match) throw usage(`invalid --add-host "${value}"`, 'use host=ip, e.g. --add-host db=10.0.0.5');
+  return `${match[1]}=${match[2]}`;
+}
+
+function isTrue(value: string | undefined): boolean {
+  return value === '' || value === 'true';
+}
+
+function usage(message: string, hint: string): KubectlBuildError {
+  return new KubectlBuildError('USAGE', message, { hint });
+}

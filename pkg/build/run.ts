@@ -1,0 +1,159 @@
+// One build, end to end: check what can be checked locally, connect to the daemon, attach a
+// session (context, Dockerfile, credentials, secrets), run Solve with Status alongside, and turn
+// the outcome into a result or one clear error. The digest reported is the exporter's: what was
+// pushed, never a tag resolved again afterwards.
+import { createHash, randomUUID } from 'node:crypto';
+import { stat, writeFile } from 'node:fs/promises';
+import type * as grpc from '@grpc/grpc-js';
+import { KubectlBuildError } from '../errors/index.ts';
+import { parseBuilderAddress } from '../buildkit/address.ts';
+import { ControlClient, type TlsFiles } from '../buildkit/control.ts';
+import { authService, type CredentialSource } from '../buildkit/session/auth.ts';
+import { fileSyncService, type TransferCounters } from '../buildkit/session/filesync.ts';
+import { secretsService, type SecretSource } from '../buildkit/session/secrets.ts';
+import { Session } from '../buildkit/session/session.ts';
+import type { StatusResponse } from '../buildkit/types.ts';
+import { createProgressWriter, type ProgressFormat, type ProgressOutput } from '../progress/index.ts';
+import { buildErrorFromSolve } from './errors.ts';
+import { planBuild, type BuildOptions } from './plan.ts';
+
+export interface RunBuildOptions {
+  readonly build: BuildOptions;
+  readonly builderAddress: string;
+  readonly tls?: TlsFiles;
+  readonly credentials: CredentialSource;
+  readonly secrets: SecretSource;
+  readonly progress: ProgressFormat;
+  /** Where progress goes (stderr, as docker does). */
+  readonly progressOutput: ProgressOutput;
+  readonly iidFile?: string;
+  readonly metadataFile?: string;
+  readonly signal?: AbortSignal;
+  readonly connectTimeoutMs?: number;
+}
+
+export interface BuildResult {
+  readonly exporterResponse: Readonly<Record<string, string>>;
+  /** The pushed manifest's digest (containerimage.digest), when an image was exported. */
+  readonly digest?: string;
+  readonly imageName?: string;
+  readonly transfer: TransferCounters;
+  readonly durationMs: number;
+}
+
+// How long Status may keep streaming after Solve returned (buildctl waits 3 s too).
+const STATUS_DRAIN_MS = 3_000;
+
+export async function runBuild(options: RunBuildOptions): Promise<BuildResult> {
+  const started = Date.now();
+  const { build } = options;
+  await checkLocalInputs(build);
+  const plan = planBuild(build);
+
+  const control = new ControlClient(parseBuilderAddress(options.builderAddress), options.tls);
+  const transfer: TransferCounters = {};
+  const session = new Session({
+    name: 'kubectl-build',
+    // Stable per context directory: the daemon keeps that directory's files between builds.
+    sharedKey: createHash('sha256').update(plan.localDirs.context).digest('hex').slice(0, 32),
+    services: [
+      fileSyncService(plan.localDirs, transfer),
+      authService(options.credentials),
+      secretsService(options.secrets),
+    ],
+  });
+  const progress = createProgressWriter(options.progress, options.progressOutput);
+  let status: grpc.ClientReadableStream<StatusResponse> | undefined;
+  try {
+    await control.waitUntilReady(options.connectTimeoutMs);
+    if (options.signal?.aborted) throw cancelled();
+    session.attach(control);
+    const ref = randomUUID();
+    status = control.status(ref);
+    const statusDone = new Promise<void>((resolve) => {
+      status?.on('data', (message: StatusResponse) => progress.write(message));
+      status?.on('end', resolve);
+      status?.on('error', () => resolve());
+    });
+
+    let exporterResponse: Record<string, string>;
+    try {
+      const first = plan.exporters[0];
+      exporterResponse = await control.solve(
+        {
+          Ref: ref,
+          Session: session.id,
+          Frontend: plan.frontend,
+          FrontendAttrs: plan.frontendAttrs,
+          // The list for current daemons; its first entry again in the fields older ones read.
+          Exporters: plan.exporters,
+          ...(first ? { ExporterDeprecated: first.Type, ExporterAttrsDeprecated: first.Attrs } : {}),
+          Cache: { Imports: plan.cacheImports, Exports: plan.cacheExports },
+          Entitlements: plan.entitlements,
+        },
+        options.signal,
+      );
+    } catch (error) {
+      await Promise.race([statusDone, delay(STATUS_DRAIN_MS)]);
+      progress.finish();
+      if (options.signal?.aborted) throw cancelled();
+      throw buildErrorFromSolve(error as grpc.ServiceError, { dockerfile: build.dockerfile, failure: progress.failure() });
+    }
+    await Promise.race([statusDone, delay(STATUS_DRAIN_MS)]);
+    progress.finish();
+
+    const result: BuildResult = {
+      exporterResponse,
+      ...(exporterResponse['containerimage.digest'] ? { digest: exporterResponse['containerimage.digest'] } : {}),
+      ...(exporterResponse['image.name'] ? { imageName: exporterResponse['image.name'] } : {}),
+      transfer,
+      durationMs: Date.now() - started,
+    };
+    await writeResultFiles(options, result);
+    return result;
+  } finally {
+    status?.cancel();
+    session.close();
+    control.close();
+  }
+}
+
+async function checkLocalInputs(build: BuildOptions): Promise<void> {
+  const context = await stat(build.contextDir).catch(() => undefined);
+  if (!context?.isDirectory()) {
+    throw new KubectlBuildError('NOT_FOUND', `the build context ${build.contextDir} is not a directory`, {
+      hint: 'pass the directory to build as the last argument, e.g. "kubectl build ."',
+    });
+  }
+  const dockerfile = await stat(build.dockerfile).catch(() => undefined);
+  if (!dockerfile?.isFile()) {
+    throw new KubectlBuildError('NOT_FOUND', `no Dockerfile at ${build.dockerfile}`, {
+      hint: 'add a Dockerfile to the context, or name one with -f',
+    });
+  }
+}
+
+// --iidfile and --metadata-file as buildx writes them: the image ID (config digest when the daemon
+// reports one, else the manifest digest), and the exporter response with its descriptor decoded.
+async function writeResultFiles(options: RunBuildOptions, result: BuildResult): Promise<void> {
+  const response = result.exporterResponse;
+  if (options.iidFile) {
+    const id = response['containerimage.config.digest'] ?? result.digest;
+    if (id) await writeFile(options.iidFile, id);
+  }
+  if (options.metadataFile) {
+    const metadata: Record<string, unknown> = {};
+    for (const [key, value] of Object.entries(response)) {
+      metadata[key] = key === 'containerimage.descriptor' ? JSON.parse(Buffer.from(value, 'base64').toString('utf8')) : value;
+    }
+    await writeFile(options.metadataFile, `${JSON.stringify(metadata, null, 2)}\n`);
+  }
+}
+
+function cancelled(): KubectlBuildError {
+  return new KubectlBuildError('CANCELLED', 'build cancelled', { hint: 'nothing was pushed unless the push had already finished' });
+}
+
+function delay(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms).unref());
+}
