@@ -4,7 +4,7 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { homedir, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { text } from 'node:stream/consumers';
-import { runBuild } from '../pkg/build/run.ts';
+import { runBuild, type BuildResult } from '../pkg/build/run.ts';
 import { parseAttrList, parseKeyValues, type ProgressMode } from '../pkg/build/options.ts';
 import type { SecretSpec } from '../pkg/build/plan.ts';
 import type { SecretSource } from '../pkg/buildkit/session/secrets.ts';
@@ -93,6 +93,7 @@ export async function buildCommand(argv: BuildArgv): Promise<void> {
       secrets: secretSource(argv.secret.map(parseSecret), env),
       progress,
       progressOutput: process.stderr,
+      stdout: process.stdout,
       ...(argv.iidfile ? { iidFile: argv.iidfile } : {}),
       ...(argv['metadata-file'] ? { metadataFile: argv['metadata-file'] } : {}),
       signal: abort.signal,
@@ -102,20 +103,29 @@ export async function buildCommand(argv: BuildArgv): Promise<void> {
         process.stderr.write(`debug: ${dir} upload: ${statsSent} entries listed, ${filesSent} files sent, ${bytesSent} bytes sent\n`);
       }
     }
+    const toStdout = result.exports.some((exported) => exported.destination === 'stdout');
     if (progress === 'quiet') {
+      // Only the image ID, for scripts; never mixed into an output that goes to stdout.
       const id = result.exporterResponse['containerimage.config.digest'] ?? result.digest;
-      if (id) process.stdout.write(`${id}\n`);
-    } else if (result.digest && result.imageName) {
-      process.stderr.write(`pushed ${result.imageName.split(',').join(', ')} as ${result.digest} in ${(result.durationMs / 1000).toFixed(1)}s\n`);
-    } else if (result.digest) {
-      process.stderr.write(`built ${result.digest} in ${(result.durationMs / 1000).toFixed(1)}s\n`);
+      if (id && !toStdout) process.stdout.write(`${id}\n`);
     } else {
-      process.stderr.write(`built in ${(result.durationMs / 1000).toFixed(1)}s; nothing was exported (add --push or -o to keep the result)\n`);
+      process.stderr.write(`${summary(result)}\n`);
     }
   } finally {
     process.off('SIGINT', onSigint);
     await rm(scratch, { recursive: true, force: true });
   }
+}
+
+function summary(result: BuildResult): string {
+  const seconds = `${(result.durationMs / 1000).toFixed(1)}s`;
+  if (result.exports.length === 0) return `built in ${seconds}; nothing was exported (add --push or -o to keep the result)`;
+  const parts = result.exports.map(({ type, destination }) => {
+    if (type !== 'image') return `wrote the ${type} output to ${destination}`;
+    const names = destination.split(',').join(', ');
+    return `${result.pushed ? 'pushed' : 'built'} ${names}${result.digest ? ` as ${result.digest}` : ''}`;
+  });
+  return `${parts.join('; ')} in ${seconds}`;
 }
 
 async function locateInputs(argv: BuildArgv, scratch: string): Promise<{ contextDir: string; dockerfile: string }> {

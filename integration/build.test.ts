@@ -54,9 +54,11 @@ describe('kubectl build --push', () => {
     const tag = `${registry().host}/build/multistage:1`;
     const metadataFile = join(dir, 'metadata.json');
     const iidFile = join(dir, 'iid');
-    const result = await build(['-t', tag, '--push', '--metadata-file', metadataFile, '--iidfile', iidFile, dir]);
+    const result = await build(['-t', tag, '--push', '--debug', '--metadata-file', metadataFile, '--iidfile', iidFile, dir]);
     expect(result.stderr).toContain('[stage-1 2/3] COPY --from=compile /artifact /app/artifact');
     expect(result.status).toBe(0);
+    // The registry password went to the daemon through the session, and nowhere else.
+    expect(`${result.stdout}${result.stderr}`).not.toContain(registry().auth?.password);
 
     const metadata = JSON.parse(readFileSync(metadataFile, 'utf8'));
     const pushed = await manifestDigest(registry(), tag);
@@ -140,6 +142,46 @@ describe('kubectl build --push', () => {
     const lines = raw.stderr.trim().split('\n').filter((line) => line.startsWith('{'));
     expect(lines.length).toBeGreaterThan(0);
     expect(JSON.parse(lines[0] as string)).toHaveProperty('vertexes');
+  });
+});
+
+describe('kubectl build --output', () => {
+  it('writes the result to a folder (type=local), a tar file, an OCI archive and a tar on stdout', async () => {
+    const dir = context({ Dockerfile: `FROM scratch\nCOPY app.sh /bin/app\nCOPY --chmod=0755 app.sh /bin/app-exec\n`, 'app.sh': 'echo app\n' });
+    const out = scratchDir('outputs');
+    const result = await build([
+      '-o', `type=local,dest=${join(out, 'rootfs')}`,
+      '-o', `type=tar,dest=${join(out, 'rootfs.tar')}`,
+      '-t', 'example/app:1', '-o', `type=oci,dest=${join(out, 'oci.tar')}`,
+      dir,
+    ]);
+    expect(result.status).toBe(0);
+    expect(readFileSync(join(out, 'rootfs', 'bin', 'app'), 'utf8')).toBe('echo app\n');
+    const { statSync } = await import('node:fs');
+    expect(statSync(join(out, 'rootfs', 'bin', 'app-exec')).mode & 0o777).toBe(0o755);
+    expect(readFileSync(join(out, 'rootfs.tar')).includes('echo app')).toBe(true);
+    const ociIndex = await skopeo(['inspect', '--raw', `oci-archive:${join(out, 'oci.tar')}`]);
+    expect(JSON.parse(ociIndex).mediaType).toMatch(/manifest/);
+    expect(result.stderr).toMatch(/wrote the local output to .*rootfs; wrote the tar output to .*rootfs\.tar; wrote the oci output to .*oci\.tar in /);
+
+    const piped = await runCli('kubectl-build', ['--progress', 'quiet', '-o', 'type=tar,dest=-', dir], { env: env() });
+    expect(piped.status).toBe(0);
+    expect(piped.stdout).toContain('echo app');
+  });
+});
+
+describe('kubectl build --cache-to / --cache-from', () => {
+  const cold = useBuildkitd({ trust: [registry] });
+
+  it('exports the cache to the registry, and a builder without local cache reuses every step', async () => {
+    const dir = context({ Dockerfile: `FROM ${registry().baseImage}\nRUN echo expensive > /result && sleep 1\nCOPY note.txt /\n`, 'note.txt': 'n' });
+    const cacheRef = `${registry().host}/build/cache:buildcache`;
+    const first = await build(['--cache-to', `type=registry,ref=${cacheRef},mode=max`, dir]);
+    expect(first.status).toBe(0);
+    const second = await build(['--cache-from', `type=registry,ref=${cacheRef}`, dir], { env: { BUILDKIT_HOST: cold().address } });
+    expect(second.status).toBe(0);
+    expect(second.stderr).toMatch(/#\d+ \[2\/3\] RUN echo expensive[^\n]*\n(?:#\d+ [^\n]*\n)*?#\d+ CACHED/);
+    expect(second.stderr).not.toMatch(/DONE [1-9]\.\d+s/);
   });
 });
 

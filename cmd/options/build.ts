@@ -2,6 +2,14 @@
 import type { Argv } from 'yargs';
 import { PROGRESS_MODES } from '../../pkg/build/options.ts';
 
+/**
+ * A flag that may be given several times, one value each time, as docker's are: without nargs 1
+ * yargs would also take the build context after `--build-arg A=1` as a second value.
+ */
+function repeatable(describe: string, alias?: string) {
+  return { type: 'string' as const, array: true as const, nargs: 1, default: [] as string[], describe, ...(alias ? { alias } : {}) };
+}
+
 export function withBuildOptions<T>(parser: Argv<T>) {
   return parser
     .positional('path', {
@@ -11,22 +19,22 @@ export function withBuildOptions<T>(parser: Argv<T>) {
     })
     .options({
       file: { alias: 'f', type: 'string', describe: 'Name of the Dockerfile (default: PATH/Dockerfile; "-" reads stdin)' },
-      tag: { alias: 't', type: 'string', array: true, default: [] as string[], describe: 'Name and optionally a tag (name:tag); repeatable' },
-      'build-arg': { type: 'string', array: true, default: [] as string[], describe: 'Set a build-time variable (KEY=VALUE, or KEY to take it from the environment)' },
-      label: { type: 'string', array: true, default: [] as string[], describe: 'Set metadata on the image (KEY=VALUE)' },
+      tag: repeatable('Name and optionally a tag (name:tag); repeatable', 't'),
+      'build-arg': repeatable('Set a build-time variable (KEY=VALUE, or KEY to take it from the environment)'),
+      label: repeatable('Set metadata on the image (KEY=VALUE)'),
       target: { type: 'string', describe: 'Build this stage of a multi-stage Dockerfile' },
       platform: { type: 'string', describe: 'Target platform, e.g. linux/amd64' },
       push: { type: 'boolean', default: false, describe: 'Push the image (shorthand for --output type=registry)' },
-      output: { alias: 'o', type: 'string', array: true, default: [] as string[], describe: 'Output destination (type=image|registry|local|tar|oci,dest=...)' },
+      output: repeatable('Output destination (type=image|registry|local|tar|oci,dest=...)', 'o'),
       'no-cache': { type: 'boolean', default: false, describe: 'Do not use the build cache' },
       pull: { type: 'boolean', default: false, describe: 'Always look for newer versions of base images' },
-      secret: { type: 'string', array: true, default: [] as string[], describe: 'Secret to expose to the build (id=mysecret,src=/local/file or id=X,env=VAR)' },
-      ssh: { type: 'string', array: true, default: [] as string[], describe: 'SSH agent socket or keys to expose (default | id=path)' },
-      'cache-from': { type: 'string', array: true, default: [] as string[], describe: 'Cache source (type=registry,ref=...)' },
-      'cache-to': { type: 'string', array: true, default: [] as string[], describe: 'Cache destination (type=registry,ref=...,mode=max | type=inline)' },
+      secret: repeatable('Secret to expose to the build (id=mysecret,src=/local/file or id=X,env=VAR)'),
+      ssh: repeatable('SSH agent socket or keys to expose (default | id=path)'),
+      'cache-from': repeatable('Cache source (type=registry,ref=...)'),
+      'cache-to': repeatable('Cache destination (type=registry,ref=...,mode=max | type=inline)'),
       network: { type: 'string', describe: 'Networking mode for RUN instructions (default | none | host)' },
-      'add-host': { type: 'string', array: true, default: [] as string[], describe: 'Add a custom host-to-IP mapping (host=ip)' },
-      allow: { type: 'string', array: true, default: [] as string[], describe: 'Allow an extra privileged entitlement (network.host, security.insecure)' },
+      'add-host': repeatable('Add a custom host-to-IP mapping (host=ip)'),
+      allow: repeatable('Allow an extra privileged entitlement (network.host, security.insecure)'),
       progress: { type: 'string', choices: PROGRESS_MODES, default: 'auto', describe: 'Progress output' },
       iidfile: { type: 'string', describe: 'Write the image digest to this file' },
       'metadata-file': { type: 'string', describe: 'Write build result metadata (JSON) to this file' },

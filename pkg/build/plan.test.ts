@@ -53,12 +53,38 @@ describe('planBuild', () => {
   it('turns --push with tags into one image exporter that pushes every tag', () => {
     const plan = planBuild({ ...base, push: true, tags: ['r.example/app:1', 'r.example/app:latest'] });
     expect(plan.exporters).toEqual([{ Type: 'image', Attrs: { push: 'true', name: 'r.example/app:1,r.example/app:latest' } }]);
+    expect(plan.outputs).toEqual([undefined]);
     expect(plan.pushes).toBe(true);
   });
 
   it('reads -o type=registry as a pushing image exporter, and keeps an output\'s own name', () => {
     const plan = planBuild({ ...base, tags: ['a/b:1'], outputs: [{ type: 'registry', attrs: { name: 'r.example/x:2' } }] });
     expect(plan.exporters).toEqual([{ Type: 'image', Attrs: { name: 'r.example/x:2', push: 'true' } }]);
+  });
+
+  it('keeps dest on the client for local, tar, oci and docker outputs', () => {
+    const plan = planBuild({
+      ...base,
+      tags: ['r.example/app:1'],
+      outputs: [
+        { type: 'local', attrs: { dest: '/out/dir' } },
+        { type: 'tar', attrs: { dest: '-' } },
+        { type: 'oci', attrs: { dest: '/out/image.tar' } },
+      ],
+    });
+    expect(plan.exporters).toEqual([
+      { Type: 'local', Attrs: {} },
+      { Type: 'tar', Attrs: {} },
+      { Type: 'oci', Attrs: { name: 'r.example/app:1' } },
+    ]);
+    expect(plan.outputs).toEqual([{ kind: 'directory', path: '/out/dir' }, { kind: 'stdout' }, { kind: 'file', path: '/out/image.tar' }]);
+  });
+
+  it('refuses a client output without dest, and two outputs to stdout', () => {
+    expect(() => planBuild({ ...base, outputs: [{ type: 'tar', attrs: {} }] })).toThrow(/needs dest=/);
+    expect(() =>
+      planBuild({ ...base, outputs: [{ type: 'tar', attrs: { dest: '-' } }, { type: 'oci', attrs: { dest: '-' } }] }),
+    ).toThrow(/only one output can go to stdout/);
   });
 
   it('builds without exporting when no output is asked for', () => {

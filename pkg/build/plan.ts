@@ -33,10 +33,18 @@ export interface BuildOptions {
   readonly allow: readonly string[];
 }
 
+/** Where a client-side output goes: exporter i's result is written to `outputs[i]`. */
+export type ClientOutput =
+  | { readonly kind: 'directory'; readonly path: string }
+  | { readonly kind: 'file'; readonly path: string }
+  | { readonly kind: 'stdout' };
+
 export interface SolvePlan {
   readonly frontend: 'dockerfile.v0';
   readonly frontendAttrs: Record<string, string>;
   readonly exporters: AttrEntry[];
+  /** Aligned with `exporters`: where each client-side output is written (undefined for images). */
+  readonly outputs: Array<ClientOutput | undefined>;
   readonly cacheImports: AttrEntry[];
   readonly cacheExports: AttrEntry[];
   readonly entitlements: string[];
@@ -74,11 +82,16 @@ export function planBuild(options: BuildOptions): SolvePlan {
     if (!ENTITLEMENTS.has(entitlement)) throw usage(`unknown --allow "${entitlement}"`, 'use network.host or security.insecure');
   }
 
-  const exporters = planExporters(options);
+  const planned = planExporters(options);
+  const exporters = planned.map((p) => p.exporter);
+  if (planned.filter((p) => p.output?.kind === 'stdout').length > 1) {
+    throw usage('only one output can go to stdout', 'give the others a dest=FILE');
+  }
   return {
     frontend: 'dockerfile.v0',
     frontendAttrs,
     exporters,
+    outputs: planned.map((p) => p.output),
     cacheImports,
     cacheExports: options.cacheTo.map(toEntry),
     entitlements: [...options.allow],
@@ -89,7 +102,7 @@ export function planBuild(options: BuildOptions): SolvePlan {
 
 // --push, -t and -o together, as buildx reads them: `--push` is `-o type=registry`; `registry` is
 // the image exporter with push=true; tags name the image unless the output names it.
-function planExporters(options: BuildOptions): AttrEntry[] {
+function planExporters(options: BuildOptions): Array<{ exporter: AttrEntry; output?: ClientOutput }> {
   // Copies: the plan never changes the options it was given.
   const outputs: AttrList[] = options.outputs.map((output) => ({ type: output.type, attrs: { ...output.attrs } }));
   if (options.push) {
@@ -107,15 +120,23 @@ function planExporters(options: BuildOptions): AttrEntry[] {
         if (isTrue(attrs.push) && !attrs.name) {
           throw usage('pushing needs an image name', 'add -t REGISTRY/IMAGE:TAG');
         }
-        return { Type: 'image', Attrs: attrs };
+        return { exporter: { Type: 'image', Attrs: attrs } };
       }
       case 'local':
       case 'tar':
       case 'oci':
-      case 'docker':
-        throw new KubectlBuildError('NOT_IMPLEMENTED', `--output type=${output.type} is not implemented in this version of kubectl-build`, {
-          hint: 'push the image with --push, or use buildctl for local outputs for now',
-        });
+      case 'docker': {
+        // dest is the client's business: the daemon streams the result back through the session.
+        const { dest, ...attrs } = output.attrs;
+        if (!dest) throw usage(`--output type=${output.type} needs dest=`, `e.g. --output type=${output.type},dest=${output.type === 'local' ? './out' : './image.tar'}`);
+        if ((output.type === 'oci' || output.type === 'docker') && attrs.name === undefined && options.tags.length > 0) {
+          attrs.name = options.tags.join(',');
+        }
+        const target: ClientOutput =
+          output.type === 'local' ? { kind: 'directory', path: resolve(dest) } : dest === '-' ? { kind: 'stdout' } : { kind: 'file', path: resolve(dest) };
+        if (output.type === 'local' && dest === '-') throw usage('--output type=local needs a folder as dest', 'use type=tar,dest=- to stream to stdout');
+        return { exporter: { Type: output.type, Attrs: attrs }, output: target };
+      }
       default:
         throw usage(`unknown output type "${output.type}"`, 'use image, registry, local, tar, oci or docker');
     }

@@ -3,19 +3,21 @@
 // the outcome into a result or one clear error. The digest reported is the exporter's: what was
 // pushed, never a tag resolved again afterwards.
 import { createHash, randomUUID } from 'node:crypto';
+import type { Writable } from 'node:stream';
 import { stat, writeFile } from 'node:fs/promises';
 import type * as grpc from '@grpc/grpc-js';
 import { KubectlBuildError } from '../errors/index.ts';
 import { parseBuilderAddress } from '../buildkit/address.ts';
 import { ControlClient, type TlsFiles } from '../buildkit/control.ts';
 import { authService, type CredentialSource } from '../buildkit/session/auth.ts';
+import { fileSendService, type OutputTarget } from '../buildkit/session/filesend.ts';
 import { fileSyncService, type TransferCounters } from '../buildkit/session/filesync.ts';
 import { secretsService, type SecretSource } from '../buildkit/session/secrets.ts';
 import { Session } from '../buildkit/session/session.ts';
 import type { StatusResponse } from '../buildkit/types.ts';
 import { createProgressWriter, type ProgressFormat, type ProgressOutput } from '../progress/index.ts';
 import { buildErrorFromSolve } from './errors.ts';
-import { planBuild, type BuildOptions } from './plan.ts';
+import { planBuild, type BuildOptions, type SolvePlan } from './plan.ts';
 
 export interface RunBuildOptions {
   readonly build: BuildOptions;
@@ -26,6 +28,8 @@ export interface RunBuildOptions {
   readonly progress: ProgressFormat;
   /** Where progress goes (stderr, as docker does). */
   readonly progressOutput: ProgressOutput;
+  /** Where `dest=-` outputs are written. */
+  readonly stdout?: NodeJS.WritableStream;
   readonly iidFile?: string;
   readonly metadataFile?: string;
   readonly signal?: AbortSignal;
@@ -37,6 +41,10 @@ export interface BuildResult {
   /** The pushed manifest's digest (containerimage.digest), when an image was exported. */
   readonly digest?: string;
   readonly imageName?: string;
+  /** Whether the image was pushed to its registry. */
+  readonly pushed: boolean;
+  /** What was exported where: image names for images, a path or "stdout" for client outputs. */
+  readonly exports: ReadonlyArray<{ readonly type: string; readonly destination: string }>;
   readonly transfer: TransferCounters;
   readonly durationMs: number;
 }
@@ -60,6 +68,8 @@ export async function runBuild(options: RunBuildOptions): Promise<BuildResult> {
       fileSyncService(plan.localDirs, transfer),
       authService(options.credentials),
       secretsService(options.secrets),
+      // Only announced when an output lives on the client: the daemon checks for it.
+      ...(plan.outputs.some(Boolean) ? [fileSendService(plan.outputs.map((output) => outputTarget(output, options.stdout)))] : []),
     ],
   });
   const progress = createProgressWriter(options.progress, options.progressOutput);
@@ -106,6 +116,12 @@ export async function runBuild(options: RunBuildOptions): Promise<BuildResult> {
       exporterResponse,
       ...(exporterResponse['containerimage.digest'] ? { digest: exporterResponse['containerimage.digest'] } : {}),
       ...(exporterResponse['image.name'] ? { imageName: exporterResponse['image.name'] } : {}),
+      pushed: plan.pushes,
+      exports: plan.exporters.map((exporter, index) => {
+        const output = plan.outputs[index];
+        const destination = output === undefined ? (exporter.Attrs.name ?? '') : output.kind === 'stdout' ? 'stdout' : output.path;
+        return { type: exporter.Type, destination };
+      }),
       transfer,
       durationMs: Date.now() - started,
     };
@@ -116,6 +132,12 @@ export async function runBuild(options: RunBuildOptions): Promise<BuildResult> {
     session.close();
     control.close();
   }
+}
+
+function outputTarget(output: SolvePlan['outputs'][number], stdout: NodeJS.WritableStream | undefined): OutputTarget | undefined {
+  if (output?.kind !== 'stdout') return output;
+  if (!stdout) throw new KubectlBuildError('USAGE', 'this build cannot write an output to stdout', { hint: 'give the output a dest=FILE' });
+  return { kind: 'stream', stream: stdout as Writable };
 }
 
 async function checkLocalInputs(build: BuildOptions): Promise<void> {
