@@ -23,7 +23,9 @@ node: ## Install only Node 24 (when the machine's is older)
 	hack/tools.sh install node
 
 node_modules/.package-lock.json: package-lock.json | node
-	npm ci --no-audit --no-fund
+	# No install scripts: nothing we use needs one (esbuild's binary comes as an optional
+	# dependency), and native addons would only be compiled to be left out of the bundle.
+	npm ci --no-audit --no-fund --ignore-scripts
 
 deps: node_modules/.package-lock.json
 

@@ -6,7 +6,7 @@ import { join, resolve } from 'node:path';
 import { text } from 'node:stream/consumers';
 import { runBuild, type BuildResult } from '../pkg/build/run.ts';
 import { parseAttrList, parseKeyValues, type ProgressMode } from '../pkg/build/options.ts';
-import type { SecretSpec } from '../pkg/build/plan.ts';
+import type { SecretSpec, SshSpec } from '../pkg/build/plan.ts';
 import type { SecretSource } from '../pkg/buildkit/session/secrets.ts';
 import { KubectlBuildError } from '../pkg/errors/index.ts';
 import type { ProgressFormat } from '../pkg/progress/index.ts';
@@ -49,11 +49,6 @@ export async function buildCommand(argv: BuildArgv): Promise<void> {
       hint: 'point it at a BuildKit daemon with --builder-addr unix:///path/buildkitd.sock or BUILDKIT_HOST',
     });
   }
-  if (argv.ssh.length > 0) {
-    throw new KubectlBuildError('NOT_IMPLEMENTED', '--ssh is not implemented in this version of kubectl-build', {
-      hint: 'use --secret to pass a key for now',
-    });
-  }
 
   // Stdin can hold the Dockerfile (PATH "-" or -f -); it goes to a private folder for the session.
   const scratch = await mkdtemp(join(tmpdir(), 'kubectl-build-'));
@@ -81,6 +76,7 @@ export async function buildCommand(argv: BuildArgv): Promise<void> {
         noCache: argv['no-cache'],
         pull: argv.pull,
         secrets: argv.secret.map(parseSecret),
+        ssh: argv.ssh.map((value) => parseSsh(value, env.SSH_AUTH_SOCK)),
         cacheFrom: argv['cache-from'].map((value) => parseAttrList('cache-from', value, 'registry')),
         cacheTo: argv['cache-to'].map((value) => parseAttrList('cache-to', value, 'registry')),
         ...(argv.network ? { network: argv.network } : {}),
@@ -169,6 +165,21 @@ function parseSecret(value: string): SecretSpec {
   const path = attrs.src ?? attrs.source;
   if (path !== undefined) return { id, source: { kind: 'file', path: resolve(path) } };
   return { id, source: { kind: 'env', name: attrs.env ?? id } };
+}
+
+// --ssh default | ID=PATH[,PATH...]: without paths, the agent at $SSH_AUTH_SOCK (as buildx does).
+function parseSsh(value: string, agentSocket: string | undefined): SshSpec {
+  const eq = value.indexOf('=');
+  const id = eq === -1 ? value : value.slice(0, eq);
+  const paths = eq === -1 ? [] : value.slice(eq + 1).split(',').filter(Boolean).map((path) => resolve(path));
+  if (id === '') throw new KubectlBuildError('USAGE', `--ssh "${value}" has no id`, { hint: 'use --ssh default or --ssh ID=PATH' });
+  if (paths.length > 0) return { id, paths };
+  if (!agentSocket) {
+    throw new KubectlBuildError('USAGE', `--ssh ${id} needs an ssh-agent, and SSH_AUTH_SOCK is not set`, {
+      hint: `start one (eval "$(ssh-agent)" && ssh-add), or give a key: --ssh ${id}=~/.ssh/id_ed25519`,
+    });
+  }
+  return { id, paths: [agentSocket] };
 }
 
 function secretSource(specs: readonly SecretSpec[], env: NodeJS.ProcessEnv): SecretSource {

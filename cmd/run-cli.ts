@@ -4,6 +4,13 @@ import yargs, { type Argv } from 'yargs';
 import { KubectlBuildError, toKubectlBuildError } from '../pkg/errors/index.ts';
 import { exitCodeFor } from './exit-codes.ts';
 
+/**
+ * How flags are read, for every command. Flags keep their dashed names only: otherwise an unknown
+ * --foo-bar is reported twice ("foo-bar, fooBar") and the error no longer says what the user typed.
+ * And no --no-X negation: docker's --no-cache is a flag of its own, not "cache: false".
+ */
+export const PARSER_CONFIGURATION = { 'camel-case-expansion': false, 'boolean-negation': false } as const;
+
 export interface CliSpec {
   /** How kubectl shows the command: "kubectl build". */
   readonly scriptName: string;
@@ -24,9 +31,7 @@ export async function runCli(spec: CliSpec, args: string[], io: CliIo = process)
       .configure(base)
       .scriptName(spec.scriptName)
       .option('debug', { type: 'boolean', default: false, describe: 'Show debug output, including stack traces' })
-      // Flags keep their dashed names only: otherwise an unknown --foo-bar is reported twice
-      // ("foo-bar, fooBar") and the error no longer says what the user typed.
-      .parserConfiguration({ 'camel-case-expansion': false })
+      .parserConfiguration(PARSER_CONFIGURATION)
       .strict()
       .demandCommand(1)
       .recommendCommands()

@@ -16,7 +16,23 @@ export function prepareStartup(): void {
     );
     process.exit(1);
   }
+  installLastResortHandlers();
   // Cache folder: $NODE_COMPILE_CACHE, else Node's default under the temp folder. A cache that
   // cannot be written is skipped silently by Node; start-up is then just slower.
   nodeModule.enableCompileCache?.();
+}
+
+// A failure that escapes every handler (a rejected promise inside a dependency, say) still reaches
+// the user as one sentence and a hint, never as Node's dump of minified source; --debug shows it all.
+function installLastResortHandlers(): void {
+  const debug = process.argv.includes('--debug');
+  const report = (error: unknown) => {
+    const message = error instanceof Error ? error.message : String(error);
+    process.stderr.write(`error: unexpected failure: ${message.split('\n')[0]}\n`);
+    process.stderr.write('hint: run again with --debug and report the output at the project issue tracker\n');
+    if (debug && error instanceof Error) process.stderr.write(`${error.stack ?? ''}\n`);
+    process.exit(1);
+  };
+  process.on('uncaughtException', report);
+  process.on('unhandledRejection', report);
 }

@@ -23,9 +23,18 @@ const result = await build({
   minify: true,
   metafile: true,
   logLevel: 'warning',
-  // CommonJS dependencies call require() for Node built-ins; an ESM bundle has no require of its own.
+  // Native addons (ssh2's optional crypto, cpu-features) are not bundled: their packages load them
+  // inside try/catch and fall back to plain JavaScript when they are absent.
+  external: ['*.node'],
+  // CommonJS dependencies call require() and read __dirname/__filename; an ESM bundle has none.
   banner: {
-    js: "import { createRequire as __kbCreateRequire } from 'node:module'; const require = __kbCreateRequire(import.meta.url);",
+    js: [
+      "import { createRequire as __kbCreateRequire } from 'node:module';",
+      "import { fileURLToPath as __kbFileURLToPath } from 'node:url';",
+      'const require = __kbCreateRequire(import.meta.url);',
+      'const __filename = __kbFileURLToPath(import.meta.url);',
+      "const __dirname = __filename.slice(0, __filename.lastIndexOf('/'));",
+    ].join(' '),
   },
 });
 

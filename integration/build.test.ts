@@ -1,6 +1,7 @@
 // kubectl build against a real buildkitd and a real registry with auth: what a user sees.
-import { mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { execFileSync } from 'node:child_process';
+import { chmodSync, copyFileSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { skopeo, skopeoRegistryFlags } from '../hack/lib/skopeo.ts';
@@ -182,6 +183,52 @@ describe('kubectl build --cache-to / --cache-from', () => {
     expect(second.status).toBe(0);
     expect(second.stderr).toMatch(/#\d+ \[2\/3\] RUN echo expensive[^\n]*\n(?:#\d+ [^\n]*\n)*?#\d+ CACHED/);
     expect(second.stderr).not.toMatch(/DONE [1-9]\.\d+s/);
+  });
+});
+
+describe('kubectl build --ssh', () => {
+  // The busybox base has no ssh client: the host's ssh-add and the libraries it links go in.
+  function sshAddContext(): string {
+    const dir = context({ Dockerfile: `FROM ${registry().baseImage}\nCOPY rootfs/ /\nRUN --mount=type=ssh ssh-add -l\n` });
+    const libraries = execFileSync('ldd', ['/usr/bin/ssh-add'], { encoding: 'utf8' }).match(/\/\S+/g) ?? [];
+    for (const path of ['/usr/bin/ssh-add', ...libraries]) {
+      mkdirSync(join(dir, 'rootfs', dirname(path)), { recursive: true });
+      copyFileSync(path, join(dir, 'rootfs', path));
+    }
+    chmodSync(join(dir, 'rootfs/usr/bin/ssh-add'), 0o755);
+    return dir;
+  }
+
+  function keyPair(): string {
+    const key = join(scratchDir('ssh-key'), 'id_ed25519');
+    execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', 'kubectl-build-test-key', '-f', key]);
+    return key;
+  }
+
+  it('serves private key files through an agent of its own, and the build sees the key', async () => {
+    const result = await build(['--no-cache', '--ssh', `default=${keyPair()}`, sshAddContext()]);
+    expect(result.status).toBe(0);
+    expect(result.stderr).toMatch(/256 SHA256:\S+ kubectl-build-test-key \(ED25519\)/);
+  });
+
+  it('forwards the ssh-agent at SSH_AUTH_SOCK for --ssh default', async () => {
+    const socket = join(scratchDir('agent'), 'agent.sock');
+    const started = execFileSync('ssh-agent', ['-a', socket], { encoding: 'utf8' });
+    const pid = Number(/SSH_AGENT_PID=(\d+)/.exec(started)?.[1]);
+    try {
+      execFileSync('ssh-add', ['-q', keyPair()], { env: { ...process.env, SSH_AUTH_SOCK: socket }, stdio: 'pipe' });
+      const result = await build(['--no-cache', '--ssh', 'default', sshAddContext()], { env: { SSH_AUTH_SOCK: socket } });
+      expect(result.status).toBe(0);
+      expect(result.stderr).toContain('kubectl-build-test-key (ED25519)');
+    } finally {
+      process.kill(pid);
+    }
+  });
+
+  it('says how to fix --ssh default without an agent', async () => {
+    const result = await build(['--ssh', 'default', sshAddContext()], { env: { SSH_AUTH_SOCK: '' } });
+    expect(result.status).toBe(2);
+    expect(result.stderr).toMatch(/^error: --ssh default needs an ssh-agent, and SSH_AUTH_SOCK is not set\n/);
   });
 });
 

@@ -11,6 +11,12 @@ export interface SecretSpec {
   readonly source: { readonly kind: 'file'; readonly path: string } | { readonly kind: 'env'; readonly name: string };
 }
 
+/** --ssh: an ID the Dockerfile mounts, served by an agent socket or private key files. */
+export interface SshSpec {
+  readonly id: string;
+  readonly paths: readonly string[];
+}
+
 export interface BuildOptions {
   /** The context directory (absolute). */
   readonly contextDir: string;
@@ -26,6 +32,7 @@ export interface BuildOptions {
   readonly noCache: boolean;
   readonly pull: boolean;
   readonly secrets: readonly SecretSpec[];
+  readonly ssh?: readonly SshSpec[];
   readonly cacheFrom: readonly AttrList[];
   readonly cacheTo: readonly AttrList[];
   readonly network?: string;

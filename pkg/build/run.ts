@@ -14,6 +14,7 @@ import { fileSendService, type OutputTarget } from '../buildkit/session/filesend
 import { fileSyncService, type TransferCounters } from '../buildkit/session/filesync.ts';
 import { secretsService, type SecretSource } from '../buildkit/session/secrets.ts';
 import { Session } from '../buildkit/session/session.ts';
+import { sshAgentSource, sshService } from '../buildkit/session/ssh.ts';
 import type { StatusResponse } from '../buildkit/types.ts';
 import { createProgressWriter, type ProgressFormat, type ProgressOutput } from '../progress/index.ts';
 import { buildErrorFromSolve } from './errors.ts';
@@ -68,6 +69,7 @@ export async function runBuild(options: RunBuildOptions): Promise<BuildResult> {
       fileSyncService(plan.localDirs, transfer),
       authService(options.credentials),
       secretsService(options.secrets),
+      ...(build.ssh && build.ssh.length > 0 ? [sshService(new Map(build.ssh.map((spec) => [spec.id, sshAgentSource(spec.id, spec.paths)])))] : []),
       // Only announced when an output lives on the client: the daemon checks for it.
       ...(plan.outputs.some(Boolean) ? [fileSendService(plan.outputs.map((output) => outputTarget(output, options.stdout)))] : []),
     ],
