@@ -5,10 +5,13 @@ import type { BuildArgv } from './build-run.ts';
 import { withBuilderAddressOptions, withBuildOptions } from './options/build.ts';
 import { withKubeOptions } from './options/kube.ts';
 import { runCli } from './run-cli.ts';
+import { completionModel } from './completion.ts';
+import type { Argv } from 'yargs';
 
 process.exitCode = await runCli(
   {
     scriptName: 'kubectl build',
+    completion: () => completionModel((parser) => withBuilderAddressOptions(withKubeOptions(withBuildOptions(parser))) as Argv),
     configure: (parser) =>
       parser
         .usage('$0 [options] PATH | -\n\nBuild an image with BuildKit running in your Kubernetes cluster.')

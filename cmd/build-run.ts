@@ -199,7 +199,8 @@ function secretSource(specs: readonly SecretSpec[], env: NodeJS.ProcessEnv): Sec
   };
 }
 
+// auto: the live view on a terminal, plain text anywhere else (a pipe, a CI log), as buildx does.
 function progressFormat(mode: ProgressMode): ProgressFormat {
-  // A live TTY view is still to come; until then every interactive mode prints plain progress.
-  return mode === 'quiet' || mode === 'rawjson' ? mode : 'plain';
+  if (mode === 'auto') return process.stderr.isTTY && process.env.TERM !== 'dumb' ? 'tty' : 'plain';
+  return mode;
 }

@@ -3,10 +3,16 @@ import { hideBin } from 'yargs/helpers';
 import { notImplementedYet } from './not-yet.ts';
 import { withKubeOptions } from './options/kube.ts';
 import { runCli } from './run-cli.ts';
+import { completionModel } from './completion.ts';
+import type { Argv } from 'yargs';
 
 process.exitCode = await runCli(
   {
     scriptName: 'kubectl buildkit',
+    completion: () => {
+      const kube = completionModel((parser) => withKubeOptions(parser) as Argv);
+      return completionModel((parser) => parser, { create: kube, ls: kube, rm: kube, version: kube });
+    },
     configure: (parser) =>
       parser
         .usage('$0 <command> [options]\n\nManage BuildKit builders running in your Kubernetes cluster.')

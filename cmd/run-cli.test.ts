@@ -4,12 +4,18 @@ import { runCli, type CliSpec } from './run-cli.ts';
 
 function capture() {
   let text = '';
-  return { io: { stderr: { write: (chunk: string) => (text += chunk) } }, text: () => text };
+  let out = '';
+  return {
+    io: { stdout: { write: (chunk: string) => (out += chunk) }, stderr: { write: (chunk: string) => (text += chunk) } },
+    text: () => text,
+    stdout: () => out,
+  };
 }
 
 function specThatThrows(error: unknown): CliSpec {
   return {
     scriptName: 'kubectl build',
+    completion: () => ({ flags: [{ name: 'flag', takesValue: true }, { name: 'debug', takesValue: false }] }),
     configure: (parser) =>
       parser.command('$0', false, (command) => command.option('flag', { type: 'string' }), () => {
         throw error;
@@ -46,6 +52,12 @@ describe('runCli', () => {
     const debug = capture();
     await runCli(specThatThrows(new TypeError('x is undefined')), ['--debug'], debug.io);
     expect(debug.text()).toMatch(/caused by: TypeError: x is undefined\n\s+at /);
+  });
+
+  it('answers shell completion requests without running the command', async () => {
+    const out = capture();
+    expect(await runCli(specThatThrows(new Error('the handler ran')), ['--get-yargs-completions', 'kubectl-build', '--fl'], out.io)).toBe(0);
+    expect(out.stdout()).toBe('--flag\n');
   });
 
   it('answers --help with the flags, without running the command', async () => {

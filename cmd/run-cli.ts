@@ -2,6 +2,7 @@
 // failure into one clear sentence, a hint and a documented exit code. Stacks only with --debug.
 import yargs, { type Argv } from 'yargs';
 import { KubectlBuildError, toKubectlBuildError } from '../pkg/errors/index.ts';
+import { complete, type CompletionModel } from './completion.ts';
 import { exitCodeFor } from './exit-codes.ts';
 
 /**
@@ -14,17 +15,28 @@ export const PARSER_CONFIGURATION = { 'camel-case-expansion': false, 'boolean-ne
 export interface CliSpec {
   /** How kubectl shows the command: "kubectl build". */
   readonly scriptName: string;
+  /** What shell completion offers; built only when completion is asked for. */
+  readonly completion: () => CompletionModel;
   /** Adds commands and options to the parser. */
   readonly configure: (parser: Argv) => Argv;
 }
 
 export interface CliIo {
+  readonly stdout: { write(text: string): unknown };
   readonly stderr: { write(text: string): unknown };
 }
 
 /** Runs the CLI and returns the exit code (the caller sets process.exitCode). */
 export async function runCli(spec: CliSpec, args: string[], io: CliIo = process): Promise<number> {
   const debug = args.includes('--debug');
+  if (args[0] === '--get-yargs-completions') {
+    // yargs' completion scripts pass the program name first; kubectl_complete-* does not.
+    const words = args.slice(1);
+    if (words[0]?.startsWith('kubectl-')) words.shift();
+    const candidates = complete(spec.completion(), words);
+    if (candidates.length > 0) io.stdout.write(`${candidates.join('\n')}\n`);
+    return 0;
+  }
   try {
     const base = yargs(args);
     const parser = spec
@@ -35,6 +47,9 @@ export async function runCli(spec: CliSpec, args: string[], io: CliIo = process)
       .strict()
       .demandCommand(1)
       .recommendCommands()
+      // `completion` prints a bash/zsh script; kubectl's own completion asks through
+      // kubectl_complete-<plugin> (hack/install.sh), which uses --get-yargs-completions.
+      .completion('completion', 'Print a bash or zsh completion script for this command')
       .help()
       .alias('h', 'help')
       .version(false)

@@ -11,10 +11,19 @@ major=$("$node" -p 'process.versions.node.split(".")[0]')
 [ "$major" -ge 24 ] || { echo "install: $node is Node $major; Node 24 or newer is needed (run: make node)" >&2; exit 1; }
 
 mkdir -p "$prefix/bin"
+write() { # write FILE CONTENT: atomically, executable
+  printf '%s' "$2" >"$1.tmp" && chmod 755 "$1.tmp" && mv "$1.tmp" "$1"
+  echo "installed $1"
+}
 for name in kubectl-build kubectl-buildkit; do
   [ -f "$checkout/dist/$name.js" ] || { echo "install: $checkout/dist/$name.js is missing (run: make build)" >&2; exit 1; }
-  printf '#!/bin/sh\nexec "%s" "%s" "$@"\n' "$node" "$checkout/dist/$name.js" >"$prefix/bin/$name.tmp"
-  chmod 755 "$prefix/bin/$name.tmp"
-  mv "$prefix/bin/$name.tmp" "$prefix/bin/$name"
-  echo "installed $prefix/bin/$name"
+  write "$prefix/bin/$name" "#!/bin/sh
+exec \"$node\" \"$checkout/dist/$name.js\" \"\$@\"
+"
+  # kubectl's completion of plugin commands (kubectl 1.26+): candidates one a line, then cobra's
+  # directive (:0 lets the shell complete file names too, which paths and -f need).
+  write "$prefix/bin/kubectl_complete-${name#kubectl-}" "#!/bin/sh
+\"$node\" \"$checkout/dist/$name.js\" --get-yargs-completions \"\$@\" 2>/dev/null
+echo :0
+"
 done

@@ -2,6 +2,7 @@
 import { execFileSync } from 'node:child_process';
 import { chmodSync, copyFileSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
+import { stripVTControlCharacters } from 'node:util';
 import { gunzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { skopeo, skopeoRegistryFlags } from '../hack/lib/skopeo.ts';
@@ -143,6 +144,22 @@ describe('kubectl build --push', () => {
     const lines = raw.stderr.trim().split('\n').filter((line) => line.startsWith('{'));
     expect(lines.length).toBeGreaterThan(0);
     expect(JSON.parse(lines[0] as string)).toHaveProperty('vertexes');
+  });
+});
+
+describe('kubectl build on a terminal', () => {
+  it('draws the live view on stderr: steps with times, running logs, and the finished build', async () => {
+    const dir = context({ Dockerfile: `FROM ${registry().baseImage}\nRUN for i in 1 2 3 4 5 6; do echo tick $i; sleep 0.3; done\n` });
+    const screen = join(scratchDir('tty'), 'screen');
+    const stdout = join(scratchDir('tty'), 'stdout');
+    const command = `stty cols 120 rows 40; ${process.execPath} dist/kubectl-build.js --no-cache ${dir} > ${stdout}`;
+    // script(1) gives the command a terminal, as a user has one.
+    execFileSync('script', ['-qec', command, screen], { env: { ...process.env, ...env() }, stdio: 'ignore', timeout: 120_000 });
+    const text = stripVTControlCharacters(readFileSync(screen, 'utf8'));
+    expect(text).toMatch(/=> => # tick 3/);
+    expect(text).toMatch(/=> \[2\/2\] RUN for i in[^\n]* \d+\.\ds/);
+    expect(text).toMatch(/✔ Building \d+\.\ds \(\d+\/\d+\)/);
+    expect(readFileSync(stdout, 'utf8')).toBe('');
   });
 });
 

@@ -44,6 +44,13 @@ describe('installed as kubectl plugins', () => {
     }
   });
 
+  it('kubectl completes the plugins\' flags, flag values and subcommands', () => {
+    const lines = (...words: string[]) => kubectl('__complete', ...words).stdout.trim().split('\n');
+    expect(lines('build', '--pla')).toEqual(['--platform', ':0']);
+    expect(lines('build', '--progress', 'q')).toEqual(['quiet', ':0']);
+    expect(lines('buildkit', 'cr')).toEqual(['create', ':0']);
+  });
+
   it('a bad flag is a usage error: exit 2, one sentence and a hint, no stack trace', () => {
     const result = kubectl('build', '--bogus-flag');
     expect(result.status).toBe(2);

@@ -107,12 +107,12 @@ export async function runBuild(options: RunBuildOptions): Promise<BuildResult> {
       );
     } catch (error) {
       await Promise.race([statusDone, delay(STATUS_DRAIN_MS)]);
-      progress.finish();
+      await progress.finish();
       if (options.signal?.aborted) throw cancelled();
       throw buildErrorFromSolve(error as grpc.ServiceError, { dockerfile: build.dockerfile, failure: progress.failure() });
     }
     await Promise.race([statusDone, delay(STATUS_DRAIN_MS)]);
-    progress.finish();
+    await progress.finish();
 
     const result: BuildResult = {
       exporterResponse,

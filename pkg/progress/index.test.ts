@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { StatusResponse, Vertex } from '../buildkit/types.ts';
-import { createProgressWriter } from './index.ts';
+import { createProgressWriter, ttyFrame, type Step } from './index.ts';
 
 const ts = (seconds: number) => ({ seconds: String(Math.floor(seconds)), nanos: Math.round((seconds % 1) * 1e9) });
 const vertex = (over: Partial<Vertex>): Vertex => ({ digest: 'd1', inputs: [], name: '[1/2] RUN make', cached: false, started: null, completed: null, error: '', ...over });
@@ -56,5 +56,37 @@ describe('quiet progress', () => {
     writer.finish();
     expect(out.text()).toBe('');
     expect(writer.failure()?.step).toBe('[1/2] RUN make');
+  });
+});
+
+describe('tty frame', () => {
+  const step = (over: Partial<Step>): Step => ({
+    number: 1, name: '[1/2] RUN make', cached: false, announced: true, done: false, error: '', logTail: [], partialLine: '', ...over,
+  });
+
+  it('shows finished steps with their time, cached and failed ones marked, and running logs', () => {
+    const frame = ttyFrame(
+      [
+        step({ name: '[1/3] FROM base', startedMs: 0, completedMs: 300 }),
+        step({ name: '[2/3] COPY . /', cached: true, startedMs: 300, completedMs: 300 }),
+        step({ name: '[3/3] RUN make', startedMs: 1000, logTail: ['cc -c a.c', 'cc -c b.c'], partialLine: 'linki' }),
+        step({ name: 'not started yet' }),
+      ],
+      3500,
+    );
+    expect(frame).toEqual([
+      '=> [1/3] FROM base  0.3s',
+      '=> CACHED [2/3] COPY . /  0.0s',
+      '=> [3/3] RUN make  2.5s',
+      '=> => # cc -c a.c',
+      '=> => # cc -c b.c',
+      '=> => # linki',
+    ]);
+  });
+
+  it('marks a failed step and keeps only the last log lines of running ones', () => {
+    const logTail = Array.from({ length: 10 }, (_, i) => `line ${i}`);
+    expect(ttyFrame([step({ startedMs: 0, completedMs: 100, error: 'exit code: 1' })], 200)).toEqual(['=> ERROR [1/2] RUN make  0.1s']);
+    expect(ttyFrame([step({ startedMs: 0, logTail })], 100, 3)).toEqual(['=> [1/2] RUN make  0.1s', '=> => # line 7', '=> => # line 8', '=> => # line 9']);
   });
 });
