@@ -17,6 +17,9 @@ export function prepareStartup(): void {
     process.exit(1);
   }
   installLastResortHandlers();
+  // Deprecation notices from dependencies (grpc-js naming a TLS server by IP, say) are nothing a
+  // user can act on; --debug shows them.
+  if (!process.argv.includes('--debug')) process.noDeprecation = true;
   // Cache folder: $NODE_COMPILE_CACHE, else Node's default under the temp folder. A cache that
   // cannot be written is skipped silently by Node; start-up is then just slower.
   nodeModule.enableCompileCache?.();

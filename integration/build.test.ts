@@ -96,6 +96,14 @@ describe('kubectl build --push', () => {
     expect(result.status).toBe(0);
   });
 
+  it('adds hosts with --add-host and cuts the network with --network none', async () => {
+    const dir = context({
+      Dockerfile: `FROM ${registry().baseImage}\nRUN grep -q '10.1.2.3.*db.internal' /etc/hosts && test "$(grep -c : /proc/net/dev)" = 1\n`,
+    });
+    const result = await build(['--no-cache', '--add-host', 'db.internal:10.1.2.3', '--network', 'none', dir]);
+    expect(result.status).toBe(0);
+  });
+
   it('reads the Dockerfile from outside the context with -f, and from stdin with -f -', async () => {
     const dir = context({ 'data.txt': 'x' });
     const elsewhere = context({ 'Build.dockerfile': `FROM ${registry().baseImage}\nCOPY data.txt /\n` });
@@ -144,6 +152,28 @@ describe('kubectl build --push', () => {
     const lines = raw.stderr.trim().split('\n').filter((line) => line.startsWith('{'));
     expect(lines.length).toBeGreaterThan(0);
     expect(JSON.parse(lines[0] as string)).toHaveProperty('vertexes');
+  });
+});
+
+describe('kubectl build --builder-addr tcp:// with mutual TLS', () => {
+  const remote = useBuildkitd({ trust: [registry], tcpTls: true });
+
+  it('builds over TCP with the client certificate, CA and key given by --tls-*', async () => {
+    const tcp = remote().tcp;
+    if (!tcp) throw new Error('buildkitd was started without TCP');
+    const dir = context({ Dockerfile: `FROM ${registry().baseImage}\nRUN echo over-tcp\n` });
+    const result = await build(['--builder-addr', tcp.address, '--tls-ca', tcp.ca, '--tls-cert', tcp.cert, '--tls-key', tcp.key, dir]);
+    expect(result.stderr).toContain('RUN echo over-tcp');
+    expect(result.status).toBe(0);
+  });
+
+  it('fails clearly when the daemon refuses a client without a certificate', async () => {
+    const tcp = remote().tcp;
+    if (!tcp) throw new Error('buildkitd was started without TCP');
+    const dir = context({ Dockerfile: 'FROM scratch\n' });
+    const result = await build(['--builder-addr', tcp.address, '--tls-ca', tcp.ca, dir]);
+    expect(result.status).toBe(1);
+    expect(result.stderr).toMatch(/^error: cannot reach the BuildKit daemon at tcp:\/\/127\.0\.0\.1:\d+ within 10s\n/);
   });
 });
 

@@ -24,6 +24,16 @@ describe('buildkitdConfig', () => {
     expect(toml).toContain('[registry."127.0.0.1:5443"]\n  http = false\n  ca = ["/certs/ca.crt"]');
   });
 
+  it('adds a TCP listener with mutual TLS when asked', () => {
+    const toml = buildkitdConfig({
+      ...base,
+      registries: [],
+      tcp: { address: 'tcp://127.0.0.1:1234', cert: '/t/server.crt', key: '/t/server.key', ca: '/t/ca.crt' },
+    });
+    expect(toml).toContain('address = ["unix:///state/buildkitd.sock", "tcp://127.0.0.1:1234"]');
+    expect(toml).toContain('  [grpc.tls]\n    cert = "/t/server.crt"\n    key = "/t/server.key"\n    ca = "/t/ca.crt"');
+  });
+
   it('escapes paths so that a quote cannot break the file', () => {
     expect(buildkitdConfig({ ...base, rootDir: '/a"b', registries: [] })).toContain('root = "/a\\"b"');
   });

@@ -4,7 +4,9 @@ import { execFile } from 'node:child_process';
 import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { freePort } from './net.ts';
 import { tool } from './paths.ts';
+import { createCertificateAuthority, createClientCertificate, createServerCertificate } from './tls.ts';
 import { readyOrStop, startProcess, waitUntil, type ServiceProcess } from './process.ts';
 
 const run = promisify(execFile);
@@ -24,17 +26,30 @@ export interface BuildkitdOptions {
   readonly registries?: readonly RegistryTrust[];
   readonly detached?: boolean;
   readonly debug?: boolean;
+  /** Also listen on tcp://127.0.0.1:<free port>, with mutual TLS from a fresh CA. */
+  readonly tcpTls?: boolean;
 }
 
 export interface Buildkitd {
   /** unix:///.../buildkitd.sock: BUILDKIT_HOST and buildctl --addr take it as is. */
   readonly address: string;
+  /** With tcpTls: the TCP address and the files a client needs (--tls-ca/--tls-cert/--tls-key). */
+  readonly tcp?: { readonly address: string; readonly ca: string; readonly cert: string; readonly key: string };
   readonly process: ServiceProcess;
+}
+
+/** A TCP listener that requires client certificates from `ca`. */
+export interface TcpTlsListener {
+  readonly address: string;
+  readonly cert: string;
+  readonly key: string;
+  readonly ca: string;
 }
 
 export interface BuildkitdConfigInput {
   readonly rootDir: string;
   readonly address: string;
+  readonly tcp?: TcpTlsListener;
   readonly registries: readonly RegistryTrust[];
   readonly debug: boolean;
 }
@@ -46,7 +61,10 @@ export function buildkitdConfig(input: BuildkitdConfigInput): string {
     `debug = ${input.debug}`,
     '',
     '[grpc]',
-    `  address = [${tomlString(input.address)}]`,
+    `  address = [${[input.address, ...(input.tcp ? [input.tcp.address] : [])].map(tomlString).join(', ')}]`,
+    ...(input.tcp
+      ? ['  [grpc.tls]', `    cert = ${tomlString(input.tcp.cert)}`, `    key = ${tomlString(input.tcp.key)}`, `    ca = ${tomlString(input.tcp.ca)}`]
+      : []),
     '',
     '[worker.oci]',
     '  enabled = true',
@@ -77,12 +95,22 @@ export async function startBuildkitd(options: BuildkitdOptions): Promise<Buildki
   mkdirSync(options.dir, { recursive: true });
   chmodSync(options.dir, 0o700);
   const address = `unix://${join(options.dir, 'buildkitd.sock')}`;
+  let tcp: Buildkitd['tcp'];
+  let listener: TcpTlsListener | undefined;
+  if (options.tcpTls) {
+    const ca = createCertificateAuthority(options.dir);
+    const server = createServerCertificate(ca, options.dir);
+    const client = createClientCertificate(ca, options.dir);
+    listener = { address: `tcp://127.0.0.1:${await freePort()}`, cert: server.certFile, key: server.keyFile, ca: ca.certFile };
+    tcp = { address: listener.address, ca: ca.certFile, cert: client.certFile, key: client.keyFile };
+  }
   const configFile = join(options.dir, 'buildkitd.toml');
   writeFileSync(
     configFile,
     buildkitdConfig({
       rootDir: join(options.dir, 'root'),
       address,
+      ...(listener ? { tcp: listener } : {}),
       registries: options.registries ?? [],
       debug: options.debug ?? false,
     }),
@@ -102,7 +130,7 @@ export async function startBuildkitd(options: BuildkitdOptions): Promise<Buildki
       intervalMs: 250,
     }),
   );
-  return { address, process: service };
+  return { address, ...(tcp ? { tcp } : {}), process: service };
 }
 
 /** The workers buildkitd reports (`buildctl debug workers`): one "ID PLATFORMS" row each. */

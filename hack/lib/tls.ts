@@ -28,13 +28,22 @@ export function createCertificateAuthority(dir: string): CertificateAuthority {
 
 /** A certificate for 127.0.0.1 and localhost, signed by `ca`. */
 export function createServerCertificate(ca: CertificateAuthority, dir: string, name = 'server'): ServerCertificate {
+  return createCertificate(ca, dir, name, '/CN=127.0.0.1', 'subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth\n');
+}
+
+/** A client certificate for mutual TLS, signed by `ca`. */
+export function createClientCertificate(ca: CertificateAuthority, dir: string, name = 'client'): ServerCertificate {
+  return createCertificate(ca, dir, name, `/CN=kubectl-build ${name}`, 'extendedKeyUsage=clientAuth\n');
+}
+
+function createCertificate(ca: CertificateAuthority, dir: string, name: string, subject: string, extensions: string): ServerCertificate {
   const keyFile = join(dir, `${name}.key`);
   const csrFile = join(dir, `${name}.csr`);
   const certFile = join(dir, `${name}.crt`);
   const extFile = join(dir, `${name}.ext`);
   openssl(['req', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', keyFile,
-    '-out', csrFile, '-subj', '/CN=127.0.0.1']);
-  writeFileSync(extFile, 'subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth\n');
+    '-out', csrFile, '-subj', subject]);
+  writeFileSync(extFile, extensions);
   openssl(['x509', '-req', '-in', csrFile, '-CA', ca.certFile, '-CAkey', ca.keyFile, '-CAcreateserial',
     '-out', certFile, '-days', '7', '-extfile', extFile]);
   return { certFile, keyFile, ca };

@@ -36,6 +36,8 @@ export interface RegistrySpec {
 export interface BuildkitdSpec {
   /** Registries buildkitd must reach (plain HTTP, or TLS through their CA). */
   readonly trust?: ReadonlyArray<Handle<TestRegistry>>;
+  /** Also listen on TCP with mutual TLS (Buildkitd.tcp has the client's files). */
+  readonly tcpTls?: boolean;
 }
 
 /**
@@ -98,6 +100,7 @@ export function useBuildkitd(spec: BuildkitdSpec = {}): Handle<Buildkitd> {
     const registries = (spec.trust ?? []).map((handle) => handle());
     const buildkitd = await startBuildkitd({
       dir,
+      tcpTls: spec.tcpTls ?? false,
       registries: registries.map((registry) =>
         registry.caFile ? { host: registry.host, caFile: registry.caFile } : { host: registry.host, plainHttp: true },
       ),
