@@ -59,8 +59,9 @@ test-integration: tools build ## Integration tests against real services this pr
 test: tools lint test-unit test-integration ## Everything CI runs: lint, unit, integration
 	node hack/test-summary.ts $(REPORTS)/unit.json $(REPORTS)/integration.json
 
-bench: tools build ## Benchmarks, side by side with the Go tools
+bench: tools build ## Benchmarks, side by side with the Go tools (needs root for buildkitd)
 	node bench/startup.ts
+	node bench/context-upload.ts
 
 demo: tools build ## The main job: bring up the local stack, build, push, sign, verify
 	hack/demo.sh

@@ -79,7 +79,7 @@ export async function runBuild(options: RunBuildOptions): Promise<BuildResult> {
   try {
     await control.waitUntilReady(options.connectTimeoutMs);
     if (options.signal?.aborted) throw cancelled();
-    session.attach(control);
+    await session.attach(control);
     const ref = randomUUID();
     status = control.status(ref);
     const statusDone = new Promise<void>((resolve) => {

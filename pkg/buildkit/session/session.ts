@@ -2,10 +2,14 @@
 // context, registry credentials, secrets and SSH. We open the stream, run a grpc-js server on it,
 // and announce every method we serve in the stream's metadata (the daemon calls nothing else).
 import { randomUUID } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { connect, type Socket } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import type { ControlClient } from '../control.ts';
 import { buildkitProtocol } from '../proto.ts';
-import { BytesMessageDuplex } from './bytes-duplex.ts';
+import { bridge } from './socket-bridge.ts';
 
 export interface SessionService {
   readonly definition: grpc.ServiceDefinition;
@@ -28,7 +32,8 @@ export class Session {
   readonly #options: SessionOptions;
   readonly #server: grpc.Server;
   #call: grpc.ClientDuplexStream<{ data: Buffer }, { data: Buffer }> | undefined;
-  #connection: BytesMessageDuplex | undefined;
+  #socket: Socket | undefined;
+  #socketDir: string | undefined;
 
   constructor(options: SessionOptions) {
     this.#options = options;
@@ -43,8 +48,23 @@ export class Session {
     for (const service of options.services) this.#server.addService(service.definition, service.implementation);
   }
 
-  /** Opens the session stream on `control`; call it before (or together with) Solve. */
-  attach(control: ControlClient): void {
+  /**
+   * Opens the session stream on `control`; call it before (or together with) Solve. Our server
+   * listens on a unix socket in a private folder, and the stream is bridged to a connection to it.
+   */
+  async attach(control: ControlClient): Promise<void> {
+    this.#socketDir = mkdtempSync(join(tmpdir(), 'kubectl-build-session-'));
+    const path = join(this.#socketDir, 'session.sock');
+    await new Promise<void>((resolve, reject) =>
+      this.#server.bindAsync(`unix://${path}`, grpc.ServerCredentials.createInsecure(), (error) => (error ? reject(error) : resolve())),
+    );
+    const socket = connect(path);
+    await new Promise<void>((resolve, reject) => {
+      socket.once('connect', resolve);
+      socket.once('error', reject);
+    });
+    this.#socket = socket;
+
     const metadata = new grpc.Metadata();
     metadata.set('x-docker-expose-session-uuid', this.id);
     metadata.set('x-docker-expose-session-name', this.#options.name);
@@ -55,15 +75,14 @@ export class Session {
       for (const method of Object.values(definition)) metadata.add('x-docker-expose-session-grpc-method', method.path);
     }
     this.#call = control.session(metadata);
-    this.#connection = new BytesMessageDuplex(this.#call);
-    this.#connection.on('error', () => undefined); // reported through the Solve call instead
-    this.#server.createConnectionInjector(grpc.ServerCredentials.createInsecure()).injectConnection(this.#connection);
+    bridge(this.#call, socket);
   }
 
   /** Ends the session: the daemon's calls into it stop. */
   close(): void {
     this.#call?.cancel();
-    this.#connection?.destroy();
+    this.#socket?.destroy();
     this.#server.forceShutdown();
+    if (this.#socketDir) rmSync(this.#socketDir, { recursive: true, force: true });
   }
 }
