@@ -11,6 +11,10 @@ import type { SecretSource } from '../pkg/buildkit/session/secrets.ts';
 import { KubectlBuildError } from '../pkg/errors/index.ts';
 import type { ProgressFormat } from '../pkg/progress/index.ts';
 import { dockerConfigCredentials } from '../pkg/registry/docker-config.ts';
+import { RegistryClient } from '../pkg/registry/client.ts';
+import { parseReference } from '../pkg/registry/reference.ts';
+import { loadSigner, signPushed, type SignatureFormat, type Signer } from '../pkg/sign/index.ts';
+import { cosignPassword } from './password.ts';
 
 export interface BuildArgv {
   path: string;
@@ -38,6 +42,11 @@ export interface BuildArgv {
   'tls-ca'?: string;
   'tls-cert'?: string;
   'tls-key'?: string;
+  sign: boolean;
+  'cosign-key'?: string;
+  'sign-annotation': string[];
+  'signature-format': SignatureFormat;
+  'tlog-upload': boolean;
   debug: boolean;
 }
 
@@ -49,6 +58,10 @@ export async function buildCommand(argv: BuildArgv): Promise<void> {
       hint: 'point it at a BuildKit daemon with --builder-addr unix:///path/buildkitd.sock or BUILDKIT_HOST',
     });
   }
+
+  // Everything signing needs is checked, and the key loaded, before anything is built.
+  const signing = argv.sign ? await prepareSigning(argv, env) : undefined;
+  const credentials = dockerConfigCredentials(env.DOCKER_CONFIG ?? join(homedir(), '.docker'));
 
   // Stdin can hold the Dockerfile (PATH "-" or -f -); it goes to a private folder for the session.
   const scratch = await mkdtemp(join(tmpdir(), 'kubectl-build-'));
@@ -85,7 +98,7 @@ export async function buildCommand(argv: BuildArgv): Promise<void> {
       },
       builderAddress,
       tls: { ca: argv['tls-ca'], cert: argv['tls-cert'], key: argv['tls-key'] },
-      credentials: dockerConfigCredentials(env.DOCKER_CONFIG ?? join(homedir(), '.docker')),
+      credentials,
       secrets: secretSource(argv.secret.map(parseSecret), env),
       progress,
       progressOutput: process.stderr,
@@ -99,6 +112,24 @@ export async function buildCommand(argv: BuildArgv): Promise<void> {
         process.stderr.write(`debug: ${dir} upload: ${statsSent} entries listed, ${filesSent} files sent, ${bytesSent} bytes sent\n`);
       }
     }
+    if (signing) {
+      if (!result.digest || !result.pushed) {
+        throw new KubectlBuildError('SIGN_FAILED', 'nothing was pushed, so there is nothing to sign', { hint: 'add --push and -t REGISTRY/IMAGE:TAG' });
+      }
+      const report = (step: string, ms: number) => {
+        if (progress !== 'quiet') process.stderr.write(`sign: ${step} (${(ms / 1000).toFixed(1)}s)\n`);
+      };
+      report(`loaded the key (${signing.signer.description})`, signing.loadMs);
+      await signPushed({
+        client: new RegistryClient({ credentials }),
+        signer: signing.signer,
+        images: argv.tag.map(parseReference),
+        digest: result.digest,
+        annotations: signing.annotations,
+        format: argv['signature-format'],
+        onStep: report,
+      });
+    }
     const toStdout = result.exports.some((exported) => exported.destination === 'stdout');
     if (progress === 'quiet') {
       // Only the image ID, for scripts; never mixed into an output that goes to stdout.
@@ -111,6 +142,38 @@ export async function buildCommand(argv: BuildArgv): Promise<void> {
     process.off('SIGINT', onSigint);
     await rm(scratch, { recursive: true, force: true });
   }
+}
+
+interface Signing {
+  readonly signer: Signer;
+  readonly annotations: Record<string, string>;
+  readonly loadMs: number;
+}
+
+async function prepareSigning(argv: BuildArgv, env: NodeJS.ProcessEnv): Promise<Signing> {
+  const pushes = argv.push || argv.output.some((value) => /(^|,)type=registry(,|$)|(^|,)push=true(,|$)/.test(value));
+  if (!pushes) {
+    throw new KubectlBuildError('USAGE', '--sign needs --push: only a pushed image has a digest to sign', { hint: 'add --push and -t REGISTRY/IMAGE:TAG' });
+  }
+  if (argv['tlog-upload']) {
+    throw new KubectlBuildError('NOT_IMPLEMENTED', 'uploading signatures to a transparency log is not implemented in this version of kubectl-build', {
+      hint: 'leave out --tlog-upload (cosign verify then needs --insecure-ignore-tlog=true)',
+    });
+  }
+  if (argv['signature-format'] !== 'legacy') {
+    throw new KubectlBuildError('NOT_IMPLEMENTED', `--signature-format ${argv['signature-format']} is not implemented in this version of kubectl-build`, {
+      hint: 'use --signature-format legacy (every cosign verifies it)',
+    });
+  }
+  const uri = argv['cosign-key'] ?? env.COSIGN_KEY;
+  if (!uri) {
+    throw new KubectlBuildError('NOT_IMPLEMENTED', 'keyless signing is not implemented in this version of kubectl-build', {
+      hint: 'sign with a key: --cosign-key cosign.key (or COSIGN_KEY)',
+    });
+  }
+  const started = Date.now();
+  const signer = await loadSigner(uri, { password: () => cosignPassword(env), env: (name) => env[name] });
+  return { signer, annotations: parseKeyValues('sign-annotation', argv['sign-annotation']), loadMs: Date.now() - started };
 }
 
 function summary(result: BuildResult): string {

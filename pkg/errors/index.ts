@@ -8,6 +8,8 @@ export type ErrorCode =
   | 'UNAVAILABLE' // a daemon, registry or cluster cannot be reached
   | 'UNAUTHENTICATED' // credentials missing or refused
   | 'BUILD_FAILED' // the build itself failed: a Dockerfile error, a failing RUN, a refused push
+  | 'REGISTRY' // a registry answered with an error we cannot work around
+  | 'SIGN_FAILED' // a signature could not be made or stored
   | 'CANCELLED' // the user pressed Ctrl-C: exit 130
   | 'NOT_IMPLEMENTED' // a command this version does not do yet
   | 'INTERNAL'; // a bug: the message asks for a report

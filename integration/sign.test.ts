@@ -1,0 +1,169 @@
+// kubectl build --push --sign with cosign keys, judged by the real cosign v2 and v3.
+import { execFileSync } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { COSIGN_VERSIONS, cosign, generateKeyPair, verifyWithKey, type CosignContext } from './harness/cosign.ts';
+import { runCli } from './harness/cli.ts';
+import { clientFilesFor, scratchDir, useBuildkitd, useRegistry, type TestRegistry } from './harness/index.ts';
+
+const distribution = useRegistry({ kind: 'distribution', auth: true, seed: true });
+const oci = useRegistry({ kind: 'oci', auth: true });
+const buildkitd = useBuildkitd({ trust: [distribution, oci] });
+
+function dockerConfig(): string {
+  return clientFilesFor([distribution(), oci()]).dockerConfigDir;
+}
+
+function context(): string {
+  const dir = scratchDir('sign-context');
+  writeFileSync(join(dir, 'Dockerfile'), `FROM ${distribution().baseImage}\nRUN echo signed-image > /marker\n`);
+  return dir;
+}
+
+function cosignContext(config: string): CosignContext {
+  return { dir: scratchDir('cosign'), dockerConfigDir: config };
+}
+
+async function buildAndSign(target: TestRegistry, repository: string, args: string[], env: NodeJS.ProcessEnv = {}) {
+  const config = dockerConfig();
+  const dir = context();
+  const metadataFile = join(dir, 'metadata.json');
+  const tag = `${target.host}/${repository}:1`;
+  const result = await runCli('kubectl-build', ['--progress', 'plain', '-t', tag, '--push', '--sign', '--metadata-file', metadataFile, ...args, dir], {
+    env: { BUILDKIT_HOST: buildkitd().address, DOCKER_CONFIG: config, ...env },
+  });
+  const digest = result.status === 0 ? (JSON.parse(readFileSync(metadataFile, 'utf8'))['containerimage.digest'] as string) : undefined;
+  return { result, tag, image: `${target.host}/${repository}@${digest}`, config };
+}
+
+describe.each([
+  ['distribution (no referrers API)', distribution],
+  ['oci (referrers API)', oci],
+] as const)('kubectl build --sign on the %s registry', (_label, registry) => {
+  it('signs the pushed digest with an encrypted cosign key; cosign v2 and v3 verify it', async () => {
+    const keys = await generateKeyPair(cosignContext(dockerConfig()), 'builder');
+    const { result, image, config } = await buildAndSign(registry(), 'signed/encrypted', ['--cosign-key', keys.privateKey], { COSIGN_PASSWORD: keys.password });
+    expect(result.stderr).toMatch(/sign: pushed the signature to .*\.sig \(1 signature there\)/);
+    expect(result.status).toBe(0);
+    for (const binary of COSIGN_VERSIONS) {
+      expect(await verifyWithKey(binary, cosignContext(config), image, keys.publicKey)).toHaveLength(1);
+    }
+  });
+
+  it('keeps a signature cosign sign made before, and both verify', async () => {
+    const config = dockerConfig();
+    const operator = await generateKeyPair(cosignContext(config), 'operator');
+    const builder = await generateKeyPair(cosignContext(config), 'builder');
+    const first = await buildAndSign(registry(), 'signed/both', ['--cosign-key', builder.privateKey], { COSIGN_PASSWORD: builder.password });
+    expect(first.result.status).toBe(0);
+    // The operator signs with the real cosign, then the builder signs the same digest again.
+    await cosign('cosign-v3', cosignContext(config), ['sign', '--yes', '--key', operator.privateKey, '--tlog-upload=false', '--use-signing-config=false', '--new-bundle-format=false', first.image], operator.password);
+    const again = await buildAndSign(registry(), 'signed/both', ['--cosign-key', builder.privateKey], { COSIGN_PASSWORD: builder.password });
+    expect(again.image).toBe(first.image);
+    for (const binary of COSIGN_VERSIONS) {
+      expect(await verifyWithKey(binary, cosignContext(config), first.image, operator.publicKey)).toHaveLength(1);
+      expect(await verifyWithKey(binary, cosignContext(config), first.image, builder.publicKey)).not.toHaveLength(0);
+    }
+  });
+});
+
+describe('kubectl build --sign key sources and annotations', () => {
+  it('takes a plain PKCS#8 key from env://VAR and puts -a annotations in the payload', async () => {
+    const dir = scratchDir('pkcs8');
+    execFileSync('openssl', ['genpkey', '-algorithm', 'EC', '-pkeyopt', 'ec_paramgen_curve:P-256', '-out', join(dir, 'key.pem')]);
+    execFileSync('openssl', ['pkey', '-in', join(dir, 'key.pem'), '-pubout', '-out', join(dir, 'key.pub')]);
+    const { result, image, config } = await buildAndSign(distribution(), 'signed/env', ['--cosign-key', 'env://SIGNING_KEY', '-a', 'team=platform'], {
+      SIGNING_KEY: readFileSync(join(dir, 'key.pem'), 'utf8'),
+    });
+    expect(result.status).toBe(0);
+    for (const binary of COSIGN_VERSIONS) {
+      const payloads = (await cosign(binary, cosignContext(config), [
+        'verify', '--key', join(dir, 'key.pub'), '--insecure-ignore-tlog=true', '--trusted-root', trustedRoot(), '-a', 'team=platform', image,
+      ])) as string;
+      expect(JSON.parse(payloads)[0].optional).toEqual({ team: 'platform' });
+    }
+  });
+
+  it('ten signers at once with ten keys leave ten signatures that all verify', async () => {
+    const config = dockerConfig();
+    const keys = await Promise.all(Array.from({ length: 10 }, (_, i) => generateKeyPair(cosignContext(config), `signer-${i}`)));
+    const runs = await Promise.all(keys.map((key) => buildAndSign(distribution(), 'signed/concurrent', ['--cosign-key', key.privateKey], { COSIGN_PASSWORD: key.password })));
+    for (const run of runs) expect(run.result.status, run.result.stderr.slice(-600)).toBe(0);
+    const image = runs[0]?.image as string;
+    expect(new Set(runs.map((run) => run.image)).size).toBe(1);
+    for (const key of keys) {
+      expect(await verifyWithKey('cosign-v3', cosignContext(config), image, key.publicKey)).not.toHaveLength(0);
+    }
+    expect(await verifyWithKey('cosign-v2', cosignContext(config), image, keys[9]?.publicKey as string)).not.toHaveLength(0);
+  });
+});
+
+describe('kubectl build --sign errors', () => {
+  const failFast = async (args: string[], env: NodeJS.ProcessEnv = {}) => {
+    const dir = context();
+    const tag = `${distribution().host}/signed/errors:1`;
+    const result = await runCli('kubectl-build', ['--progress', 'plain', '-t', tag, ...args, dir], {
+      env: { BUILDKIT_HOST: buildkitd().address, DOCKER_CONFIG: dockerConfig(), ...env },
+    });
+    // Nothing was built: every one of these fails before the build starts.
+    expect(result.stderr).not.toContain('#1 ');
+    return result;
+  };
+
+  it('--sign without --push: a usage error before building', async () => {
+    const result = await failFast(['--sign', '--cosign-key', 'cosign.key']);
+    expect(result.status).toBe(2);
+    expect(result.stderr).toBe('error: --sign needs --push: only a pushed image has a digest to sign\nhint: add --push and -t REGISTRY/IMAGE:TAG\n');
+  });
+
+  it('a wrong password, a missing key file, an unknown scheme, a KMS key, no password without a terminal', async () => {
+    const keys = await generateKeyPair(cosignContext(dockerConfig()), 'errors');
+    const wrong = await failFast(['--push', '--sign', '--cosign-key', keys.privateKey], { COSIGN_PASSWORD: 'not-it' });
+    expect(wrong.status).toBe(1);
+    expect(wrong.stderr).toMatch(/^error: wrong password for the cosign key \(file .*errors\.key\)\nhint: set COSIGN_PASSWORD/);
+
+    const missing = await failFast(['--push', '--sign', '--cosign-key', '/nonexistent/cosign.key']);
+    expect(missing.status).toBe(1);
+    expect(missing.stderr).toMatch(/^error: cannot read the cosign key \/nonexistent\/cosign\.key\n/);
+
+    const scheme = await failFast(['--push', '--sign', '--cosign-key', 'vault2://x']);
+    expect(scheme.status).toBe(2);
+    expect(scheme.stderr).toMatch(/^error: unknown key scheme "vault2:\/\/" in --cosign-key\n/);
+
+    const kms = await failFast(['--push', '--sign', '--cosign-key', 'awskms:///alias/does-not-exist']);
+    expect(kms.status).toBe(1);
+    expect(kms.stderr).toMatch(/^error: awskms:\/\/ keys are not implemented/);
+
+    const noPassword = await failFast(['--push', '--sign', '--cosign-key', keys.privateKey], { COSIGN_PASSWORD: undefined });
+    expect(noPassword.status).toBe(2);
+    expect(noPassword.stderr).toMatch(/^error: the cosign key is encrypted and COSIGN_PASSWORD is not set\n/);
+  });
+
+  it('never prints the private key or its password, even with --debug', async () => {
+    const keys = await generateKeyPair(cosignContext(dockerConfig()), 'secretive');
+    const password = 'a-password-that-must-not-leak';
+    const dir = scratchDir('rekey');
+    // Re-encrypt under a distinctive password by importing the PEM into cosign's format.
+    await cosign('cosign-v3', cosignContext(dockerConfig()), ['import-key-pair', '--key', exportPlain(keys, dir), '--output-key-prefix', join(dir, 'imported')], password);
+    const { result } = await buildAndSign(distribution(), 'signed/quiet', ['--debug', '--cosign-key', join(dir, 'imported.key')], { COSIGN_PASSWORD: password });
+    expect(result.status).toBe(0);
+    const output = `${result.stdout}${result.stderr}`;
+    expect(output).not.toContain(password);
+    const keyBody = readFileSync(join(dir, 'imported.key'), 'utf8').split('\n')[1] as string;
+    expect(output).not.toContain(keyBody);
+  });
+});
+
+function trustedRoot(): string {
+  const file = join(scratchDir('trusted-root'), 'trusted_root.json');
+  writeFileSync(file, JSON.stringify({ mediaType: 'application/vnd.dev.sigstore.trustedroot+json;version=0.1' }));
+  return file;
+}
+
+// A plain PKCS#8 copy of a cosign key (openssl reads the PKCS#8 that cosign's import accepts).
+function exportPlain(_keys: { privateKey: string }, dir: string): string {
+  const file = join(dir, 'plain.pem');
+  execFileSync('openssl', ['genpkey', '-algorithm', 'EC', '-pkeyopt', 'ec_paramgen_curve:P-256', '-out', file]);
+  return file;
+}

@@ -1,0 +1,111 @@
+// cosign's private keys: the encrypted PEM `cosign generate-key-pair` writes (scrypt + NaCl
+// secretbox around PKCS#8), plain PKCS#8/SEC1 PEM, from a file or an environment variable
+// (env://VAR). Keys are decrypted in memory and never written or printed.
+import { createPrivateKey, createPublicKey, scryptSync, sign as cryptoSign, type KeyObject } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import nacl from 'tweetnacl';
+import { KubectlBuildError } from '../errors/index.ts';
+
+/** The one-method seam every key source plugs into (sigstore-js's Signer shape). */
+export interface Signer {
+  /** A short description for progress and errors ("file ./cosign.key"), never key material. */
+  readonly description: string;
+  readonly publicKeyPem: string;
+  sign(data: Buffer): Promise<Buffer>;
+}
+
+export interface KeyOptions {
+  /** The password for an encrypted key: COSIGN_PASSWORD, or a prompt on a terminal. */
+  readonly password: () => Promise<string>;
+  /** Reads an environment variable (env:// keys). */
+  readonly env: (name: string) => string | undefined;
+}
+
+const KMS_SCHEMES = ['awskms', 'gcpkms', 'azurekms', 'hashivault'];
+
+/** Resolves --cosign-key / COSIGN_KEY to a signer; fails before anything is built when it cannot. */
+export async function loadSigner(uri: string, options: KeyOptions): Promise<Signer> {
+  const scheme = /^([a-z0-9]+):\/\//.exec(uri)?.[1];
+  if (scheme === 'env') {
+    const name = uri.slice('env://'.length);
+    const pem = options.env(name);
+    if (!pem) throw new KubectlBuildError('NOT_FOUND', `the environment variable ${name} named by --cosign-key is not set`, { hint: `export ${name} with the PEM of the private key` });
+    return signerFromPem(pem, `env://${name}`, options);
+  }
+  if (scheme === 'k8s') {
+    throw new KubectlBuildError('NOT_IMPLEMENTED', 'k8s:// keys are not implemented in this version of kubectl-build', {
+      hint: 'export the key (kubectl get secret NAME -o jsonpath=...) and pass it as a file or env://VAR',
+    });
+  }
+  if (scheme && KMS_SCHEMES.includes(scheme)) {
+    throw new KubectlBuildError('NOT_IMPLEMENTED', `${scheme}:// keys are not implemented in this version of kubectl-build`, {
+      hint: 'sign with a cosign key file for now, or run cosign sign --key after the build',
+    });
+  }
+  if (scheme && scheme !== 'file') {
+    throw new KubectlBuildError('USAGE', `unknown key scheme "${scheme}://" in --cosign-key`, {
+      hint: 'use a file path, env://VAR, k8s://NAMESPACE/SECRET, or a KMS URI (awskms://, gcpkms://, azurekms://, hashivault://)',
+    });
+  }
+  const path = scheme === 'file' ? uri.slice('file://'.length) : uri;
+  let pem: string;
+  try {
+    pem = await readFile(path, 'utf8');
+  } catch {
+    throw new KubectlBuildError('NOT_FOUND', `cannot read the cosign key ${path}`, { hint: 'check the path given to --cosign-key (or COSIGN_KEY)' });
+  }
+  return signerFromPem(pem, `file ${path}`, options);
+}
+
+async function signerFromPem(pem: string, description: string, options: KeyOptions): Promise<Signer> {
+  const privateKey = /-----BEGIN ENCRYPTED (SIGSTORE|COSIGN) PRIVATE KEY-----/.test(pem)
+    ? decryptCosignKey(pem, await options.password(), description)
+    : parsePlainKey(pem, description);
+  const publicKeyPem = createPublicKey(privateKey).export({ type: 'spki', format: 'pem' }).toString();
+  // ECDSA and RSA sign a SHA-256 digest (DER signatures, as cosign's); Ed25519 signs the data itself.
+  const algorithm = privateKey.asymmetricKeyType === 'ed25519' ? null : 'sha256';
+  return {
+    description,
+    publicKeyPem,
+    sign: async (data) => cryptoSign(algorithm, data, privateKey),
+  };
+}
+
+function parsePlainKey(pem: string, description: string): KeyObject {
+  try {
+    return createPrivateKey(pem);
+  } catch {
+    throw new KubectlBuildError('USAGE', `the cosign key (${description}) is not a private key PEM`, {
+      hint: 'use a key from cosign generate-key-pair, or a PKCS#8 PEM private key',
+    });
+  }
+}
+
+interface EncryptedKey {
+  kdf: { name: string; params: { N: number; r: number; p: number }; salt: string };
+  cipher: { name: string; nonce: string };
+  ciphertext: string;
+}
+
+/** scrypt(password, salt) opens the NaCl secretbox that holds the PKCS#8 DER. */
+export function decryptCosignKey(pem: string, password: string, description = 'the key'): KeyObject {
+  const body = pem.replace(/-----(BEGIN|END)[^-]+-----/g, '').replace(/\s+/g, '');
+  let parsed: EncryptedKey;
+  try {
+    parsed = JSON.parse(Buffer.from(body, 'base64').toString('utf8')) as EncryptedKey;
+  } catch {
+    throw new KubectlBuildError('USAGE', `the cosign key (${description}) is damaged`, { hint: 'generate a new one with cosign generate-key-pair' });
+  }
+  if (parsed.kdf?.name !== 'scrypt' || parsed.cipher?.name !== 'nacl/secretbox') {
+    throw new KubectlBuildError('USAGE', `the cosign key (${description}) uses an encryption kubectl-build does not know`, { hint: 'expected scrypt and nacl/secretbox, as cosign writes' });
+  }
+  const { N, r, p } = parsed.kdf.params;
+  const secret = scryptSync(password, Buffer.from(parsed.kdf.salt, 'base64'), 32, { N, r, p, maxmem: 256 * N * r });
+  const opened = nacl.secretbox.open(Buffer.from(parsed.ciphertext, 'base64'), Buffer.from(parsed.cipher.nonce, 'base64'), secret);
+  if (!opened) {
+    throw new KubectlBuildError('UNAUTHENTICATED', `wrong password for the cosign key (${description})`, {
+      hint: 'set COSIGN_PASSWORD to the password the key was made with',
+    });
+  }
+  return createPrivateKey({ key: Buffer.from(opened), format: 'der', type: 'pkcs8' });
+}
