@@ -62,6 +62,7 @@ test: tools lint test-unit test-integration ## Everything CI runs: lint, unit, i
 bench: tools build ## Benchmarks, side by side with the Go tools (needs root for buildkitd)
 	node bench/startup.ts
 	node bench/context-upload.ts
+	node bench/sign.ts
 
 demo: tools build ## The main job: bring up the local stack, build, push, sign, verify
 	hack/demo.sh

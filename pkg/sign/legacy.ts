@@ -2,8 +2,8 @@
 // with one simple-signing layer per signature (the payload blob, the signature in an annotation).
 // Adding a signature is read-modify-write on a tag, and registries offer no compare-and-swap: a
 // writer that read before ours can put the tag back without our layer. So we keep every layer we
-// found, and after writing, re-read a few times at random intervals, writing again whenever our
-// signature has gone: all concurrent signers end up present.
+// found, and after writing, re-read at jittered intervals scaled to the registry's write time,
+// writing again whenever our signature has gone: all concurrent signers end up present.
 import { setTimeout as sleep } from 'node:timers/promises';
 import { KubectlBuildError } from '../errors/index.ts';
 import { OCI_MANIFEST, type RegistryClient } from '../registry/client.ts';
@@ -52,7 +52,11 @@ export async function attachLegacySignature(
 ): Promise<{ tag: string; signatures: number }> {
   const { registry, repository } = target;
   const tag = signatureTag(target.digest);
-  const payloadDigest = await client.pushBlob(registry, repository, payload);
+  // The payload upload and the first read of the tag do not depend on each other.
+  const [payloadDigest, firstRead] = await Promise.all([
+    client.pushBlob(registry, repository, payload),
+    readSignatures(client, registry, repository, tag).catch(() => undefined),
+  ]);
   const ours: SignatureLayer = {
     mediaType: SIMPLE_SIGNING,
     size: payload.length,
@@ -60,15 +64,20 @@ export async function attachLegacySignature(
     annotations: { [SIGNATURE_ANNOTATION]: signatureBase64 },
   };
   const isOurs = (layer: SignatureLayer) => layer.digest === ours.digest && layer.annotations?.[SIGNATURE_ANNOTATION] === signatureBase64;
-  const confirmations = options.confirmations ?? 3;
+  const confirmations = options.confirmations ?? 2;
   const maxWrites = options.maxWrites ?? 20;
 
   let writes = 0;
   let seen = 0;
   let failures = 0;
+  // How long one write takes here: a concurrent writer's stale write lands within about that long
+  // after its read, so the pause between our confirmations scales with it.
+  let writeMs = 50;
+  let prefetched = firstRead;
   for (;;) {
     try {
-      const current = await readSignatures(client, registry, repository, tag);
+      const current = prefetched ?? (await readSignatures(client, registry, repository, tag));
+      prefetched = undefined;
       if (current.some(isOurs)) {
         seen++;
         if (seen >= confirmations) return { tag, signatures: current.length };
@@ -80,7 +89,9 @@ export async function attachLegacySignature(
           });
         }
         writes++;
+        const started = Date.now();
         await writeSignatures(client, registry, repository, tag, [...current, ours]);
+        writeMs = Date.now() - started;
       }
     } catch (error) {
       // Concurrent writers make registries stumble now and then: a write whose blob another writer
@@ -89,8 +100,8 @@ export async function attachLegacySignature(
       failures++;
       if (!(error instanceof KubectlBuildError) || error.code !== 'REGISTRY' || failures > maxWrites) throw error;
     }
-    // A jittered pause: long enough for a concurrent writer's stale write to land and be seen.
-    await sleep(100 + Math.random() * 250);
+    // A jittered pause, long enough for a concurrent writer's stale write to land and be seen.
+    await sleep(Math.max(10, writeMs) * (0.5 + Math.random()));
   }
 }
 
