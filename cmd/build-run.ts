@@ -112,6 +112,8 @@ export async function buildCommand(argv: BuildArgv): Promise<void> {
         process.stderr.write(`debug: ${dir} upload: ${statsSent} entries listed, ${filesSent} files sent, ${bytesSent} bytes sent\n`);
       }
     }
+    // What was built and pushed is said first: if signing fails, the push still stands.
+    if (progress !== 'quiet') process.stderr.write(`${summary(result)}\n`);
     if (signing) {
       if (!result.digest || !result.pushed) {
         throw new KubectlBuildError('SIGN_FAILED', 'nothing was pushed, so there is nothing to sign', { hint: 'add --push and -t REGISTRY/IMAGE:TAG' });
@@ -130,13 +132,11 @@ export async function buildCommand(argv: BuildArgv): Promise<void> {
         onStep: report,
       });
     }
-    const toStdout = result.exports.some((exported) => exported.destination === 'stdout');
     if (progress === 'quiet') {
       // Only the image ID, for scripts; never mixed into an output that goes to stdout.
+      const toStdout = result.exports.some((exported) => exported.destination === 'stdout');
       const id = result.exporterResponse['containerimage.config.digest'] ?? result.digest;
       if (id && !toStdout) process.stdout.write(`${id}\n`);
-    } else {
-      process.stderr.write(`${summary(result)}\n`);
     }
   } finally {
     process.off('SIGINT', onSigint);

@@ -4,15 +4,18 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { COSIGN_VERSIONS, cosign, generateKeyPair, verifyWithKey, type CosignContext } from './harness/cosign.ts';
+import { httpGet } from '../hack/lib/http.ts';
 import { runCli } from './harness/cli.ts';
 import { clientFilesFor, scratchDir, useBuildkitd, useRegistry, type TestRegistry } from './harness/index.ts';
 
 const distribution = useRegistry({ kind: 'distribution', auth: true, seed: true });
 const oci = useRegistry({ kind: 'oci', auth: true });
-const buildkitd = useBuildkitd({ trust: [distribution, oci] });
+// A registry whose write policy refuses signature tags.
+const guarded = useRegistry({ kind: 'oci', auth: true, denyTags: '\\.sig$' });
+const buildkitd = useBuildkitd({ trust: [distribution, oci, guarded] });
 
 function dockerConfig(): string {
-  return clientFilesFor([distribution(), oci()]).dockerConfigDir;
+  return clientFilesFor([distribution(), oci(), guarded()]).dockerConfigDir;
 }
 
 function context(): string {
@@ -138,6 +141,17 @@ describe('kubectl build --sign errors', () => {
     const noPassword = await failFast(['--push', '--sign', '--cosign-key', keys.privateKey], { COSIGN_PASSWORD: undefined });
     expect(noPassword.status).toBe(2);
     expect(noPassword.stderr).toMatch(/^error: the cosign key is encrypted and COSIGN_PASSWORD is not set\n/);
+  });
+
+  it('a registry that refuses the signature: the push stands, the sign step fails clearly, no .sig tag', async () => {
+    const keys = await generateKeyPair(cosignContext(dockerConfig()), 'refused');
+    const { result } = await buildAndSign(guarded(), 'signed/refused', ['--cosign-key', keys.privateKey], { COSIGN_PASSWORD: keys.password });
+    expect(result.status).toBe(1);
+    expect(result.stderr).toMatch(/error: \S+signed\/refused@sha256:[0-9a-f]{64} was pushed, but its signature could not be stored: the registry refused writing .*\.sig \(HTTP 403\)\n/);
+    const digest = /pushed .* as (sha256:[0-9a-f]{64})/.exec(result.stderr)?.[1];
+    expect(digest).toBeDefined();
+    const sig = await httpGet(`${guarded().url}/v2/signed/refused/manifests/${(digest as string).replace(':', '-')}.sig`, { basicAuth: guarded().auth });
+    expect(sig.status).toBe(404);
   });
 
   it('never prints the private key or its password, even with --debug', async () => {

@@ -27,6 +27,8 @@ export interface RegistryOptions {
   /** Serve HTTPS with a certificate from a fresh CA (its file is Registry.caFile). */
   readonly tls?: boolean;
   readonly detached?: boolean;
+  /** oci only: refuse manifest writes to tags matching this regular expression (403). */
+  readonly denyTags?: string;
 }
 
 export interface Registry {
@@ -79,6 +81,7 @@ export async function startRegistry(options: RegistryOptions): Promise<Registry>
       env.OCI_REGISTRY_PASSWORD = options.auth.password;
     }
     if (cert) args.push('-tls-cert', cert.certFile, '-tls-key', cert.keyFile);
+    if (options.denyTags) args.push('-deny-tags', options.denyTags);
     service = startProcess({ name: 'oci-registry', command: tool('oci-registry'), args, env, logFile, detached: options.detached });
     host = await readyOrStop(service, () =>
       waitUntil(async () => /listening on (127\.0\.0\.1:\d+)/.exec(logTail(logFile, 5))?.[1], {

@@ -12,6 +12,8 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"regexp"
+	"strings"
 	"time"
 
 	"github.com/google/go-containerregistry/pkg/registry"
@@ -24,6 +26,7 @@ func main() {
 	certFile := flag.String("tls-cert", "", "serve TLS with this certificate (PEM)")
 	keyFile := flag.String("tls-key", "", "private key for -tls-cert (PEM)")
 	referrers := flag.Bool("referrers", true, "serve the OCI 1.1 referrers API")
+	denyTags := flag.String("deny-tags", "", "refuse manifest writes to tags matching this regular expression (a write policy, for tests)")
 	flag.Parse()
 
 	listener, err := net.Listen("tcp", *addr)
@@ -33,6 +36,9 @@ func main() {
 	var handler http.Handler = registry.New(registry.WithReferrersSupport(*referrers))
 	if *referrers {
 		handler = referrersConformance{next: handler}
+	}
+	if *denyTags != "" {
+		handler = denyTagWrites(handler, regexp.MustCompile(*denyTags))
 	}
 	if *user != "" {
 		handler = requireBasicAuth(handler, *user, os.Getenv(*password))
@@ -57,6 +63,21 @@ func requireBasicAuth(next http.Handler, user, password string) http.Handler {
 			w.Header().Set("Content-Type", "application/json")
 			w.WriteHeader(http.StatusUnauthorized)
 			fmt.Fprint(w, `{"errors":[{"code":"UNAUTHORIZED","message":"authentication required"}]}`)
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// denyTagWrites answers PUT /v2/<repo>/manifests/<tag> with 403 DENIED for matching tags, as a
+// registry with a write policy (immutable or reserved tags) does.
+func denyTagWrites(next http.Handler, tags *regexp.Regexp) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		at := strings.LastIndex(r.URL.Path, "/manifests/")
+		if r.Method == http.MethodPut && at >= 0 && tags.MatchString(r.URL.Path[at+len("/manifests/"):]) {
+			w.Header().Set("Content-Type", "application/json")
+			w.WriteHeader(http.StatusForbidden)
+			fmt.Fprint(w, `{"errors":[{"code":"DENIED","message":"writes to this tag are not allowed"}]}`)
 			return
 		}
 		next.ServeHTTP(w, r)

@@ -31,6 +31,8 @@ export interface RegistrySpec {
   readonly tls?: boolean;
   /** Copy the busybox base image in (as library/busybox:latest). */
   readonly seed?: boolean;
+  /** oci only: refuse manifest writes to tags matching this regular expression. */
+  readonly denyTags?: string;
 }
 
 export interface BuildkitdSpec {
@@ -86,6 +88,7 @@ export function useRegistry(spec: RegistrySpec): Handle<TestRegistry> {
       kind: spec.kind,
       dir,
       tls: spec.tls ?? false,
+      ...(spec.denyTags ? { denyTags: spec.denyTags } : {}),
       ...(spec.auth ? { auth: { username: 'tester', password: randomPassword() } } : {}),
     });
     track(registry.process);

@@ -52,7 +52,7 @@ export async function signPushed(options: SignOptions): Promise<SignedImage[]> {
       signed.push({ reference: `${name}@${options.digest}`, signatureTag: `${name}:${tag}`, signatures });
     } catch (error) {
       if (error instanceof KubectlBuildError && error.code !== 'SIGN_FAILED') {
-        throw new KubectlBuildError('SIGN_FAILED', `the image was pushed, but its signature could not be stored: ${error.message}`, {
+        throw new KubectlBuildError('SIGN_FAILED', `${name}@${options.digest} was pushed, but its signature could not be stored: ${error.message}`, {
           hint: error.hint ?? 'sign it again once the registry accepts writes',
           cause: error,
         });
