@@ -92,7 +92,7 @@ describe('kubectl build --sign key sources and annotations', () => {
     const config = dockerConfig();
     const keys = await Promise.all(Array.from({ length: 10 }, (_, i) => generateKeyPair(cosignContext(config), `signer-${i}`)));
     const runs = await Promise.all(keys.map((key) => buildAndSign(distribution(), 'signed/concurrent', ['--cosign-key', key.privateKey], { COSIGN_PASSWORD: key.password })));
-    for (const run of runs) expect(run.result.status, run.result.stderr.slice(-600)).toBe(0);
+    for (const run of runs) expect(run.result.status, `${run.result.signal ?? ''} ${run.result.stderr.slice(-1500)}`).toBe(0);
     const image = runs[0]?.image as string;
     expect(new Set(runs.map((run) => run.image)).size).toBe(1);
     for (const key of keys) {

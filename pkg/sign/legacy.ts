@@ -38,6 +38,8 @@ export interface AttachOptions {
   readonly maxWrites?: number;
 }
 
+const MAX_FAILURES = 30;
+
 export function signatureTag(digest: string): string {
   return `${digest.replace(':', '-')}.sig`;
 }
@@ -95,13 +97,16 @@ export async function attachLegacySignature(
       }
     } catch (error) {
       // Concurrent writers make registries stumble now and then: a write whose blob another writer
-      // is still committing, a read of a tag being rewritten (distribution 2.8 answers 500). Such
-      // a round counts as lost and is tried again after the pause, a bounded number of times.
+      // is still committing, a read of a tag being rewritten (distribution 2.8 answers 500), a
+      // keep-alive connection closed under load. Such a round counts as lost and is tried again
+      // after a longer pause, a bounded number of times; refusals (401/403) are final at once.
       failures++;
-      if (!(error instanceof KubectlBuildError) || error.code !== 'REGISTRY' || failures > maxWrites) throw error;
+      const transient = error instanceof KubectlBuildError && (error.code === 'REGISTRY' || error.code === 'UNAVAILABLE');
+      if (!transient || failures > MAX_FAILURES) throw error;
     }
-    // A jittered pause, long enough for a concurrent writer's stale write to land and be seen.
-    await sleep(Math.max(10, writeMs) * (0.5 + Math.random()));
+    // A jittered pause, long enough for a concurrent writer's stale write to land and be seen;
+    // longer after failures, to let a struggling registry recover.
+    await sleep(Math.max(10, writeMs) * (0.5 + Math.random()) + failures * 50);
   }
 }
 
