@@ -160,10 +160,8 @@ async function prepareSigning(argv: BuildArgv, env: NodeJS.ProcessEnv): Promise<
       hint: 'leave out --tlog-upload (cosign verify then needs --insecure-ignore-tlog=true)',
     });
   }
-  if (argv['signature-format'] !== 'legacy') {
-    throw new KubectlBuildError('NOT_IMPLEMENTED', `--signature-format ${argv['signature-format']} is not implemented in this version of kubectl-build`, {
-      hint: 'use --signature-format legacy (every cosign verifies it)',
-    });
+  if (argv['signature-format'] === 'bundle' && argv['sign-annotation'].length > 0) {
+    throw new KubectlBuildError('USAGE', '-a annotations go into legacy signatures only', { hint: 'use --signature-format legacy or both' });
   }
   const uri = argv['cosign-key'] ?? env.COSIGN_KEY;
   if (!uri) {

@@ -54,6 +54,35 @@ describe.each([
     }
   });
 
+  it('signs as a Sigstore bundle, and in both layouts at once; cosign v2 and v3 verify each', async () => {
+    const keys = await generateKeyPair(cosignContext(dockerConfig()), 'bundler');
+    const { result, image, config } = await buildAndSign(registry(), 'signed/bundle', ['--signature-format', 'bundle', '--cosign-key', keys.privateKey], { COSIGN_PASSWORD: keys.password });
+    expect(result.status).toBe(0);
+    const digest = image.slice(image.indexOf('@') + 1);
+    const auth = { basicAuth: registry().auth };
+    const accept = { accept: 'application/vnd.oci.image.index.v1+json' };
+    if (registry().referrers) {
+      expect(result.stderr).toMatch(/sign: pushed the bundle as the referrer \S+@sha256:[0-9a-f]{64} \(/);
+      const referrers = JSON.parse((await httpGet(`${registry().url}/v2/signed/bundle/referrers/${digest}`, { ...auth, headers: accept })).body);
+      expect(referrers.manifests.map((m: { artifactType: string }) => m.artifactType)).toEqual(['application/vnd.dev.sigstore.bundle.v0.3+json']);
+    } else {
+      expect(result.stderr).toMatch(/listed under \S+:sha256-[0-9a-f]{64} \(no referrers API\)/);
+      const fallback = await httpGet(`${registry().url}/v2/signed/bundle/manifests/${digest.replace(':', '-')}`, { ...auth, headers: accept });
+      expect(JSON.parse(fallback.body).manifests).toHaveLength(1);
+    }
+    for (const binary of COSIGN_VERSIONS) {
+      expect(await verifyWithKey(binary, cosignContext(config), image, keys.publicKey)).not.toHaveLength(0);
+    }
+
+    const both = await buildAndSign(registry(), 'signed/both-formats', ['--signature-format', 'both', '--cosign-key', keys.privateKey], { COSIGN_PASSWORD: keys.password });
+    expect(both.result.status).toBe(0);
+    expect(both.result.stderr).toMatch(/\.sig \(1 signature there\)/);
+    expect(both.result.stderr).toMatch(/pushed the bundle as the referrer/);
+    for (const binary of COSIGN_VERSIONS) {
+      expect(await verifyWithKey(binary, cosignContext(both.config), both.image, keys.publicKey)).not.toHaveLength(0);
+    }
+  });
+
   it('keeps a signature cosign sign made before, and both verify', async () => {
     const config = dockerConfig();
     const operator = await generateKeyPair(cosignContext(config), 'operator');

@@ -4,6 +4,7 @@
 import { KubectlBuildError } from '../errors/index.ts';
 import type { RegistryClient } from '../registry/client.ts';
 import { repositoryName, type ImageReference } from '../registry/reference.ts';
+import { attachBundle, makeBundle } from './bundle.ts';
 import { attachLegacySignature } from './legacy.ts';
 import { simpleSigningPayload } from './payload.ts';
 import type { Signer } from './keys.ts';
@@ -31,33 +32,41 @@ export interface SignedImage {
 }
 
 export async function signPushed(options: SignOptions): Promise<SignedImage[]> {
-  if (options.format !== 'legacy') {
-    throw new KubectlBuildError('NOT_IMPLEMENTED', `--signature-format ${options.format} is not implemented in this version of kubectl-build`, {
-      hint: 'use --signature-format legacy (every cosign verifies it)',
-    });
-  }
   const repositories = new Map<string, ImageReference>();
   for (const image of options.images) repositories.set(repositoryName(image), image);
+  const legacy = options.format !== 'bundle';
+  const bundle = options.format !== 'legacy';
 
   const signed: SignedImage[] = [];
   for (const [name, image] of repositories) {
-    const payload = simpleSigningPayload(name, options.digest, options.annotations);
-    let started = Date.now();
-    const signature = (await options.signer.sign(payload)).toString('base64');
-    options.onStep?.(`signed ${name}@${options.digest} with ${options.signer.description}`, Date.now() - started);
-    started = Date.now();
+    const target = { registry: image.registry, repository: image.repository, digest: options.digest };
     try {
-      const { tag, signatures } = await attachLegacySignature(options.client, { registry: image.registry, repository: image.repository, digest: options.digest }, payload, signature);
-      options.onStep?.(`pushed the signature to ${name}:${tag} (${signatures} signature${signatures === 1 ? '' : 's'} there)`, Date.now() - started);
-      signed.push({ reference: `${name}@${options.digest}`, signatureTag: `${name}:${tag}`, signatures });
-    } catch (error) {
-      if (error instanceof KubectlBuildError && error.code !== 'SIGN_FAILED') {
-        throw new KubectlBuildError('SIGN_FAILED', `${name}@${options.digest} was pushed, but its signature could not be stored: ${error.message}`, {
-          hint: error.hint ?? 'sign it again once the registry accepts writes',
-          cause: error,
-        });
+      if (legacy) {
+        const payload = simpleSigningPayload(name, options.digest, options.annotations);
+        let started = Date.now();
+        const signature = (await options.signer.sign(payload)).toString('base64');
+        options.onStep?.(`signed ${name}@${options.digest} with ${options.signer.description}`, Date.now() - started);
+        started = Date.now();
+        const { tag, signatures } = await attachLegacySignature(options.client, target, payload, signature);
+        options.onStep?.(`pushed the signature to ${name}:${tag} (${signatures} signature${signatures === 1 ? '' : 's'} there)`, Date.now() - started);
+        signed.push({ reference: `${name}@${options.digest}`, signatureTag: `${name}:${tag}`, signatures });
       }
-      throw error;
+      if (bundle) {
+        let started = Date.now();
+        const made = await makeBundle(options.signer, options.digest);
+        options.onStep?.(`made a Sigstore bundle for ${name}@${options.digest} with ${options.signer.description}`, Date.now() - started);
+        started = Date.now();
+        const { referrer, fallbackTag } = await attachBundle(options.client, target, made);
+        const where = fallbackTag ? `, listed under ${name}:${fallbackTag} (no referrers API)` : '';
+        options.onStep?.(`pushed the bundle as the referrer ${name}@${referrer}${where}`, Date.now() - started);
+      }
+    } catch (error) {
+      if (error instanceof KubectlBuildError && error.code === 'SIGN_FAILED') throw error;
+      const message = error instanceof Error ? error.message : String(error);
+      throw new KubectlBuildError('SIGN_FAILED', `${name}@${options.digest} was pushed, but its signature could not be stored: ${message}`, {
+        hint: (error instanceof KubectlBuildError ? error.hint : undefined) ?? 'sign it again once the registry accepts writes',
+        cause: error,
+      });
     }
   }
   return signed;

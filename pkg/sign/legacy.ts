@@ -1,12 +1,8 @@
 // cosign's legacy signature layout: tag sha256-<hex>.sig in the image's repository, an OCI manifest
 // with one simple-signing layer per signature (the payload blob, the signature in an annotation).
-// Adding a signature is read-modify-write on a tag, and registries offer no compare-and-swap: a
-// writer that read before ours can put the tag back without our layer. So we keep every layer we
-// found, and after writing, re-read at jittered intervals scaled to the registry's write time,
-// writing again whenever our signature has gone: all concurrent signers end up present.
-import { setTimeout as sleep } from 'node:timers/promises';
-import { KubectlBuildError } from '../errors/index.ts';
+// Adding a signature is read-modify-write on that tag: tag-update.ts keeps concurrent signers safe.
 import { OCI_MANIFEST, type RegistryClient } from '../registry/client.ts';
+import { addToTag, type TagUpdateOptions } from './tag-update.ts';
 
 export const SIMPLE_SIGNING = 'application/vnd.dev.cosign.simplesigning.v1+json';
 export const SIGNATURE_ANNOTATION = 'dev.cosignproject.cosign/signature';
@@ -32,14 +28,6 @@ export interface LegacyTarget {
   readonly digest: string;
 }
 
-export interface AttachOptions {
-  /** How many times our layer must be seen in a row before we trust it is there for good. */
-  readonly confirmations?: number;
-  readonly maxWrites?: number;
-}
-
-const MAX_FAILURES = 30;
-
 export function signatureTag(digest: string): string {
   return `${digest.replace(':', '-')}.sig`;
 }
@@ -50,64 +38,31 @@ export async function attachLegacySignature(
   target: LegacyTarget,
   payload: Buffer,
   signatureBase64: string,
-  options: AttachOptions = {},
+  options: TagUpdateOptions = {},
 ): Promise<{ tag: string; signatures: number }> {
   const { registry, repository } = target;
   const tag = signatureTag(target.digest);
   // The payload upload and the first read of the tag do not depend on each other.
-  const [payloadDigest, firstRead] = await Promise.all([
-    client.pushBlob(registry, repository, payload),
-    readSignatures(client, registry, repository, tag).catch(() => undefined),
-  ]);
+  // Its failure handler is attached at once: it may fail while the upload is still running.
+  const firstRead = readSignatures(client, registry, repository, tag).catch(() => undefined);
+  const payloadDigest = await client.pushBlob(registry, repository, payload);
   const ours: SignatureLayer = {
     mediaType: SIMPLE_SIGNING,
     size: payload.length,
     digest: payloadDigest,
     annotations: { [SIGNATURE_ANNOTATION]: signatureBase64 },
   };
-  const isOurs = (layer: SignatureLayer) => layer.digest === ours.digest && layer.annotations?.[SIGNATURE_ANNOTATION] === signatureBase64;
-  const confirmations = options.confirmations ?? 2;
-  const maxWrites = options.maxWrites ?? 20;
-
-  let writes = 0;
-  let seen = 0;
-  let failures = 0;
-  // How long one write takes here: a concurrent writer's stale write lands within about that long
-  // after its read, so the pause between our confirmations scales with it.
-  let writeMs = 50;
-  let prefetched = firstRead;
-  for (;;) {
-    try {
-      const current = prefetched ?? (await readSignatures(client, registry, repository, tag));
-      prefetched = undefined;
-      if (current.some(isOurs)) {
-        seen++;
-        if (seen >= confirmations) return { tag, signatures: current.length };
-      } else {
-        seen = 0;
-        if (writes >= maxWrites) {
-          throw new KubectlBuildError('SIGN_FAILED', `the signature did not stay in ${registry}/${repository}:${tag} after ${writes} writes`, {
-            hint: 'too many signers at once on this image; sign again',
-          });
-        }
-        writes++;
-        const started = Date.now();
-        await writeSignatures(client, registry, repository, tag, [...current, ours]);
-        writeMs = Date.now() - started;
-      }
-    } catch (error) {
-      // Concurrent writers make registries stumble now and then: a write whose blob another writer
-      // is still committing, a read of a tag being rewritten (distribution 2.8 answers 500), a
-      // keep-alive connection closed under load. Such a round counts as lost and is tried again
-      // after a longer pause, a bounded number of times; refusals (401/403) are final at once.
-      failures++;
-      const transient = error instanceof KubectlBuildError && (error.code === 'REGISTRY' || error.code === 'UNAVAILABLE');
-      if (!transient || failures > MAX_FAILURES) throw error;
-    }
-    // A jittered pause, long enough for a concurrent writer's stale write to land and be seen;
-    // longer after failures, to let a struggling registry recover.
-    await sleep(Math.max(10, writeMs) * (0.5 + Math.random()) + failures * 50);
-  }
+  const signatures = await addToTag<SignatureLayer>(
+    {
+      name: `${registry}/${repository}:${tag}`,
+      read: () => readSignatures(client, registry, repository, tag),
+      write: (layers) => writeSignatures(client, registry, repository, tag, layers),
+      key: (layer) => `${layer.digest} ${layer.annotations?.[SIGNATURE_ANNOTATION] ?? ''}`,
+      ours,
+    },
+    { ...options, firstRead },
+  );
+  return { tag, signatures };
 }
 
 async function readSignatures(client: RegistryClient, registry: string, repository: string, tag: string): Promise<SignatureLayer[]> {

@@ -1,0 +1,95 @@
+// Adding one item to a list that lives under a registry tag (the layers of a .sig manifest, the
+// entries of a referrers fallback index). Registries offer no compare-and-swap on tags, so a writer
+// that read long before its write (a slow or descheduled process) can put the tag back without
+// items others added meanwhile. Two defences:
+// - healing: every writer remembers every item it has seen on the tag and writes them all back,
+//   so a stale write that dropped someone's item is repaired by any writer still watching;
+// - confirmation: after writing, a writer re-reads at jittered intervals until its item was seen
+//   several times in a row; once it has seen contention (items coming and going), it confirms
+//   more times over a longer window.
+import { setTimeout as sleep } from 'node:timers/promises';
+import { KubectlBuildError } from '../errors/index.ts';
+
+export interface TagList<T> {
+  /** What the tag holds now (empty when the tag does not exist). */
+  read(): Promise<T[]>;
+  /** Puts the tag back holding these items. */
+  write(items: T[]): Promise<void>;
+  /** Identity of an item: two items with the same key are the same signature. */
+  key(item: T): string;
+  readonly ours: T;
+  /** For messages: "registry/repository:tag". */
+  readonly name: string;
+}
+
+export interface TagUpdateOptions {
+  /** How many times in a row our item must be seen before we trust it stays. */
+  readonly confirmations?: number;
+  readonly maxWrites?: number;
+  /** A first read made already (overlapping other work), used instead of reading again. */
+  readonly firstRead?: Promise<unknown[] | undefined>;
+}
+
+const MAX_FAILURES = 30;
+const CONTENDED_CONFIRMATIONS = 4;
+const CONTENDED_PAUSE_MS = 200;
+
+/** Adds `list.ours` to the tag, keeping everything there; resolves with the number of items. */
+export async function addToTag<T>(list: TagList<T>, options: TagUpdateOptions = {}): Promise<number> {
+  const confirmations = options.confirmations ?? 2;
+  const maxWrites = options.maxWrites ?? 20;
+  let prefetched = (await options.firstRead?.catch(() => undefined)) as T[] | undefined;
+  const ourKey = list.key(list.ours);
+  // Every item seen on the tag so far, in the order first seen.
+  const known = new Map<string, T>();
+  let lastWritten: Set<string> | undefined;
+  let contended = false;
+  let writes = 0;
+  let seen = 0;
+  let failures = 0;
+  // How long one write takes here: a concurrent writer's stale write lands within about that long
+  // after its read, so the pause between our confirmations scales with it.
+  let writeMs = 50;
+  for (;;) {
+    try {
+      const current = prefetched ?? (await list.read());
+      prefetched = undefined;
+      const currentKeys = new Set(current.map((item) => list.key(item)));
+      for (const item of current) if (!known.has(list.key(item))) known.set(list.key(item), item);
+      // Contention: since our last write, the tag changed by someone else's hand.
+      if (lastWritten && (currentKeys.size !== lastWritten.size || [...currentKeys].some((key) => !lastWritten?.has(key)))) contended = true;
+      const missing = [...known.keys()].filter((key) => !currentKeys.has(key));
+      if (currentKeys.has(ourKey) && missing.length === 0) {
+        seen++;
+        if (seen >= (contended ? CONTENDED_CONFIRMATIONS : confirmations)) return current.length;
+      } else {
+        seen = 0;
+        if (writes > 0) contended = true;
+        if (writes >= maxWrites) {
+          throw new KubectlBuildError('SIGN_FAILED', `the signature did not stay in ${list.name} after ${writes} writes`, {
+            hint: 'too many signers at once on this image; sign again',
+          });
+        }
+        writes++;
+        const items = [...current, ...missing.map((key) => known.get(key) as T), ...(currentKeys.has(ourKey) ? [] : [list.ours])];
+        const started = Date.now();
+        await list.write(items);
+        writeMs = Date.now() - started;
+        lastWritten = new Set(items.map((item) => list.key(item)));
+        for (const item of items) if (!known.has(list.key(item))) known.set(list.key(item), item);
+      }
+    } catch (error) {
+      // Concurrent writers make registries stumble now and then: a write whose blob another writer
+      // is still committing, a read of a tag being rewritten (distribution 2.8 answers 500), a
+      // keep-alive connection closed under load. Such a round counts as lost and is tried again
+      // after a longer pause, a bounded number of times; refusals (401/403) are final at once.
+      failures++;
+      const transient = error instanceof KubectlBuildError && (error.code === 'REGISTRY' || error.code === 'UNAVAILABLE');
+      if (!transient || failures > MAX_FAILURES) throw error;
+    }
+    // A jittered pause, long enough for a concurrent writer's stale write to land and be seen;
+    // much longer once others are writing too, and after failures.
+    const base = contended ? Math.max(CONTENDED_PAUSE_MS, 2 * writeMs) : Math.max(10, writeMs);
+    await sleep(base * (0.5 + Math.random()) + failures * 50);
+  }
+}
