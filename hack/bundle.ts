@@ -18,6 +18,9 @@ const result = await build({
   format: 'esm',
   platform: 'node',
   target: 'node24',
+  // Prefer a package's ES module build: a dynamic import() of a CommonJS build puts its exports
+  // under `default` in a split ESM bundle (the AWS SDK's KMSClient came out undefined).
+  mainFields: ['module', 'main'],
   sourcemap: 'linked',
   // Smaller bundles parse faster: start-up is most of what a --help or a quick command costs.
   minify: true,

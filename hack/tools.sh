@@ -75,6 +75,23 @@ install_node() {
   ln -sfn "$dir/bin/node" "$BIN/node"
 }
 
+# --- Python peers -----------------------------------------------------------------------------
+# moto's AWS-compatible server (KMS for awskms:// keys), in a venv keyed by version.
+install_moto() {
+  local dir=$TOOLS/moto-$MOTO_VERSION
+  if [ ! -x "$dir/bin/moto_server" ]; then
+    say "moto $MOTO_VERSION from PyPI (log: $LOGS/moto.log)"
+    rm -rf "$dir.tmp"
+    { python3 -m venv "$dir.tmp" && "$dir.tmp/bin/pip" install -q "moto[server]==$MOTO_VERSION"; } >"$LOGS/moto.log" 2>&1 \
+      || { tail -15 "$LOGS/moto.log" >&2; rm -rf "$dir.tmp"; die "installing moto failed"; }
+    rm -rf "$dir" && mv "$dir.tmp" "$dir"
+    # A venv's scripts name their interpreter by absolute path: rewrite it for the final folder.
+    sed -i "1s|$dir.tmp|$dir|" "$dir"/bin/moto_server "$dir"/bin/pip*
+    sed -i "s|$dir.tmp|$dir|g" "$dir/pyvenv.cfg" "$dir"/bin/activate* 2>/dev/null || true
+  fi
+  ln -sf "$dir/bin/moto_server" "$BIN/moto_server"
+}
+
 # --- Go-built peers --------------------------------------------------------------------------------
 # go_build NAME MODULE@VERSION "PKG..." "LDFLAGS" [TAGS]: builds the packages from the module's own
 # source (so replace/exclude directives in its go.mod are honoured) into $TOOLS/NAME-VERSION.
@@ -147,7 +164,7 @@ build_go_peers() {
 check() {
   local tool missing=""
   [ -z "$(missing_apt_packages)" ] || missing+=" apt:($(missing_apt_packages))"
-  for tool in buildkitd buildctl cosign-v2 cosign-v3 oci-registry kubectl; do
+  for tool in buildkitd buildctl cosign-v2 cosign-v3 oci-registry kubectl moto_server; do
     [ -x "$BIN/$tool" ] || missing+=" $tool"
   done
   local node_bin=$BIN/node
@@ -167,7 +184,10 @@ case "${1:-}" in
     start=$SECONDS
     install_apt
     install_node
+    install_moto &
+    moto_pid=$!
     build_go_peers
+    wait "$moto_pid" || die "installing moto failed (log: $LOGS/moto.log)"
     say "all pinned tools ready in $((SECONDS - start))s; use: eval \"\$(hack/tools.sh env)\""
     ;;
   bindir)

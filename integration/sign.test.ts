@@ -1,12 +1,13 @@
 // kubectl build --push --sign with cosign keys, judged by the real cosign v2 and v3.
 import { execFileSync } from 'node:child_process';
+import { createPublicKey } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { COSIGN_VERSIONS, cosign, generateKeyPair, verifyWithKey, type CosignContext } from './harness/cosign.ts';
 import { httpGet } from '../hack/lib/http.ts';
 import { runCli } from './harness/cli.ts';
-import { clientFilesFor, scratchDir, useBuildkitd, useRegistry, type TestRegistry } from './harness/index.ts';
+import { clientFilesFor, scratchDir, useBuildkitd, useKms, useRegistry, type TestRegistry } from './harness/index.ts';
 
 const distribution = useRegistry({ kind: 'distribution', auth: true, seed: true });
 const oci = useRegistry({ kind: 'oci', auth: true });
@@ -131,6 +132,42 @@ describe('kubectl build --sign key sources and annotations', () => {
   });
 });
 
+describe('kubectl build --sign with an awskms:// key', () => {
+  const kms = useKms();
+  const aws = { AWS_ACCESS_KEY_ID: 'test', AWS_SECRET_ACCESS_KEY: 'test', AWS_REGION: 'us-east-1' };
+
+  async function kmsKey(alias: string): Promise<{ uri: string; publicKey: string }> {
+    const { KMSClient, CreateKeyCommand, CreateAliasCommand, GetPublicKeyCommand } = await import('@aws-sdk/client-kms');
+    const client = new KMSClient({ endpoint: kms().endpoint, region: 'us-east-1', credentials: { accessKeyId: 'test', secretAccessKey: 'test' } });
+    const { KeyMetadata } = await client.send(new CreateKeyCommand({ KeySpec: 'ECC_NIST_P256', KeyUsage: 'SIGN_VERIFY' }));
+    await client.send(new CreateAliasCommand({ AliasName: `alias/${alias}`, TargetKeyId: KeyMetadata?.KeyId }));
+    const { PublicKey } = await client.send(new GetPublicKeyCommand({ KeyId: `alias/${alias}` }));
+    const publicKey = join(scratchDir('kms-pub'), `${alias}.pub`);
+    writeFileSync(publicKey, createPublicKey({ key: Buffer.from(PublicKey as Uint8Array), format: 'der', type: 'spki' }).export({ type: 'spki', format: 'pem' }));
+    return { uri: `awskms://${kms().hostPort}/alias/${alias}`, publicKey };
+  }
+
+  it('signs in both layouts with a key that never leaves KMS; cosign v2 and v3 verify', async () => {
+    const key = await kmsKey('builder');
+    const { result, image, config } = await buildAndSign(oci(), 'signed/kms', ['--signature-format', 'both', '--cosign-key', key.uri], aws);
+    expect(result.status, result.stderr.slice(-800)).toBe(0);
+    expect(result.stderr).toContain(`sign: loaded the key (${key.uri})`);
+    for (const binary of COSIGN_VERSIONS) {
+      expect(await verifyWithKey(binary, cosignContext(config), image, key.publicKey)).not.toHaveLength(0);
+    }
+  });
+
+  it('a KMS key that does not exist: one sentence before anything is built', async () => {
+    const uri = `awskms://${kms().hostPort}/alias/does-not-exist`;
+    const dir = context();
+    const result = await runCli('kubectl-build', ['--progress', 'plain', '-t', `${oci().host}/signed/kms-missing:1`, '--push', '--sign', '--cosign-key', uri, dir], {
+      env: { BUILDKIT_HOST: buildkitd().address, DOCKER_CONFIG: dockerConfig(), ...aws },
+    });
+    expect(result.status).toBe(1);
+    expect(result.stderr).toBe(`error: the KMS key ${uri} does not exist\nhint: check the key id or alias, and the region (AWS_REGION)\n`);
+  });
+});
+
 describe('kubectl build --sign errors', () => {
   const failFast = async (args: string[], env: NodeJS.ProcessEnv = {}) => {
     const dir = context();
@@ -163,9 +200,9 @@ describe('kubectl build --sign errors', () => {
     expect(scheme.status).toBe(2);
     expect(scheme.stderr).toMatch(/^error: unknown key scheme "vault2:\/\/" in --cosign-key\n/);
 
-    const kms = await failFast(['--push', '--sign', '--cosign-key', 'awskms:///alias/does-not-exist']);
+    const kms = await failFast(['--push', '--sign', '--cosign-key', 'gcpkms://projects/p/locations/l/keyRings/r/cryptoKeys/k']);
     expect(kms.status).toBe(1);
-    expect(kms.stderr).toMatch(/^error: awskms:\/\/ keys are not implemented/);
+    expect(kms.stderr).toMatch(/^error: gcpkms:\/\/ keys are not implemented/);
 
     const noPassword = await failFast(['--push', '--sign', '--cosign-key', keys.privateKey], { COSIGN_PASSWORD: undefined });
     expect(noPassword.status).toBe(2);

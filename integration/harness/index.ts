@@ -14,6 +14,7 @@ import { writeClientFiles, type ClientFiles } from '../../hack/lib/client-files.
 import { describeLog, stopProcess, type ServiceProcess } from '../../hack/lib/process.ts';
 import { randomPassword, startRegistry, type Registry, type RegistryKind } from '../../hack/lib/registry.ts';
 import { seedBaseImage } from '../../hack/lib/seed.ts';
+import { startKms, type KmsServer } from '../../hack/lib/kms.ts';
 
 /** Call it inside a test (or a hook after beforeAll) to get the started service. */
 export type Handle<T> = () => T;
@@ -110,6 +111,15 @@ export function useBuildkitd(spec: BuildkitdSpec = {}): Handle<Buildkitd> {
     });
     track(buildkitd.process);
     return buildkitd;
+  });
+}
+
+/** An AWS-KMS-compatible server (moto) for awskms:// keys. */
+export function useKms(): Handle<KmsServer> {
+  return declareService('kms', async (dir, track) => {
+    const kms = await startKms(dir);
+    track(kms.process);
+    return kms;
   });
 }
 
