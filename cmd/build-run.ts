@@ -75,6 +75,7 @@ export async function buildCommand(argv: BuildArgv): Promise<void> {
   try {
     const { contextDir, dockerfile } = await locateInputs(argv, scratch);
     const progress = progressFormat(argv.progress);
+    const secrets = argv.secret.map(parseSecret);
     const result = await runBuild({
       build: {
         contextDir,
@@ -88,7 +89,7 @@ export async function buildCommand(argv: BuildArgv): Promise<void> {
         outputs: argv.output.map((value) => parseAttrList('output', value, 'local')),
         noCache: argv['no-cache'],
         pull: argv.pull,
-        secrets: argv.secret.map(parseSecret),
+        secrets,
         ssh: argv.ssh.map((value) => parseSsh(value, env.SSH_AUTH_SOCK)),
         cacheFrom: argv['cache-from'].map((value) => parseAttrList('cache-from', value, 'registry')),
         cacheTo: argv['cache-to'].map((value) => parseAttrList('cache-to', value, 'registry')),
@@ -99,7 +100,7 @@ export async function buildCommand(argv: BuildArgv): Promise<void> {
       builderAddress,
       tls: { ca: argv['tls-ca'], cert: argv['tls-cert'], key: argv['tls-key'] },
       credentials,
-      secrets: secretSource(argv.secret.map(parseSecret), env),
+      secrets: secretSource(secrets, env),
       progress,
       progressOutput: process.stderr,
       stdout: process.stdout,
@@ -115,7 +116,9 @@ export async function buildCommand(argv: BuildArgv): Promise<void> {
     // What was built and pushed is said first: if signing fails, the push still stands.
     if (progress !== 'quiet') process.stderr.write(`${summary(result)}\n`);
     if (signing) {
-      if (!result.digest || !result.pushed) {
+      // The names the exporter pushed (from -t or from -o type=registry,name=...): sign those.
+      const pushedNames = (result.imageName ?? '').split(',').filter(Boolean);
+      if (!result.digest || !result.pushed || pushedNames.length === 0) {
         throw new KubectlBuildError('SIGN_FAILED', 'nothing was pushed, so there is nothing to sign', { hint: 'add --push and -t REGISTRY/IMAGE:TAG' });
       }
       const report = (step: string, ms: number) => {
@@ -125,7 +128,7 @@ export async function buildCommand(argv: BuildArgv): Promise<void> {
       await signPushed({
         client: new RegistryClient({ credentials }),
         signer: signing.signer,
-        images: argv.tag.map(parseReference),
+        images: pushedNames.map(parseReference),
         digest: result.digest,
         annotations: signing.annotations,
         format: argv['signature-format'],

@@ -118,6 +118,20 @@ describe('kubectl build --sign key sources and annotations', () => {
     }
   });
 
+  it('signs an image pushed by -o type=registry,name=... (no -t)', async () => {
+    const config = dockerConfig();
+    const keys = await generateKeyPair(cosignContext(config), 'by-output');
+    const dir = context();
+    const name = `${distribution().host}/signed/by-output:1`;
+    const metadataFile = join(dir, 'metadata.json');
+    const result = await runCli('kubectl-build', ['--progress', 'plain', '-o', `type=registry,name=${name}`, '--sign', '--cosign-key', keys.privateKey, '--metadata-file', metadataFile, dir], {
+      env: { BUILDKIT_HOST: buildkitd().address, DOCKER_CONFIG: config, COSIGN_PASSWORD: keys.password },
+    });
+    expect(result.status, result.stderr.slice(-600)).toBe(0);
+    const digest = JSON.parse(readFileSync(metadataFile, 'utf8'))['containerimage.digest'] as string;
+    expect(await verifyWithKey('cosign-v3', cosignContext(config), `${distribution().host}/signed/by-output@${digest}`, keys.publicKey)).toHaveLength(1);
+  });
+
   it('ten signers at once with ten keys leave ten signatures that all verify', async () => {
     const config = dockerConfig();
     const keys = await Promise.all(Array.from({ length: 10 }, (_, i) => generateKeyPair(cosignContext(config), `signer-${i}`)));
