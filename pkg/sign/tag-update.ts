@@ -28,6 +28,8 @@ export interface TagUpdateOptions {
   readonly maxWrites?: number;
   /** A first read made already (overlapping other work), used instead of reading again. */
   readonly firstRead?: Promise<unknown[] | undefined>;
+  /** Waits between rounds (tests pass one that does not sleep). */
+  readonly pause?: (ms: number) => Promise<unknown>;
 }
 
 const MAX_FAILURES = 30;
@@ -37,6 +39,7 @@ const CONTENDED_PAUSE_MS = 200;
 /** Adds `list.ours` to the tag, keeping everything there; resolves with the number of items. */
 export async function addToTag<T>(list: TagList<T>, options: TagUpdateOptions = {}): Promise<number> {
   const confirmations = options.confirmations ?? 2;
+  const pause = options.pause ?? sleep;
   const maxWrites = options.maxWrites ?? 20;
   let prefetched = (await options.firstRead?.catch(() => undefined)) as T[] | undefined;
   const ourKey = list.key(list.ours);
@@ -71,7 +74,12 @@ export async function addToTag<T>(list: TagList<T>, options: TagUpdateOptions = 
           });
         }
         writes++;
-        const items = [...current, ...missing.map((key) => known.get(key) as T), ...(currentKeys.has(ourKey) ? [] : [list.ours])];
+        // What is there, what was dropped, and ours: each once.
+        const byKey = new Map<string, T>();
+        for (const item of [...current, ...missing.map((key) => known.get(key) as T), list.ours]) {
+          if (!byKey.has(list.key(item))) byKey.set(list.key(item), item);
+        }
+        const items = [...byKey.values()];
         const started = Date.now();
         await list.write(items);
         writeMs = Date.now() - started;
@@ -90,6 +98,6 @@ export async function addToTag<T>(list: TagList<T>, options: TagUpdateOptions = 
     // A jittered pause, long enough for a concurrent writer's stale write to land and be seen;
     // much longer once others are writing too, and after failures.
     const base = contended ? Math.max(CONTENDED_PAUSE_MS, 2 * writeMs) : Math.max(10, writeMs);
-    await sleep(base * (0.5 + Math.random()) + failures * 50);
+    await pause(base * (0.5 + Math.random()) + failures * 50);
   }
 }
