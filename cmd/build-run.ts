@@ -4,7 +4,8 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { homedir, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { text } from 'node:stream/consumers';
-import { runBuild, type BuildResult } from '../pkg/build/run.ts';
+import { runMultiPlatformBuild } from '../pkg/build/multiplatform.ts';
+import { runBuild, type BuildResult, type RunBuildOptions } from '../pkg/build/run.ts';
 import { parseAttrList, parseKeyValues, type ProgressMode } from '../pkg/build/options.ts';
 import type { SecretSpec, SshSpec } from '../pkg/build/plan.ts';
 import type { SecretSource } from '../pkg/buildkit/session/secrets.ts';
@@ -43,6 +44,7 @@ export interface BuildArgv {
   'tls-cert'?: string;
   'tls-key'?: string;
   sign: boolean;
+  'sign-recursive': boolean;
   'cosign-key'?: string;
   'sign-annotation': string[];
   'signature-format': SignatureFormat;
@@ -76,7 +78,9 @@ export async function buildCommand(argv: BuildArgv): Promise<void> {
     const { contextDir, dockerfile } = await locateInputs(argv, scratch);
     const progress = progressFormat(argv.progress);
     const secrets = argv.secret.map(parseSecret);
-    const result = await runBuild({
+    const platforms = (argv.platform ?? '').split(',').map((platform) => platform.trim()).filter(Boolean);
+    const client = new RegistryClient({ credentials });
+    const options: RunBuildOptions = {
       build: {
         contextDir,
         dockerfile,
@@ -84,7 +88,7 @@ export async function buildCommand(argv: BuildArgv): Promise<void> {
         buildArgs: parseKeyValues('build-arg', argv['build-arg'], (key) => env[key]),
         labels: parseKeyValues('label', argv.label),
         ...(argv.target ? { target: argv.target } : {}),
-        ...(argv.platform ? { platform: argv.platform } : {}),
+        ...(platforms.length === 1 ? { platform: platforms[0] } : {}),
         push: argv.push,
         outputs: argv.output.map((value) => parseAttrList('output', value, 'local')),
         noCache: argv['no-cache'],
@@ -107,14 +111,20 @@ export async function buildCommand(argv: BuildArgv): Promise<void> {
       ...(argv.iidfile ? { iidFile: argv.iidfile } : {}),
       ...(argv['metadata-file'] ? { metadataFile: argv['metadata-file'] } : {}),
       signal: abort.signal,
-    });
+    };
+    // Several platforms: one solve each, the list assembled here (pkg/build/multiplatform.ts).
+    const multi = platforms.length > 1 ? await runMultiPlatformBuild({ ...options, platforms, client }) : undefined;
+    const result = multi ?? (await runBuild(options));
     if (argv.debug) {
       for (const [dir, { statsSent, filesSent, bytesSent }] of Object.entries(result.transfer)) {
         process.stderr.write(`debug: ${dir} upload: ${statsSent} entries listed, ${filesSent} files sent, ${bytesSent} bytes sent\n`);
       }
     }
     // What was built and pushed is said first: if signing fails, the push still stands.
-    if (progress !== 'quiet') process.stderr.write(`${summary(result)}\n`);
+    if (progress !== 'quiet') {
+      process.stderr.write(`${summary(result)}\n`);
+      for (const child of multi?.children ?? []) process.stderr.write(`  ${child.platform}: ${child.digest}\n`);
+    }
     if (signing) {
       // The names the exporter pushed (from -t or from -o type=registry,name=...): sign those.
       const pushedNames = (result.imageName ?? '').split(',').filter(Boolean);
@@ -125,15 +135,19 @@ export async function buildCommand(argv: BuildArgv): Promise<void> {
         if (progress !== 'quiet') process.stderr.write(`sign: ${step} (${(ms / 1000).toFixed(1)}s)\n`);
       };
       report(`loaded the key (${signing.signer.description})`, signing.loadMs);
-      await signPushed({
-        client: new RegistryClient({ credentials }),
-        signer: signing.signer,
-        images: pushedNames.map(parseReference),
-        digest: result.digest,
-        annotations: signing.annotations,
-        format: argv['signature-format'],
-        onStep: report,
-      });
+      // The list (or the single image), and with --sign-recursive each platform image too.
+      const digests = [result.digest, ...(argv['sign-recursive'] ? (multi?.children ?? []).map((child) => child.digest) : [])];
+      for (const digest of digests) {
+        await signPushed({
+          client,
+          signer: signing.signer,
+          images: pushedNames.map(parseReference),
+          digest,
+          annotations: signing.annotations,
+          format: argv['signature-format'],
+          onStep: report,
+        });
+      }
     }
     if (progress === 'quiet') {
       // Only the image ID, for scripts; never mixed into an output that goes to stdout.

@@ -57,6 +57,11 @@ describe('planBuild', () => {
     expect(plan.pushes).toBe(true);
   });
 
+  it('pushes platform images by digest under the tags\' repositories', () => {
+    const plan = planBuild({ ...base, push: true, pushByDigest: true, platform: 'linux/arm64', tags: ['127.0.0.1:5000/app:1', '127.0.0.1:5000/app:latest'] });
+    expect(plan.exporters).toEqual([{ Type: 'image', Attrs: { push: 'true', name: '127.0.0.1:5000/app', 'push-by-digest': 'true' } }]);
+  });
+
   it('reads -o type=registry as a pushing image exporter, and keeps an output\'s own name', () => {
     const plan = planBuild({ ...base, tags: ['a/b:1'], outputs: [{ type: 'registry', attrs: { name: 'r.example/x:2' } }] });
     expect(plan.exporters).toEqual([{ Type: 'image', Attrs: { name: 'r.example/x:2', push: 'true' } }]);

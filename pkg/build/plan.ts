@@ -28,6 +28,8 @@ export interface BuildOptions {
   readonly target?: string;
   readonly platform?: string;
   readonly push: boolean;
+  /** Push by digest only, under the tags' repositories (the platform images of a CLI-assembled list). */
+  readonly pushByDigest?: boolean;
   readonly outputs: readonly AttrList[];
   readonly noCache: boolean;
   readonly pull: boolean;
@@ -123,7 +125,10 @@ function planExporters(options: BuildOptions): Array<{ exporter: AttrEntry; outp
       case 'image': {
         const attrs = { ...output.attrs };
         if (output.type === 'registry') attrs.push = 'true';
-        if (attrs.name === undefined && options.tags.length > 0) attrs.name = options.tags.join(',');
+        if (attrs.name === undefined && options.tags.length > 0) {
+          attrs.name = options.pushByDigest ? [...new Set(options.tags.map(withoutTag))].join(',') : options.tags.join(',');
+        }
+        if (options.pushByDigest) attrs['push-by-digest'] = 'true';
         if (isTrue(attrs.push) && !attrs.name) {
           throw usage('pushing needs an image name', 'add -t REGISTRY/IMAGE:TAG');
         }
@@ -148,6 +153,11 @@ function planExporters(options: BuildOptions): Array<{ exporter: AttrEntry; outp
         throw usage(`unknown output type "${output.type}"`, 'use image, registry, local, tar, oci or docker');
     }
   });
+}
+
+/** "r.example/app:1" -> "r.example/app" (a port's colon stays). */
+export function withoutTag(name: string): string {
+  return name.replace(/@.*$/, '').replace(/:[^/:]+$/, '');
 }
 
 function toEntry(list: AttrList): AttrEntry {

@@ -159,7 +159,7 @@ async function checkLocalInputs(build: BuildOptions): Promise<void> {
 
 // --iidfile and --metadata-file as buildx writes them: the image ID (config digest when the daemon
 // reports one, else the manifest digest), and the exporter response with its descriptor decoded.
-async function writeResultFiles(options: RunBuildOptions, result: BuildResult): Promise<void> {
+export async function writeResultFiles(options: Pick<RunBuildOptions, 'iidFile' | 'metadataFile'>, result: BuildResult): Promise<void> {
   const response = result.exporterResponse;
   if (options.iidFile) {
     const id = response['containerimage.config.digest'] ?? result.digest;

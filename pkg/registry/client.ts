@@ -19,12 +19,9 @@ export interface RegistryClientOptions {
 
 export const OCI_MANIFEST = 'application/vnd.oci.image.manifest.v1+json';
 export const OCI_INDEX = 'application/vnd.oci.image.index.v1+json';
-const MANIFEST_TYPES = [
-  OCI_MANIFEST,
-  OCI_INDEX,
-  'application/vnd.docker.distribution.manifest.v2+json',
-  'application/vnd.docker.distribution.manifest.list.v2+json',
-].join(', ');
+export const DOCKER_MANIFEST = 'application/vnd.docker.distribution.manifest.v2+json';
+export const DOCKER_MANIFEST_LIST = 'application/vnd.docker.distribution.manifest.list.v2+json';
+const MANIFEST_TYPES = [OCI_MANIFEST, OCI_INDEX, DOCKER_MANIFEST, DOCKER_MANIFEST_LIST].join(', ');
 
 export function sha256Digest(data: Buffer): string {
   return `sha256:${createHash('sha256').update(data).digest('hex')}`;
@@ -55,6 +52,12 @@ export class RegistryClient {
     const response = await this.#request(registry, repository, 'PUT', `manifests/${reference}`, { headers: { 'content-type': mediaType }, body });
     await expectOk(response, `writing ${registry}/${repository}:${reference}`);
     return response.headers.get('docker-content-digest') ?? sha256Digest(body);
+  }
+
+  async getBlob(registry: string, repository: string, digest: string): Promise<Buffer> {
+    const response = await this.#request(registry, repository, 'GET', `blobs/${digest}`);
+    await expectOk(response, `reading ${registry}/${repository}@${digest}`);
+    return Buffer.from(await response.arrayBuffer());
   }
 
   /** Uploads a blob unless the registry has it already; returns its digest. */

@@ -1,0 +1,83 @@
+// kubectl build --platform a,b,c: platform images pushed by digest, the list assembled by the CLI,
+// pushed under every tag, signed; one failing platform leaves no list behind.
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { inspectRawManifest } from '../hack/lib/skopeo.ts';
+import { runCli } from './harness/cli.ts';
+import { COSIGN_VERSIONS, generateKeyPair, verifyWithKey } from './harness/cosign.ts';
+import { scratchDir, useBuildkitd, useRegistry } from './harness/index.ts';
+
+const registry = useRegistry({ kind: 'oci', auth: true });
+const buildkitd = useBuildkitd({ trust: [registry] });
+const PLATFORMS = ['linux/amd64', 'linux/arm64', 'linux/arm/v7'];
+
+interface Index {
+  mediaType: string;
+  manifests: Array<{ mediaType: string; digest: string; platform: { os: string; architecture: string; variant?: string } }>;
+}
+
+function context(dockerfile: string, files: Record<string, string> = {}): string {
+  const dir = scratchDir('multi');
+  writeFileSync(join(dir, 'Dockerfile'), dockerfile);
+  for (const [name, content] of Object.entries(files)) writeFileSync(join(dir, name), content);
+  return dir;
+}
+
+function build(args: string[], env: NodeJS.ProcessEnv = {}) {
+  return runCli('kubectl-build', ['--progress', 'plain', ...args], {
+    env: { BUILDKIT_HOST: buildkitd().address, DOCKER_CONFIG: registry().files.dockerConfigDir, ...env },
+  });
+}
+
+describe('kubectl build --platform a,b,c', () => {
+  it('pushes an OCI index over the platform images under every tag, signed with its children', async () => {
+    const dir = context('FROM scratch\nARG TARGETPLATFORM\nCOPY hello.txt /\n', { 'hello.txt': 'hi\n' });
+    const cosignDir = scratchDir('cosign');
+    const keys = await generateKeyPair({ dir: cosignDir, dockerConfigDir: registry().files.dockerConfigDir }, 'multi');
+    const tags = [`${registry().host}/multi/app:1`, `${registry().host}/multi/app:latest`];
+    const metadataFile = join(dir, 'metadata.json');
+    const iidFile = join(dir, 'iid');
+    const result = await build(
+      ['--platform', PLATFORMS.join(','), ...tags.flatMap((tag) => ['-t', tag]), '--push', '--metadata-file', metadataFile, '--iidfile', iidFile,
+        '--sign', '--sign-recursive', '--cosign-key', keys.privateKey, dir],
+      { COSIGN_PASSWORD: keys.password },
+    );
+    expect(result.status, result.stderr.slice(-800)).toBe(0);
+    // One progress view: every platform's steps, each labelled.
+    for (const platform of PLATFORMS) expect(result.stderr).toMatch(new RegExp(`^\\[${platform}\\] #\\d+ \\[internal\\] load build definition`, 'm'));
+
+    const listDigest = JSON.parse(readFileSync(metadataFile, 'utf8'))['containerimage.digest'] as string;
+    expect(readFileSync(iidFile, 'utf8')).toBe(listDigest);
+    for (const tag of tags) {
+      const index = (await inspectRawManifest(registry(), registry().files, tag)) as Index;
+      expect(index.mediaType).toBe('application/vnd.oci.image.index.v1+json');
+      expect(index.manifests.map((m) => [m.platform.os, m.platform.architecture, m.platform.variant ?? ''].join('/').replace(/\/$/, ''))).toEqual(PLATFORMS);
+      expect(new Set(index.manifests.map((m) => m.mediaType))).toEqual(new Set(['application/vnd.oci.image.manifest.v1+json']));
+    }
+    const index = (await inspectRawManifest(registry(), registry().files, tags[0] as string)) as Index;
+    const context_ = { dir: cosignDir, dockerConfigDir: registry().files.dockerConfigDir };
+    for (const binary of COSIGN_VERSIONS) {
+      expect(await verifyWithKey(binary, context_, `${registry().host}/multi/app@${listDigest}`, keys.publicKey)).toHaveLength(1);
+    }
+    for (const child of index.manifests) {
+      expect(await verifyWithKey('cosign-v3', context_, `${registry().host}/multi/app@${child.digest}`, keys.publicKey)).toHaveLength(1);
+    }
+  });
+
+  it('one platform failing fails the build, names the platform and step, and pushes no list', async () => {
+    // Only amd64 and arm/v7 have their file: arm64's COPY fails.
+    const dir = context('FROM scratch\nARG TARGETARCH\nCOPY only-${TARGETARCH}.txt /\n', { 'only-amd64.txt': 'a', 'only-arm.txt': 'b' });
+    const tag = `${registry().host}/multi/broken:1`;
+    const result = await build(['--platform', PLATFORMS.join(','), '-t', tag, '--push', dir]);
+    expect(result.status).toBe(1);
+    expect(result.stderr).toMatch(/^error: linux\/arm64: .*only-arm64\.txt.*not found/m);
+    await expect(inspectRawManifest(registry(), registry().files, tag)).rejects.toThrow();
+  });
+
+  it('needs --push and a tag: the list lives in the registry', async () => {
+    const result = await build(['--platform', 'linux/amd64,linux/arm64', context('FROM scratch\n')]);
+    expect(result.status).toBe(2);
+    expect(result.stderr).toMatch(/^error: building several platforms needs --push and -t/);
+  });
+});

@@ -1,0 +1,82 @@
+// A build for several platforms: each platform solved on its own (in parallel) and pushed by
+// digest, then the CLI assembles the list over them and pushes it under every tag. One platform
+// failing cancels the others and no list is pushed; the error names the platform.
+import { KubectlBuildError, toKubectlBuildError } from '../errors/index.ts';
+import type { RegistryClient } from '../registry/client.ts';
+import { assembleList, type ListEntry } from '../registry/manifest-list.ts';
+import { parseReference } from '../registry/reference.ts';
+import { withoutTag } from './plan.ts';
+import { runBuild, writeResultFiles, type BuildResult, type RunBuildOptions } from './run.ts';
+
+export interface MultiPlatformOptions extends RunBuildOptions {
+  readonly platforms: readonly string[];
+  readonly client: RegistryClient;
+}
+
+export interface MultiPlatformResult extends BuildResult {
+  readonly children: ReadonlyArray<{ readonly platform: string; readonly digest: string }>;
+  readonly entries: readonly ListEntry[];
+}
+
+export async function runMultiPlatformBuild(options: MultiPlatformOptions): Promise<MultiPlatformResult> {
+  const started = Date.now();
+  const tags = options.build.tags;
+  if (!options.build.push || tags.length === 0) {
+    throw new KubectlBuildError('USAGE', 'building several platforms needs --push and -t: the list is assembled in the registry', {
+      hint: 'add --push -t REGISTRY/IMAGE:TAG, or build one --platform at a time',
+    });
+  }
+  const abort = new AbortController();
+  options.signal?.addEventListener('abort', () => abort.abort(), { once: true });
+  const children = await Promise.all(
+    options.platforms.map(async (platform) => {
+      try {
+        const result = await runBuild({
+          ...options,
+          build: { ...options.build, platform, pushByDigest: true },
+          // One view for all platforms: each line says which platform it is about.
+          progress: options.progress === 'tty' ? 'plain' : options.progress,
+          progressOutput: { write: (text: string) => options.progressOutput.write(text.replace(/^(?=.)/gm, `[${platform}] `)) },
+          signal: abort.signal,
+          iidFile: undefined,
+          metadataFile: undefined,
+        });
+        if (!result.digest) throw new KubectlBuildError('BUILD_FAILED', 'the build reported no image digest', { hint: 'check the builder' });
+        return { platform, digest: result.digest, transfer: result.transfer };
+      } catch (error) {
+        abort.abort();
+        const failure = toKubectlBuildError(error);
+        // A platform cancelled because another failed: Promise.all reports the first failure.
+        if (failure.code === 'CANCELLED' && !options.signal?.aborted) throw failure;
+        throw new KubectlBuildError(failure.code, `${platform}: ${failure.message}`, { hint: failure.hint, cause: error });
+      }
+    }),
+  );
+
+  // The platform images went to every tag's repository; the list goes next to them.
+  const repositories = [...new Set(tags.map(withoutTag))];
+  const first = parseReference(repositories[0] as string);
+  const list = await assembleList(options.client, first.registry, first.repository, children.map((child) => child.digest));
+  for (const tag of tags) {
+    const reference = parseReference(tag);
+    await options.client.putManifest(reference.registry, reference.repository, reference.tag ?? 'latest', list.body, list.mediaType);
+  }
+
+  const result: MultiPlatformResult = {
+    exporterResponse: {
+      'containerimage.digest': list.digest,
+      'image.name': tags.join(','),
+      'containerimage.descriptor': Buffer.from(JSON.stringify({ mediaType: list.mediaType, digest: list.digest, size: list.body.length })).toString('base64'),
+    },
+    digest: list.digest,
+    imageName: tags.join(','),
+    pushed: true,
+    exports: [{ type: 'image', destination: tags.join(',') }],
+    transfer: Object.assign({}, ...children.map((child) => child.transfer)),
+    durationMs: Date.now() - started,
+    children: children.map(({ platform, digest }) => ({ platform, digest })),
+    entries: list.entries,
+  };
+  await writeResultFiles(options, result);
+  return result;
+}
