@@ -48,6 +48,20 @@ install_apt() {
   fi
 }
 
+# --- Emulation ---------------------------------------------------------------------------------
+# Registers qemu-user-static's interpreters with the kernel, so that buildkitd can RUN steps of
+# other architectures. Debian ships the definitions (with the F flag: the interpreter is opened
+# now and works inside containers) but registers them only through systemd, which may not run here.
+QEMU_ARCHES="aarch64 arm riscv64 ppc64le s390x"
+register_binfmt() {
+  local binfmt=/proc/sys/fs/binfmt_misc arch
+  [ -e "$binfmt/register" ] || mount -t binfmt_misc binfmt_misc "$binfmt" 2>/dev/null \
+    || { say "warning: binfmt_misc is not available; RUN steps of other architectures will fail"; return 0; }
+  for arch in $QEMU_ARCHES; do
+    [ -e "$binfmt/qemu-$arch" ] || [ ! -f "/usr/lib/binfmt.d/qemu-$arch.conf" ] || cat "/usr/lib/binfmt.d/qemu-$arch.conf" >"$binfmt/register"
+  done
+}
+
 # --- Node.js ---------------------------------------------------------------------------------------
 node_major() { "$1" -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0; }
 
@@ -183,6 +197,7 @@ case "${1:-}" in
     flock 9
     start=$SECONDS
     install_apt
+    register_binfmt
     install_node
     install_moto &
     moto_pid=$!

@@ -1,12 +1,12 @@
 // kubectl build against a real buildkitd and a real registry with auth: what a user sees.
 import { execFileSync } from 'node:child_process';
-import { chmodSync, copyFileSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { stripVTControlCharacters } from 'node:util';
-import { gunzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { skopeo, skopeoRegistryFlags } from '../hack/lib/skopeo.ts';
 import { runCli } from './harness/cli.ts';
+import { imageBytes } from './harness/images.ts';
 import { scratchDir, useBuildkitd, useRegistry, type TestRegistry } from './harness/index.ts';
 
 const registry = useRegistry({ kind: 'distribution', auth: true, seed: true });
@@ -27,19 +27,6 @@ function context(files: Record<string, string>): string {
 
 function build(args: string[], options: { env?: NodeJS.ProcessEnv; input?: string; interruptAfterMs?: number } = {}) {
   return runCli('kubectl-build', ['--progress=plain', ...args], { env: env(options.env), input: options.input, interruptAfterMs: options.interruptAfterMs });
-}
-
-/** Everything an image holds, decompressed: its config and every layer's bytes. */
-async function imageBytes(target: TestRegistry, reference: string): Promise<string> {
-  const layout = scratchDir('layout');
-  await skopeo(['copy', '--quiet', ...skopeoRegistryFlags(target, target.files, 'src'), `docker://${reference}`, `oci:${layout}:image`]);
-  const blobs = join(layout, 'blobs', 'sha256');
-  return readdirSync(blobs)
-    .map((name) => {
-      const data = readFileSync(join(blobs, name));
-      return (data[0] === 0x1f && data[1] === 0x8b ? gunzipSync(data) : data).toString('latin1');
-    })
-    .join('\n');
 }
 
 async function manifestDigest(target: TestRegistry, reference: string): Promise<string> {

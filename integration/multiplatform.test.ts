@@ -1,11 +1,13 @@
 // kubectl build --platform a,b,c: platform images pushed by digest, the list assembled by the CLI,
 // pushed under every tag, signed; one failing platform leaves no list behind.
+import { execFileSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { inspectRawManifest } from '../hack/lib/skopeo.ts';
 import { runCli } from './harness/cli.ts';
 import { COSIGN_VERSIONS, generateKeyPair, verifyWithKey } from './harness/cosign.ts';
+import { imageBytes } from './harness/images.ts';
 import { scratchDir, useBuildkitd, useRegistry } from './harness/index.ts';
 
 const registry = useRegistry({ kind: 'oci', auth: true });
@@ -73,6 +75,23 @@ describe('kubectl build --platform a,b,c', () => {
     expect(result.status).toBe(1);
     expect(result.stderr).toMatch(/^error: linux\/arm64: .*only-arm64\.txt.*not found/m);
     await expect(inspectRawManifest(registry(), registry().files, tag)).rejects.toThrow();
+  });
+
+  it('runs RUN steps of every platform (under QEMU where not native)', async () => {
+    const dir = context('FROM scratch\nARG TARGETARCH\nCOPY probe-${TARGETARCH} /probe\nRUN ["/probe", "/ran-on"]\n');
+    // A static Go program per architecture: no base image, no shell needed.
+    for (const [goarch, extra] of [['amd64', {}], ['arm64', {}], ['arm', { GOARM: '7' }]] as const) {
+      execFileSync('go', ['build', '-trimpath', '-o', join(dir, `probe-${goarch}`), '.'], {
+        cwd: 'integration/fixtures/arch-probe',
+        env: { ...process.env, GOOS: 'linux', GOARCH: goarch, CGO_ENABLED: '0', GOFLAGS: '', ...extra },
+      });
+    }
+    const tag = `${registry().host}/multi/probe:1`;
+    const result = await build(['--platform', PLATFORMS.join(','), '-t', tag, '--push', dir]);
+    expect(result.status, result.stderr.slice(-800)).toBe(0);
+    const index = (await inspectRawManifest(registry(), registry().files, tag)) as Index;
+    const ranAs = await Promise.all(index.manifests.map(async (m) => /ran as (linux\/[a-z0-9]+)\n/.exec(await imageBytes(registry(), `${registry().host}/multi/probe@${m.digest}`))?.[1]));
+    expect(ranAs).toEqual(['linux/amd64', 'linux/arm64', 'linux/arm']);
   });
 
   it('needs --push and a tag: the list lives in the registry', async () => {
