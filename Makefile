@@ -63,6 +63,7 @@ bench: tools build ## Benchmarks, side by side with the Go tools (needs root for
 	node bench/startup.ts
 	node bench/context-upload.ts
 	node bench/sign.ts
+	node bench/multiplatform.ts
 
 demo: tools build ## The main job: bring up the local stack, build, push, sign, verify
 	hack/demo.sh
