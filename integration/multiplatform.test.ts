@@ -94,6 +94,19 @@ describe('kubectl build --platform a,b,c', () => {
     expect(ranAs).toEqual(['linux/amd64', 'linux/arm64', 'linux/arm']);
   });
 
+  it('assembles a Docker manifest list when the platform images are Docker schema 2', async () => {
+    const dir = context('FROM scratch\nCOPY hello.txt /\n', { 'hello.txt': 'hi\n' });
+    const tag = `${registry().host}/multi/docker:1`;
+    const result = await build(['--platform', 'linux/amd64,linux/arm64', '-t', tag, '-o', 'type=registry,oci-mediatypes=false', dir]);
+    expect(result.status, result.stderr.slice(-800)).toBe(0);
+    const list = (await inspectRawManifest(registry(), registry().files, tag)) as Index;
+    expect(list.mediaType).toBe('application/vnd.docker.distribution.manifest.list.v2+json');
+    expect(list.manifests.map((m) => m.mediaType)).toEqual([
+      'application/vnd.docker.distribution.manifest.v2+json',
+      'application/vnd.docker.distribution.manifest.v2+json',
+    ]);
+  });
+
   it('needs --push and a tag: the list lives in the registry', async () => {
     const result = await build(['--platform', 'linux/amd64,linux/arm64', context('FROM scratch\n')]);
     expect(result.status).toBe(2);

@@ -21,7 +21,8 @@ export interface MultiPlatformResult extends BuildResult {
 export async function runMultiPlatformBuild(options: MultiPlatformOptions): Promise<MultiPlatformResult> {
   const started = Date.now();
   const tags = options.build.tags;
-  if (!options.build.push || tags.length === 0) {
+  const pushes = options.build.push || options.build.outputs.some((output) => output.type === 'registry' || (output.type === 'image' && output.attrs.push === 'true'));
+  if (!pushes || tags.length === 0) {
     throw new KubectlBuildError('USAGE', 'building several platforms needs --push and -t: the list is assembled in the registry', {
       hint: 'add --push -t REGISTRY/IMAGE:TAG, or build one --platform at a time',
     });
@@ -33,7 +34,7 @@ export async function runMultiPlatformBuild(options: MultiPlatformOptions): Prom
       try {
         const result = await runBuild({
           ...options,
-          build: { ...options.build, platform, pushByDigest: true },
+          build: { ...options.build, platform, push: true, pushByDigest: true },
           // One view for all platforms: each line says which platform it is about.
           progress: options.progress === 'tty' ? 'plain' : options.progress,
           progressOutput: { write: (text: string) => options.progressOutput.write(text.replace(/^(?=.)/gm, `[${platform}] `)) },

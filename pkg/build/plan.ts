@@ -125,6 +125,7 @@ function planExporters(options: BuildOptions): Array<{ exporter: AttrEntry; outp
       case 'image': {
         const attrs = { ...output.attrs };
         if (output.type === 'registry') attrs.push = 'true';
+        if (options.pushByDigest) delete attrs.name; // the platform images go under the tags' repositories
         if (attrs.name === undefined && options.tags.length > 0) {
           attrs.name = options.pushByDigest ? [...new Set(options.tags.map(withoutTag))].join(',') : options.tags.join(',');
         }
