@@ -180,6 +180,20 @@ describe('kubectl build on a terminal', () => {
   });
 });
 
+describe('kubectl build on a terminal, when the daemon is unreachable', () => {
+  it('ends with the error instead of leaving the live view running', () => {
+    const dir = context({ Dockerfile: 'FROM scratch\n' });
+    const screen = join(scratchDir('tty'), 'screen');
+    const command = `stty cols 120 rows 40; ${process.execPath} dist/kubectl-build.js --builder-addr unix://${join(dir, 'none.sock')} ${dir}; echo "exit=$?"`;
+    const started = Date.now();
+    execFileSync('script', ['-qec', command, screen], { stdio: 'ignore', timeout: 60_000 });
+    const text = stripVTControlCharacters(readFileSync(screen, 'utf8'));
+    expect(text).toMatch(/error: cannot reach the BuildKit daemon at unix:\/\/\S+none\.sock within 10s/);
+    expect(text).toContain('exit=1');
+    expect(Date.now() - started).toBeLessThan(30_000);
+  });
+});
+
 describe('kubectl build --output', () => {
   it('writes the result to a folder (type=local), a tar file, an OCI archive and a tar on stdout', async () => {
     const dir = context({ Dockerfile: `FROM scratch\nCOPY app.sh /bin/app\nCOPY --chmod=0755 app.sh /bin/app-exec\n`, 'app.sh': 'echo app\n' });

@@ -2,6 +2,7 @@
 // pushed under every tag, signed; one failing platform leaves no list behind.
 import { execFileSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
+import { stripVTControlCharacters } from 'node:util';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { inspectRawManifest } from '../hack/lib/skopeo.ts';
@@ -105,6 +106,21 @@ describe('kubectl build --platform a,b,c', () => {
       'application/vnd.docker.distribution.manifest.v2+json',
       'application/vnd.docker.distribution.manifest.v2+json',
     ]);
+  });
+
+  it('on a terminal, shows every platform as a live task of one view', () => {
+    const dir = context('FROM scratch\nCOPY hello.txt /\n', { 'hello.txt': 'hi\n' });
+    const screen = join(scratchDir('tty'), 'screen');
+    const command = `stty cols 120 rows 40; ${process.execPath} dist/kubectl-build.js --no-cache --platform linux/amd64,linux/arm64 -t ${registry().host}/multi/tty:1 --push ${dir}`;
+    execFileSync('script', ['-qec', command, screen], {
+      env: { ...process.env, BUILDKIT_HOST: buildkitd().address, DOCKER_CONFIG: registry().files.dockerConfigDir },
+      stdio: 'ignore',
+      timeout: 120_000,
+    });
+    const text = stripVTControlCharacters(readFileSync(screen, 'utf8'));
+    expect(text).toMatch(/✔ linux\/amd64: Building \d+\.\ds/);
+    expect(text).toMatch(/✔ linux\/arm64: Building \d+\.\ds/);
+    expect(text).toMatch(/pushed \S+multi\/tty:1 as sha256:/);
   });
 
   it('needs --push and a tag: the list lives in the registry', async () => {

@@ -2,6 +2,7 @@
 // digest, then the CLI assembles the list over them and pushes it under every tag. One platform
 // failing cancels the others and no list is pushed; the error names the platform.
 import { KubectlBuildError, toKubectlBuildError } from '../errors/index.ts';
+import { TtyGroup } from '../progress/index.ts';
 import type { RegistryClient } from '../registry/client.ts';
 import { assembleList, type ListEntry } from '../registry/manifest-list.ts';
 import { parseReference } from '../registry/reference.ts';
@@ -29,14 +30,15 @@ export async function runMultiPlatformBuild(options: MultiPlatformOptions): Prom
   }
   const abort = new AbortController();
   options.signal?.addEventListener('abort', () => abort.abort(), { once: true });
+  // One view for all platforms: on a terminal a live task per platform, else each line labelled.
+  const group = options.progress === 'tty' ? new TtyGroup(options.progressOutput, options.platforms) : undefined;
   const children = await Promise.all(
-    options.platforms.map(async (platform) => {
+    options.platforms.map(async (platform, index) => {
       try {
         const result = await runBuild({
           ...options,
           build: { ...options.build, platform, push: true, pushByDigest: true },
-          // One view for all platforms: each line says which platform it is about.
-          progress: options.progress === 'tty' ? 'plain' : options.progress,
+          ...(group ? { progressWriter: group.writer(index) } : {}),
           progressOutput: { write: (text: string) => options.progressOutput.write(text.replace(/^(?=.)/gm, `[${platform}] `)) },
           signal: abort.signal,
           iidFile: undefined,
@@ -52,7 +54,7 @@ export async function runMultiPlatformBuild(options: MultiPlatformOptions): Prom
         throw new KubectlBuildError(failure.code, `${platform}: ${failure.message}`, { hint: failure.hint, cause: error });
       }
     }),
-  );
+  ).finally(() => group?.close());
 
   // The platform images went to every tag's repository; the list goes next to them.
   const repositories = [...new Set(tags.map(withoutTag))];

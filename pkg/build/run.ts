@@ -16,7 +16,7 @@ import { secretsService, type SecretSource } from '../buildkit/session/secrets.t
 import { Session } from '../buildkit/session/session.ts';
 import { sshAgentSource, sshService } from '../buildkit/session/ssh.ts';
 import type { StatusResponse } from '../buildkit/types.ts';
-import { createProgressWriter, type ProgressFormat, type ProgressOutput } from '../progress/index.ts';
+import { createProgressWriter, type ProgressFormat, type ProgressOutput, type ProgressWriter } from '../progress/index.ts';
 import { buildErrorFromSolve } from './errors.ts';
 import { planBuild, type BuildOptions, type SolvePlan } from './plan.ts';
 
@@ -29,6 +29,8 @@ export interface RunBuildOptions {
   readonly progress: ProgressFormat;
   /** Where progress goes (stderr, as docker does). */
   readonly progressOutput: ProgressOutput;
+  /** A writer made by the caller (one task of a multi-platform view), instead of one made here. */
+  readonly progressWriter?: ProgressWriter;
   /** Where `dest=-` outputs are written. */
   readonly stdout?: NodeJS.WritableStream;
   readonly iidFile?: string;
@@ -74,7 +76,7 @@ export async function runBuild(options: RunBuildOptions): Promise<BuildResult> {
       ...(plan.outputs.some(Boolean) ? [fileSendService(plan.outputs.map((output) => outputTarget(output, options.stdout)))] : []),
     ],
   });
-  const progress = createProgressWriter(options.progress, options.progressOutput);
+  const progress = options.progressWriter ?? createProgressWriter(options.progress, options.progressOutput);
   let status: grpc.ClientReadableStream<StatusResponse> | undefined;
   try {
     await control.waitUntilReady(options.connectTimeoutMs);
@@ -107,12 +109,10 @@ export async function runBuild(options: RunBuildOptions): Promise<BuildResult> {
       );
     } catch (error) {
       await Promise.race([statusDone, delay(STATUS_DRAIN_MS)]);
-      await progress.finish();
       if (options.signal?.aborted) throw cancelled();
       throw buildErrorFromSolve(error as grpc.ServiceError, { dockerfile: build.dockerfile, failure: progress.failure() });
     }
     await Promise.race([statusDone, delay(STATUS_DRAIN_MS)]);
-    await progress.finish();
 
     const result: BuildResult = {
       exporterResponse,
@@ -133,6 +133,9 @@ export async function runBuild(options: RunBuildOptions): Promise<BuildResult> {
     status?.cancel();
     session.close();
     control.close();
+    // Here only, so on every path (also when the daemon was never reached) and once: the failed
+    // step's log tail and the warnings print before the caller reports the outcome.
+    await progress.finish();
   }
 }
 

@@ -4,7 +4,7 @@
 import type { StatusResponse } from '../buildkit/types.ts';
 import { PlainPrinter } from './plain.ts';
 import { StepTracker } from './tracker.ts';
-import { TtyProgress } from './tty.ts';
+import { TtyGroup } from './tty.ts';
 
 export type ProgressOutput = { write(text: string): unknown };
 
@@ -20,8 +20,19 @@ export type ProgressFormat = 'tty' | 'plain' | 'rawjson' | 'quiet';
 
 export function createProgressWriter(format: ProgressFormat, output: ProgressOutput): ProgressWriter {
   switch (format) {
-    case 'tty':
-      return new TtyProgress(output);
+    case 'tty': {
+      // A group of one: finishing it also ends the drawing.
+      const group = new TtyGroup(output, ['']);
+      const writer = group.writer(0);
+      return {
+        write: (status) => writer.write(status),
+        failure: () => writer.failure(),
+        finish: async () => {
+          await writer.finish();
+          await group.close();
+        },
+      };
+    }
     case 'rawjson':
       return new StepTracker((status) => output.write(`${JSON.stringify(status, bufferAsBase64)}\n`));
     case 'quiet':
@@ -40,4 +51,4 @@ function bufferAsBase64(_key: string, value: unknown): unknown {
 }
 
 export { StepTracker, type Step } from './tracker.ts';
-export { ttyFrame } from './tty.ts';
+export { TtyGroup, ttyFrame } from './tty.ts';

@@ -1,5 +1,5 @@
 // The interactive view for a terminal, drawn by listr2 on stderr.
-import type { ProgressOutput } from './index.ts';
+import type { ProgressOutput, ProgressWriter } from './index.ts';
 import { StepTracker, type Step } from './tracker.ts';
 
 /**
@@ -24,47 +24,29 @@ export function ttyFrame(steps: Iterable<Step>, nowMs: number, logLines = 6): st
 }
 
 /**
- * The interactive view: listr2 draws a "Build" task (its symbol, spinner and time) with the live
- * step view as its output, redrawn ten times a second. Signing and push steps join it as tasks of
- * their own later on.
+ * The interactive view: listr2 draws one task per build (a platform, or just "Building"): its
+ * symbol, spinner, time and done/total, with the live step view as its output, redrawn ten times a
+ * second. All builds of a run are known when it starts, so they are all tasks of one list.
  */
-export class TtyProgress extends StepTracker {
+export class TtyGroup {
+  readonly #tasks: TtyTask[];
   readonly #output: ProgressOutput;
-  readonly #startedMs = Date.now();
-  #finish: (() => void) | undefined;
-  #fail: ((error: Error) => void) | undefined;
-  #running: Promise<unknown> | undefined;
+  readonly #running: Promise<unknown>;
 
-  constructor(output: ProgressOutput) {
-    super(() => undefined);
+  constructor(output: ProgressOutput, labels: readonly string[]) {
     this.#output = output;
+    this.#tasks = labels.map((label) => new TtyTask(label));
     this.#running = import('listr2').then(({ DefaultRenderer, Listr, ListrLogger, ProcessOutput }) => {
       // listr2 only draws when *stdout* is a terminal; we draw on stderr, whose terminal we checked.
       class StderrRenderer extends DefaultRenderer {
         static override nonTTY = true;
       }
       return new Listr(
-        [
-          {
-            title: 'Building',
-            task: (_context, task) =>
-              new Promise<void>((resolve, reject) => {
-                const timer = setInterval(() => this.#draw(task), 100);
-                const settle = (error?: Error) => {
-                  clearInterval(timer);
-                  this.#draw(task);
-                  if (error) reject(error);
-                  else resolve();
-                };
-                this.#finish = () => settle();
-                this.#fail = (error) => settle(error);
-              }),
-            rendererOptions: { outputBar: Infinity, persistentOutput: true },
-          },
-        ],
+        this.#tasks.map((task) => task.listrTask()),
         {
+          concurrent: true,
+          exitOnError: false,
           renderer: StderrRenderer,
-          exitOnError: true,
           rendererOptions: {
             collapseErrors: false,
             // Progress goes to stderr, as docker's does: stdout stays clean for dest=- and scripts.
@@ -77,21 +59,68 @@ export class TtyProgress extends StepTracker {
     });
   }
 
-  #draw(task: { title: string; output: string }): void {
+  writer(index: number): ProgressWriter {
+    return this.#tasks[index] as TtyTask;
+  }
+
+  /** Settles every task still running (a build that never started), waits for listr, prints warnings. */
+  async close(): Promise<void> {
+    await Promise.all(this.#tasks.map((task) => task.finish()));
+    await this.#running;
+    for (const task of this.#tasks) for (const warning of task.warningsSeen()) this.#output.write(`WARNING: ${warning}\n`);
+  }
+}
+
+class TtyTask extends StepTracker {
+  readonly #label: string;
+  readonly #startedMs = Date.now();
+  #settle: ((error?: Error) => void) | undefined;
+  #settled = false;
+
+  constructor(label: string) {
+    super(() => undefined);
+    this.#label = label;
+  }
+
+  listrTask() {
+    return {
+      title: this.#title(),
+      task: (_context: unknown, task: { title: string; output: string }) =>
+        new Promise<void>((resolve, reject) => {
+          const timer = setInterval(() => this.#draw(task), 100);
+          this.#settle = (error?: Error) => {
+            clearInterval(timer);
+            this.#draw(task);
+            if (error) reject(error);
+            else resolve();
+          };
+          if (this.#settled) this.#settle(this.failure() ? new Error('failed') : undefined);
+        }),
+      rendererOptions: { outputBar: Infinity, persistentOutput: true },
+    };
+  }
+
+  #title(): string {
     const steps = [...this.steps.values()];
     const done = steps.filter((step) => step.completedMs !== undefined).length;
     const seconds = ((Date.now() - this.#startedMs) / 1000).toFixed(1);
-    task.title = `Building ${seconds}s (${done}/${steps.length})`;
-    task.output = ttyFrame(steps, Date.now()).join('\n');
+    return `${this.#label ? `${this.#label}: ` : ''}Building ${seconds}s (${done}/${steps.length})`;
   }
 
+  #draw(task: { title: string; output: string }): void {
+    task.title = this.#title();
+    task.output = ttyFrame(this.steps.values(), Date.now()).join('\n');
+  }
+
+  warningsSeen(): readonly string[] {
+    return this.warnings;
+  }
+
+  /** Settles this build's task (idempotent); the group's close() waits for the drawing to end. */
   override async finish(): Promise<void> {
+    if (this.#settled) return;
+    this.#settled = true;
     const failed = this.failure();
-    // listr2 may still be loading on a very fast build: wait until its task exists.
-    while (!this.#finish) await new Promise((resolve) => setTimeout(resolve, 10));
-    if (failed) this.#fail?.(new Error(`${failed.step} failed`));
-    else this.#finish();
-    await this.#running;
-    for (const warning of this.warnings) this.#output.write(`WARNING: ${warning}\n`);
+    this.#settle?.(failed ? new Error(`${failed.step} failed`) : undefined);
   }
 }
