@@ -1,21 +1,20 @@
 // `kubectl build`'s work, loaded only when a build runs (it pulls in gRPC). Reads what only the
-// command line may read (argv, environment, stdin, signals) and hands plain options to pkg/build.
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+// command line may read (argv, environment, signals; stdin in build-inputs.ts), hands plain options
+// to pkg/build, and signs what was pushed (prepared before the build in signing.ts).
+import { mkdtemp, rm } from 'node:fs/promises';
 import { homedir, tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { text } from 'node:stream/consumers';
+import { join } from 'node:path';
 import { runMultiPlatformBuild } from '../pkg/build/multiplatform.ts';
 import { runBuild, type BuildResult, type RunBuildOptions } from '../pkg/build/run.ts';
 import { parseAttrList, parseKeyValues, type ProgressMode } from '../pkg/build/options.ts';
-import type { SecretSpec, SshSpec } from '../pkg/build/plan.ts';
-import type { SecretSource } from '../pkg/buildkit/session/secrets.ts';
 import { KubectlBuildError } from '../pkg/errors/index.ts';
 import type { ProgressFormat } from '../pkg/progress/index.ts';
 import { dockerConfigCredentials } from '../pkg/registry/docker-config.ts';
 import { RegistryClient } from '../pkg/registry/client.ts';
 import { parseReference } from '../pkg/registry/reference.ts';
-import { loadSigner, signPushed, type SignatureFormat, type Signer } from '../pkg/sign/index.ts';
-import { cosignPassword } from './password.ts';
+import { signPushed, type SignatureFormat } from '../pkg/sign/index.ts';
+import { locateInputs, parseSecret, parseSsh, secretSource } from './build-inputs.ts';
+import { prepareSigning } from './signing.ts';
 
 export interface BuildArgv {
   path: string;
@@ -161,36 +160,6 @@ export async function buildCommand(argv: BuildArgv): Promise<void> {
   }
 }
 
-interface Signing {
-  readonly signer: Signer;
-  readonly annotations: Record<string, string>;
-  readonly loadMs: number;
-}
-
-async function prepareSigning(argv: BuildArgv, env: NodeJS.ProcessEnv): Promise<Signing> {
-  const pushes = argv.push || argv.output.some((value) => /(^|,)type=registry(,|$)|(^|,)push=true(,|$)/.test(value));
-  if (!pushes) {
-    throw new KubectlBuildError('USAGE', '--sign needs --push: only a pushed image has a digest to sign', { hint: 'add --push and -t REGISTRY/IMAGE:TAG' });
-  }
-  if (argv['tlog-upload']) {
-    throw new KubectlBuildError('NOT_IMPLEMENTED', 'uploading signatures to a transparency log is not implemented in this version of kubectl-build', {
-      hint: 'leave out --tlog-upload (cosign verify then needs --insecure-ignore-tlog=true)',
-    });
-  }
-  if (argv['signature-format'] === 'bundle' && argv['sign-annotation'].length > 0) {
-    throw new KubectlBuildError('USAGE', '-a annotations go into legacy signatures only', { hint: 'use --signature-format legacy or both' });
-  }
-  const uri = argv['cosign-key'] ?? env.COSIGN_KEY;
-  if (!uri) {
-    throw new KubectlBuildError('NOT_IMPLEMENTED', 'keyless signing is not implemented in this version of kubectl-build', {
-      hint: 'sign with a key: --cosign-key cosign.key (or COSIGN_KEY)',
-    });
-  }
-  const started = Date.now();
-  const signer = await loadSigner(uri, { password: () => cosignPassword(env), env: (name) => env[name] });
-  return { signer, annotations: parseKeyValues('sign-annotation', argv['sign-annotation']), loadMs: Date.now() - started };
-}
-
 function summary(result: BuildResult): string {
   const seconds = `${(result.durationMs / 1000).toFixed(1)}s`;
   if (result.exports.length === 0) return `built in ${seconds}; nothing was exported (add --push or -o to keep the result)`;
@@ -202,82 +171,6 @@ function summary(result: BuildResult): string {
   return `${parts.join('; ')} in ${seconds}`;
 }
 
-async function locateInputs(argv: BuildArgv, scratch: string): Promise<{ contextDir: string; dockerfile: string }> {
-  if (argv.path === '-') {
-    // docker build -: the Dockerfile comes on stdin and there is no context.
-    if (argv.file !== undefined) throw new KubectlBuildError('USAGE', 'with PATH "-" the Dockerfile comes from stdin; -f cannot be used', { hint: 'drop -f' });
-    const context = join(scratch, 'context');
-    await writeDockerfileFromStdin(join(scratch, 'dockerfile'));
-    await writeFile(join(scratch, '.keep'), '');
-    await mkdirp(context);
-    return { contextDir: context, dockerfile: join(scratch, 'dockerfile', 'Dockerfile') };
-  }
-  const contextDir = resolve(argv.path);
-  if (argv.file === '-') {
-    await writeDockerfileFromStdin(join(scratch, 'dockerfile'));
-    return { contextDir, dockerfile: join(scratch, 'dockerfile', 'Dockerfile') };
-  }
-  return { contextDir, dockerfile: argv.file !== undefined ? resolve(argv.file) : join(contextDir, 'Dockerfile') };
-}
-
-async function writeDockerfileFromStdin(dir: string): Promise<void> {
-  if (process.stdin.isTTY) {
-    throw new KubectlBuildError('USAGE', 'the Dockerfile should come on stdin, but stdin is a terminal', {
-      hint: 'pipe it in: kubectl build - < Dockerfile',
-    });
-  }
-  await mkdirp(dir);
-  await writeFile(join(dir, 'Dockerfile'), await text(process.stdin));
-}
-
-async function mkdirp(dir: string): Promise<void> {
-  const { mkdir } = await import('node:fs/promises');
-  await mkdir(dir, { recursive: true });
-}
-
-// --secret id=X,src=FILE | id=X,env=VAR | id=X (the variable X), as buildx reads it.
-function parseSecret(value: string): SecretSpec {
-  const { attrs } = parseAttrList('secret', value, 'file');
-  const id = attrs.id;
-  if (!id) throw new KubectlBuildError('USAGE', `--secret "${value}" has no id`, { hint: 'use --secret id=NAME,src=FILE or id=NAME,env=VAR' });
-  const path = attrs.src ?? attrs.source;
-  if (path !== undefined) return { id, source: { kind: 'file', path: resolve(path) } };
-  return { id, source: { kind: 'env', name: attrs.env ?? id } };
-}
-
-// --ssh default | ID=PATH[,PATH...]: without paths, the agent at $SSH_AUTH_SOCK (as buildx does).
-function parseSsh(value: string, agentSocket: string | undefined): SshSpec {
-  const eq = value.indexOf('=');
-  const id = eq === -1 ? value : value.slice(0, eq);
-  const paths = eq === -1 ? [] : value.slice(eq + 1).split(',').filter(Boolean).map((path) => resolve(path));
-  if (id === '') throw new KubectlBuildError('USAGE', `--ssh "${value}" has no id`, { hint: 'use --ssh default or --ssh ID=PATH' });
-  if (paths.length > 0) return { id, paths };
-  if (!agentSocket) {
-    throw new KubectlBuildError('USAGE', `--ssh ${id} needs an ssh-agent, and SSH_AUTH_SOCK is not set`, {
-      hint: `start one (eval "$(ssh-agent)" && ssh-add), or give a key: --ssh ${id}=~/.ssh/id_ed25519`,
-    });
-  }
-  return { id, paths: [agentSocket] };
-}
-
-function secretSource(specs: readonly SecretSpec[], env: NodeJS.ProcessEnv): SecretSource {
-  const byId = new Map(specs.map((spec) => [spec.id, spec]));
-  return async (id) => {
-    const spec = byId.get(id);
-    if (!spec) return undefined;
-    if (spec.source.kind === 'env') {
-      const value = env[spec.source.name];
-      return value === undefined ? undefined : Buffer.from(value);
-    }
-    try {
-      return await readFile(spec.source.path);
-    } catch {
-      throw new Error(`cannot read the file for secret "${id}"`);
-    }
-  };
-}
-
-// auto: the live view on a terminal, plain text anywhere else (a pipe, a CI log), as buildx does.
 function progressFormat(mode: ProgressMode): ProgressFormat {
   if (mode === 'auto') return process.stderr.isTTY && process.env.TERM !== 'dumb' ? 'tty' : 'plain';
   return mode;
