@@ -2,6 +2,8 @@
 import { hideBin } from 'yargs/helpers';
 import { notImplementedYet } from './not-yet.ts';
 import { withKubeOptions } from './options/kube.ts';
+import { withBuilderAddressOptions } from './options/build.ts';
+import type { VersionArgv } from './buildkit-version.ts';
 import { runCli } from './run-cli.ts';
 import { completionModel } from './completion.ts';
 import type { Argv } from 'yargs';
@@ -11,7 +13,8 @@ process.exitCode = await runCli(
     scriptName: 'kubectl buildkit',
     completion: () => {
       const kube = completionModel((parser) => withKubeOptions(parser) as Argv);
-      return completionModel((parser) => parser, { create: kube, ls: kube, rm: kube, version: kube });
+      const version = completionModel((parser) => withBuilderAddressOptions(withKubeOptions(parser)) as Argv);
+      return completionModel((parser) => parser, { create: kube, ls: kube, rm: kube, version });
     },
     configure: (parser) =>
       parser
@@ -25,8 +28,11 @@ process.exitCode = await runCli(
         .command('rm [name]', 'Remove a builder and everything create made for it', withKubeOptions, () =>
           notImplementedYet('kubectl buildkit rm'),
         )
-        .command('version', "Print the builder daemon's version", withKubeOptions, () =>
-          notImplementedYet('kubectl buildkit version'),
+        .command(
+          'version',
+          "Print the builder daemon's version and its workers' platforms",
+          (command) => withBuilderAddressOptions(withKubeOptions(command)),
+          async (argv) => (await import('./buildkit-version.ts')).versionCommand(argv as VersionArgv),
         ),
   },
   hideBin(process.argv),

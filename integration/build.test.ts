@@ -280,6 +280,15 @@ describe('kubectl build --ssh', () => {
   });
 });
 
+describe('kubectl buildkit version', () => {
+  it("prints the daemon's version and its workers' platforms", async () => {
+    const result = await runCli('kubectl-buildkit', ['version'], { env: env() });
+    expect(result.status).toBe(0);
+    expect(result.stdout).toMatch(/^github\.com\/moby\/buildkit v0\.34\.2\n/);
+    expect(result.stdout).toMatch(/^worker \S+: linux\/amd64/m);
+  });
+});
+
 describe('kubectl build errors', () => {
   it('a missing Dockerfile or context: one sentence, exit 1, no stack', async () => {
     const dir = context({ 'a.txt': '' });
