@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { runMultiPlatformBuild } from '../pkg/build/multiplatform.ts';
 import { runBuild, type BuildResult, type RunBuildOptions } from '../pkg/build/run.ts';
 import { parseAttrList, parseKeyValues, type ProgressMode } from '../pkg/build/options.ts';
+import { pushesImage } from '../pkg/build/plan.ts';
 import { KubectlBuildError } from '../pkg/errors/index.ts';
 import type { ProgressFormat } from '../pkg/progress/index.ts';
 import { dockerConfigCredentials } from '../pkg/registry/docker-config.ts';
@@ -60,8 +61,9 @@ export async function buildCommand(argv: BuildArgv): Promise<void> {
     });
   }
 
+  const outputs = argv.output.map((value) => parseAttrList('output', value, 'local'));
   // Everything signing needs is checked, and the key loaded, before anything is built.
-  const signing = argv.sign ? await prepareSigning(argv, env) : undefined;
+  const signing = argv.sign ? await prepareSigning(argv, env, pushesImage({ push: argv.push, outputs })) : undefined;
   const credentials = dockerConfigCredentials(env.DOCKER_CONFIG ?? join(homedir(), '.docker'));
 
   // Stdin can hold the Dockerfile (PATH "-" or -f -); it goes to a private folder for the session.
@@ -89,7 +91,7 @@ export async function buildCommand(argv: BuildArgv): Promise<void> {
         ...(argv.target ? { target: argv.target } : {}),
         ...(platforms.length === 1 ? { platform: platforms[0] } : {}),
         push: argv.push,
-        outputs: argv.output.map((value) => parseAttrList('output', value, 'local')),
+        outputs,
         noCache: argv['no-cache'],
         pull: argv.pull,
         secrets,

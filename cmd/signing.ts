@@ -12,8 +12,8 @@ export interface Signing {
   readonly loadMs: number;
 }
 
-export async function prepareSigning(argv: BuildArgv, env: NodeJS.ProcessEnv): Promise<Signing> {
-  const pushes = argv.push || argv.output.some((value) => /(^|,)type=registry(,|$)|(^|,)push=true(,|$)/.test(value));
+/** `pushes`: whether the build pushes an image at all (pushesImage from the plan). */
+export async function prepareSigning(argv: BuildArgv, env: NodeJS.ProcessEnv, pushes: boolean): Promise<Signing> {
   if (!pushes) {
     throw new KubectlBuildError('USAGE', '--sign needs --push: only a pushed image has a digest to sign', { hint: 'add --push and -t REGISTRY/IMAGE:TAG' });
   }

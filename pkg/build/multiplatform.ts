@@ -6,7 +6,7 @@ import { TtyGroup } from '../progress/index.ts';
 import type { RegistryClient } from '../registry/client.ts';
 import { assembleList, type ListEntry } from '../registry/manifest-list.ts';
 import { parseReference } from '../registry/reference.ts';
-import { withoutTag } from './plan.ts';
+import { pushesImage, withoutTag } from './plan.ts';
 import { runBuild, writeResultFiles, type BuildResult, type RunBuildOptions } from './run.ts';
 
 export interface MultiPlatformOptions extends RunBuildOptions {
@@ -22,8 +22,7 @@ export interface MultiPlatformResult extends BuildResult {
 export async function runMultiPlatformBuild(options: MultiPlatformOptions): Promise<MultiPlatformResult> {
   const started = Date.now();
   const tags = options.build.tags;
-  const pushes = options.build.push || options.build.outputs.some((output) => output.type === 'registry' || (output.type === 'image' && output.attrs.push === 'true'));
-  if (!pushes || tags.length === 0) {
+  if (!pushesImage(options.build) || tags.length === 0) {
     throw new KubectlBuildError('USAGE', 'building several platforms needs --push and -t: the list is assembled in the registry', {
       hint: 'add --push -t REGISTRY/IMAGE:TAG, or build one --platform at a time',
     });

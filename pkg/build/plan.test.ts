@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { planBuild, type BuildOptions } from './plan.ts';
+import { planBuild, pushesImage, type BuildOptions } from './plan.ts';
 
 const base: BuildOptions = {
   contextDir: '/src/app',
@@ -90,6 +90,14 @@ describe('planBuild', () => {
     expect(() =>
       planBuild({ ...base, outputs: [{ type: 'tar', attrs: { dest: '-' } }, { type: 'oci', attrs: { dest: '-' } }] }),
     ).toThrow(/only one output can go to stdout/);
+  });
+
+  it('knows when a build pushes: --push, type=registry, or type=image with push (empty or true)', () => {
+    expect(pushesImage({ push: true, outputs: [] })).toBe(true);
+    expect(pushesImage({ push: false, outputs: [{ type: 'registry', attrs: {} }] })).toBe(true);
+    expect(pushesImage({ push: false, outputs: [{ type: 'image', attrs: { push: '' } }] })).toBe(true);
+    expect(pushesImage({ push: false, outputs: [{ type: 'image', attrs: { push: 'true' } }] })).toBe(true);
+    expect(pushesImage({ push: false, outputs: [{ type: 'image', attrs: { push: 'false' } }, { type: 'local', attrs: { dest: '/o' } }] })).toBe(false);
   });
 
   it('builds without exporting when no output is asked for', () => {

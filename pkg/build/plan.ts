@@ -105,8 +105,17 @@ export function planBuild(options: BuildOptions): SolvePlan {
     cacheExports: options.cacheTo.map(toEntry),
     entitlements: [...options.allow],
     localDirs: { context: resolve(options.contextDir), dockerfile: dirname(resolve(options.dockerfile)) },
-    pushes: exporters.some((exporter) => exporter.Type === 'image' && isTrue(exporter.Attrs.push)),
+    pushes: pushesImage(options),
   };
+}
+
+/**
+ * Whether the build pushes an image: --push, -o type=registry, or -o type=image,push (empty and
+ * "true" both count, as BuildKit reads them). The one answer for the plan, multi-platform builds
+ * and --sign.
+ */
+export function pushesImage(options: Pick<BuildOptions, 'push' | 'outputs'>): boolean {
+  return options.push || options.outputs.some((output) => output.type === 'registry' || (output.type === 'image' && isTrue(output.attrs.push)));
 }
 
 // --push, -t and -o together, as buildx reads them: `--push` is `-o type=registry`; `registry` is
