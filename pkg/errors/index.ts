@@ -35,10 +35,15 @@ export function isKubectlBuildError(error: unknown): error is KubectlBuildError 
   return error instanceof KubectlBuildError;
 }
 
+/** The message of anything thrown (an Error's message, else the value as text). */
+export function errorMessage(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
 /** Wraps anything thrown into a KubectlBuildError, keeping ours as they are. */
 export function toKubectlBuildError(error: unknown): KubectlBuildError {
   if (isKubectlBuildError(error)) return error;
-  const message = error instanceof Error ? error.message : String(error);
+  const message = errorMessage(error);
   return new KubectlBuildError('INTERNAL', `unexpected failure: ${message}`, {
     hint: 'run again with --debug and report the output at the project issue tracker',
     cause: error,

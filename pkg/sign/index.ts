@@ -1,7 +1,7 @@
 // Signing what was pushed: the digest the exporter reported (never a tag resolved again), in every
 // repository the image was pushed to, with the signer the user chose. Each step is reported with
 // its time (load key, sign, push signature).
-import { KubectlBuildError } from '../errors/index.ts';
+import { errorMessage, KubectlBuildError } from '../errors/index.ts';
 import type { RegistryClient } from '../registry/client.ts';
 import { repositoryName, type ImageReference } from '../registry/reference.ts';
 import { attachBundle, makeBundle } from './bundle.ts';
@@ -62,7 +62,7 @@ export async function signPushed(options: SignOptions): Promise<SignedImage[]> {
       }
     } catch (error) {
       if (error instanceof KubectlBuildError && error.code === 'SIGN_FAILED') throw error;
-      const message = error instanceof Error ? error.message : String(error);
+      const message = errorMessage(error);
       throw new KubectlBuildError('SIGN_FAILED', `${name}@${options.digest} was pushed, but its signature could not be stored: ${message}`, {
         hint: (error instanceof KubectlBuildError ? error.hint : undefined) ?? 'sign it again once the registry accepts writes',
         cause: error,

@@ -2,7 +2,7 @@
 // alias/NAME. The key never leaves KMS: we ask for its public key and for signatures. AWS
 // credentials come from the SDK's usual chain (environment, profile, instance role).
 import { createHash, createPublicKey } from 'node:crypto';
-import { KubectlBuildError } from '../errors/index.ts';
+import { errorMessage, KubectlBuildError } from '../errors/index.ts';
 import type { Signer } from './keys.ts';
 
 // KMS signs messages of up to 4 KiB itself (RAW); larger ones are hashed here and sent as a DIGEST.
@@ -70,7 +70,7 @@ export async function awsKmsSigner(uri: string, env: (name: string) => string | 
 
 function kmsError(uri: string, error: unknown): KubectlBuildError {
   const name = (error as { name?: string }).name ?? '';
-  const message = error instanceof Error ? error.message : String(error);
+  const message = errorMessage(error);
   if (name === 'NotFoundException') {
     return new KubectlBuildError('NOT_FOUND', `the KMS key ${uri} does not exist`, { hint: 'check the key id or alias, and the region (AWS_REGION)', cause: error });
   }

@@ -2,6 +2,7 @@
 // (the docker config, a Kubernetes secret). Only the Credentials call is served: the daemon first
 // asks GetTokenAuthority, and on UNIMPLEMENTED falls back to Credentials for a host.
 import * as grpc from '@grpc/grpc-js';
+import { errorMessage } from '../../errors/index.ts';
 import { buildkitProtocol } from '../proto.ts';
 import type { SessionService } from './session.ts';
 
@@ -28,7 +29,7 @@ export function authService(credentials: CredentialSource): SessionService {
         credentials(call.request.Host).then(
           (found) => callback(null, { Username: found?.username ?? '', Secret: found?.secret ?? '' }),
           (error: unknown) =>
-            callback({ code: grpc.status.UNAVAILABLE, details: error instanceof Error ? error.message : String(error) }, null),
+            callback({ code: grpc.status.UNAVAILABLE, details: errorMessage(error) }, null),
         );
       },
       FetchToken: unimplemented,

@@ -5,6 +5,7 @@
 import { createWriteStream } from 'node:fs';
 import type { Writable } from 'node:stream';
 import * as grpc from '@grpc/grpc-js';
+import { errorMessage } from '../../errors/index.ts';
 import { receiveTree, type Packet, type PacketChannel } from '../fsutil/receive.ts';
 import { buildkitProtocol } from '../proto.ts';
 import type { SessionService } from './session.ts';
@@ -42,7 +43,7 @@ export function fileSendService(targets: ReadonlyArray<OutputTarget | undefined>
         const id = Number(call.metadata.get('buildkit-attachable-exporter-id')[0] ?? 0);
         const target = targets[id];
         const failed = (error: unknown) =>
-          call.emit('error', { code: grpc.status.INTERNAL, details: error instanceof Error ? error.message : String(error) });
+          call.emit('error', { code: grpc.status.INTERNAL, details: errorMessage(error) });
         if (!target) {
           failed(new Error(`no output for exporter ${id}`));
           return;

@@ -4,6 +4,7 @@
 // rebuild of an unchanged context sends no file contents at all.
 import { createReadStream, readFileSync } from 'node:fs';
 import * as grpc from '@grpc/grpc-js';
+import { errorMessage } from '../../errors/index.ts';
 import { buildkitProtocol } from '../proto.ts';
 import { walkContext } from '../fsutil/walk.ts';
 import type { WireStat } from '../fsutil/stat.ts';
@@ -88,7 +89,7 @@ async function diffCopy(call: DiffCopyCall, dirs: SyncedDirs, counters: Transfer
   const fail = (error: unknown) => {
     if (failed) return;
     failed = true;
-    const message = error instanceof Error ? error.message : String(error);
+    const message = errorMessage(error);
     call.write({ type: 'PACKET_ERR', data: Buffer.from(message) });
     call.end();
   };

@@ -1,5 +1,6 @@
 // Secrets: the values behind RUN --mount=type=secret, read only when the daemon asks for them.
 import * as grpc from '@grpc/grpc-js';
+import { errorMessage } from '../../errors/index.ts';
 import { buildkitProtocol } from '../proto.ts';
 import type { SessionService } from './session.ts';
 
@@ -17,7 +18,7 @@ export function secretsService(secrets: SecretSource): SessionService {
               ? callback({ code: grpc.status.NOT_FOUND, details: `secret ${call.request.ID} not found` }, null)
               : callback(null, { data }),
           (error: unknown) =>
-            callback({ code: grpc.status.UNAVAILABLE, details: error instanceof Error ? error.message : String(error) }, null),
+            callback({ code: grpc.status.UNAVAILABLE, details: errorMessage(error) }, null),
         );
       },
     },
