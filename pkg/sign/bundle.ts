@@ -5,7 +5,7 @@
 import { createHash, createPublicKey } from 'node:crypto';
 import { OCI_INDEX, OCI_MANIFEST, sha256Digest, type RegistryClient } from '../registry/client.ts';
 import type { Signer } from './keys.ts';
-import { addToTag } from './tag-update.ts';
+import { addToTag, digestTag, type SignatureTarget } from './tag-update.ts';
 
 export const BUNDLE_MEDIA_TYPE = 'application/vnd.dev.sigstore.bundle.v0.3+json';
 const EMPTY_CONFIG = 'application/vnd.oci.empty.v1+json';
@@ -17,13 +17,6 @@ interface Descriptor {
   size: number;
   digest: string;
   artifactType?: string;
-}
-
-export interface BundleTarget {
-  readonly registry: string;
-  readonly repository: string;
-  /** The signed image's manifest digest. */
-  readonly digest: string;
 }
 
 /** DSSE's pre-authentication encoding: what the signature covers. */
@@ -52,7 +45,7 @@ export async function makeBundle(signer: Signer, digest: string): Promise<Buffer
 }
 
 /** Stores the bundle as a referrer of the image; returns where it can be found. */
-export async function attachBundle(client: RegistryClient, target: BundleTarget, bundle: Buffer): Promise<{ referrer: string; fallbackTag?: string }> {
+export async function attachBundle(client: RegistryClient, target: SignatureTarget, bundle: Buffer): Promise<{ referrer: string; fallbackTag?: string }> {
   const { registry, repository } = target;
   const image = await client.getManifest(registry, repository, target.digest);
   if (!image) throw new Error(`${registry}/${repository}@${target.digest} is not in the registry`);
@@ -81,7 +74,7 @@ export async function attachBundle(client: RegistryClient, target: BundleTarget,
   if ((await client.referrers(registry, repository, target.digest)) !== undefined) return { referrer };
 
   // No referrers API: the OCI fallback, an index under sha256-<hex> listing the referrers.
-  const tag = target.digest.replace(':', '-');
+  const tag = digestTag(target.digest);
   const ours: Descriptor = { mediaType: OCI_MANIFEST, size: manifest.length, digest: referrer, artifactType: BUNDLE_MEDIA_TYPE };
   await addToTag<Descriptor>({
     name: `${registry}/${repository}:${tag}`,

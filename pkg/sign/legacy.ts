@@ -2,7 +2,7 @@
 // with one simple-signing layer per signature (the payload blob, the signature in an annotation).
 // Adding a signature is read-modify-write on that tag: tag-update.ts keeps concurrent signers safe.
 import { OCI_MANIFEST, type RegistryClient } from '../registry/client.ts';
-import { addToTag, type TagUpdateOptions } from './tag-update.ts';
+import { addToTag, digestTag, type SignatureTarget, type TagUpdateOptions } from './tag-update.ts';
 
 export const SIMPLE_SIGNING = 'application/vnd.dev.cosign.simplesigning.v1+json';
 export const SIGNATURE_ANNOTATION = 'dev.cosignproject.cosign/signature';
@@ -21,21 +21,14 @@ interface SignatureManifest {
   layers: SignatureLayer[];
 }
 
-export interface LegacyTarget {
-  readonly registry: string;
-  readonly repository: string;
-  /** The signed image's digest. */
-  readonly digest: string;
-}
-
 export function signatureTag(digest: string): string {
-  return `${digest.replace(':', '-')}.sig`;
+  return `${digestTag(digest)}.sig`;
 }
 
 /** Adds one signature to the image's .sig tag, keeping every signature already there. */
 export async function attachLegacySignature(
   client: RegistryClient,
-  target: LegacyTarget,
+  target: SignatureTarget,
   payload: Buffer,
   signatureBase64: string,
   options: TagUpdateOptions = {},

@@ -10,6 +10,18 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { KubectlBuildError } from '../errors/index.ts';
 
+/** An image whose signatures are stored: the registry, the repository, the signed digest. */
+export interface SignatureTarget {
+  readonly registry: string;
+  readonly repository: string;
+  readonly digest: string;
+}
+
+/** The tag cosign and the OCI fallback derive from a digest: sha256:<hex> -> sha256-<hex>. */
+export function digestTag(digest: string): string {
+  return digest.replace(':', '-');
+}
+
 export interface TagList<T> {
   /** What the tag holds now (empty when the tag does not exist). */
   read(): Promise<T[]>;
