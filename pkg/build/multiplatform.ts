@@ -4,7 +4,7 @@
 import { KubectlBuildError, toKubectlBuildError } from '../errors/index.ts';
 import { TtyGroup } from '../progress/index.ts';
 import type { RegistryClient } from '../registry/client.ts';
-import { assembleList, type ListEntry } from '../registry/manifest-list.ts';
+import { assembleList } from '../registry/manifest-list.ts';
 import { parseReference } from '../registry/reference.ts';
 import { pushesImage, withoutTag } from './plan.ts';
 import { runBuild, writeResultFiles, type BuildResult, type RunBuildOptions } from './run.ts';
@@ -16,7 +16,6 @@ export interface MultiPlatformOptions extends RunBuildOptions {
 
 export interface MultiPlatformResult extends BuildResult {
   readonly children: ReadonlyArray<{ readonly platform: string; readonly digest: string }>;
-  readonly entries: readonly ListEntry[];
 }
 
 export async function runMultiPlatformBuild(options: MultiPlatformOptions): Promise<MultiPlatformResult> {
@@ -77,7 +76,6 @@ export async function runMultiPlatformBuild(options: MultiPlatformOptions): Prom
     transfer: Object.assign({}, ...children.map((child) => child.transfer)),
     durationMs: Date.now() - started,
     children: children.map(({ platform, digest }) => ({ platform, digest })),
-    entries: list.entries,
   };
   await writeResultFiles(options, result);
   return result;

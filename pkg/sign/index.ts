@@ -25,19 +25,13 @@ export interface SignOptions {
   readonly onStep?: (step: string, durationMs: number) => void;
 }
 
-export interface SignedImage {
-  readonly reference: string;
-  readonly signatureTag: string;
-  readonly signatures: number;
-}
-
-export async function signPushed(options: SignOptions): Promise<SignedImage[]> {
+/** Signs in every repository of `images`; what happened is reported step by step through onStep. */
+export async function signPushed(options: SignOptions): Promise<void> {
   const repositories = new Map<string, ImageReference>();
   for (const image of options.images) repositories.set(repositoryName(image), image);
   const legacy = options.format !== 'bundle';
   const bundle = options.format !== 'legacy';
 
-  const signed: SignedImage[] = [];
   for (const [name, image] of repositories) {
     const target = { registry: image.registry, repository: image.repository, digest: options.digest };
     try {
@@ -49,7 +43,6 @@ export async function signPushed(options: SignOptions): Promise<SignedImage[]> {
         started = Date.now();
         const { tag, signatures } = await attachLegacySignature(options.client, target, payload, signature);
         options.onStep?.(`pushed the signature to ${name}:${tag} (${signatures} signature${signatures === 1 ? '' : 's'} there)`, Date.now() - started);
-        signed.push({ reference: `${name}@${options.digest}`, signatureTag: `${name}:${tag}`, signatures });
       }
       if (bundle) {
         let started = Date.now();
@@ -69,5 +62,4 @@ export async function signPushed(options: SignOptions): Promise<SignedImage[]> {
       });
     }
   }
-  return signed;
 }
