@@ -50,7 +50,7 @@ export interface BuildkitdSpec {
  * were declared after (buildkitd before its registries). `start` reports the service's process
  * through `track` as soon as it runs, so a failure later in `start` still stops it.
  */
-function declareService<T>(
+export function declareService<T>(
   name: string,
   start: (dir: string, track: (service: ServiceProcess) => void) => Promise<T>,
 ): Handle<T> {
