@@ -144,6 +144,42 @@ build_wrapper() {
   echo "$out"
 }
 
+# --- The local cluster's peers ---------------------------------------------------------------------
+# etcd 3.5 from Debian trixie's .deb, unpacked (not installed: bookworm's apt would refuse the suite).
+install_etcd() {
+  local version=${ETCD_DEB##*/etcd-server_} dir
+  version=${version%_amd64.deb}
+  dir=$TOOLS/etcd-$version
+  if [ ! -x "$dir/etcd" ]; then
+    say "etcd $version from deb.debian.org (trixie)"
+    local tmp
+    tmp=$(mktemp -d "$TOOLS/.etcd.XXXXXX")
+    curl -fsSL -o "$tmp/etcd.deb" "http://deb.debian.org/debian/$ETCD_DEB" || { rm -rf "$tmp"; die "downloading $ETCD_DEB failed"; }
+    echo "$ETCD_DEB_SHA256  $tmp/etcd.deb" | sha256sum -c --quiet - || { rm -rf "$tmp"; die "$ETCD_DEB: checksum mismatch"; }
+    dpkg -x "$tmp/etcd.deb" "$tmp/root"
+    mkdir -p "$tmp/out" && cp "$tmp/root/usr/bin/etcd" "$tmp/out/etcd"
+    rm -rf "$dir" && mv "$tmp/out" "$dir" && rm -rf "$tmp"
+  fi
+  ln -sf "$dir/etcd" "$BIN/etcd"
+}
+
+# The server binaries, through the wrapper module hack/kubernetes (see versions.env).
+KUBE_SERVER_CMDS="kube-apiserver kube-controller-manager kube-scheduler kubelet"
+build_kubernetes() {
+  local out=$TOOLS/kubernetes-$KUBERNETES_SERVER_VERSION kv=k8s.io/component-base/version cmd ok=1 pkgs=""
+  local minor=${KUBERNETES_SERVER_VERSION#v1.}
+  grep -q "k8s.io/kubernetes $KUBERNETES_SERVER_VERSION\$" "$HACK/kubernetes/go.mod" \
+    || die "hack/kubernetes/go.mod does not require k8s.io/kubernetes $KUBERNETES_SERVER_VERSION (versions.env)"
+  for cmd in $KUBE_SERVER_CMDS; do [ -x "$out/$cmd" ] || ok=0; pkgs+=" k8s.io/kubernetes/cmd/$cmd"; done
+  [ $ok = 1 ] && return 0
+  say "building kubernetes $KUBERNETES_SERVER_VERSION server binaries (log: $LOGS/kubernetes.log)"
+  # shellcheck disable=SC2086
+  (cd "$HACK/kubernetes" && GOWORK=off GOFLAGS=-mod=readonly CGO_ENABLED=0 go build -trimpath \
+    -ldflags "-s -w -X $kv.gitVersion=$KUBERNETES_SERVER_VERSION -X $kv.gitMajor=1 -X $kv.gitMinor=${minor%%.*}" \
+    -o "$out.tmp/" $pkgs) >"$LOGS/kubernetes.log" 2>&1 || return 1
+  rm -rf "$out" && mv "$out.tmp" "$out"
+}
+
 build_go_peers() {
   local bk=github.com/moby/buildkit cosign_ld=sigs.k8s.io/release-utils/version.gitVersion
   local kv=k8s.io/component-base/version minor=${KUBERNETES_VERSION#v1.}
@@ -160,6 +196,8 @@ build_go_peers() {
   pids[oci-registry]=$!
   build_wrapper kubectl "$kubectl_ld" >/dev/null &
   pids[kubectl]=$!
+  build_kubernetes &
+  pids[kubernetes]=$!
   local name failed=""
   for name in "${!pids[@]}"; do
     wait "${pids[$name]}" || { failed+=" $name"; tail -15 "$LOGS/$name.log" >&2; }
@@ -173,12 +211,14 @@ build_go_peers() {
   ln -sf "$TOOLS/cosign-v3-$COSIGN_V3_VERSION/cosign" "$BIN/cosign"
   ln -sf "$(build_wrapper oci-registry)/oci-registry" "$BIN/oci-registry"
   ln -sf "$(build_wrapper kubectl "$kubectl_ld")/kubectl" "$BIN/kubectl"
+  local cmd
+  for cmd in $KUBE_SERVER_CMDS; do ln -sf "$TOOLS/kubernetes-$KUBERNETES_SERVER_VERSION/$cmd" "$BIN/$cmd"; done
 }
 
 check() {
   local tool missing=""
   [ -z "$(missing_apt_packages)" ] || missing+=" apt:($(missing_apt_packages))"
-  for tool in buildkitd buildctl cosign-v2 cosign-v3 oci-registry kubectl moto_server; do
+  for tool in buildkitd buildctl cosign-v2 cosign-v3 oci-registry kubectl moto_server etcd $KUBE_SERVER_CMDS; do
     [ -x "$BIN/$tool" ] || missing+=" $tool"
   done
   local node_bin=$BIN/node
@@ -199,6 +239,7 @@ case "${1:-}" in
     install_apt
     register_binfmt
     install_node
+    install_etcd
     install_moto &
     moto_pid=$!
     build_go_peers

@@ -29,6 +29,8 @@ export interface RegistryOptions {
   readonly detached?: boolean;
   /** oci only: refuse manifest writes to tags matching this regular expression (403). */
   readonly denyTags?: string;
+  /** Address to listen on (default 127.0.0.1); the cluster suite uses the node's bridge address, which pods reach. */
+  readonly listenAddress?: string;
 }
 
 export interface Registry {
@@ -48,10 +50,11 @@ export async function startRegistry(options: RegistryOptions): Promise<Registry>
   const cert = options.tls ? createServerCertificate(createCertificateAuthority(options.dir), options.dir) : undefined;
   const scheme = cert ? 'https' : 'http';
 
+  const address = options.listenAddress ?? '127.0.0.1';
   let host: string;
   let service: ServiceProcess;
   if (options.kind === 'distribution') {
-    host = `127.0.0.1:${await freePort()}`;
+    host = `${address}:${await freePort(address)}`;
     const config = {
       version: 0.1,
       log: { level: 'info', accesslog: { disabled: false } },
@@ -74,7 +77,7 @@ export async function startRegistry(options: RegistryOptions): Promise<Registry>
       detached: options.detached,
     });
   } else {
-    const args = ['-addr', '127.0.0.1:0'];
+    const args = ['-addr', `${address}:0`];
     const env = { ...process.env };
     if (options.auth) {
       args.push('-user', options.auth.username, '-password-env', 'OCI_REGISTRY_PASSWORD');
@@ -84,7 +87,7 @@ export async function startRegistry(options: RegistryOptions): Promise<Registry>
     if (options.denyTags) args.push('-deny-tags', options.denyTags);
     service = startProcess({ name: 'oci-registry', command: tool('oci-registry'), args, env, logFile, detached: options.detached });
     host = await readyOrStop(service, () =>
-      waitUntil(async () => /listening on (127\.0\.0\.1:\d+)/.exec(logTail(logFile, 5))?.[1], {
+      waitUntil(async () => /listening on ([\d.]+:\d+)/.exec(logTail(logFile, 5))?.[1], {
         what: 'oci-registry to report its port',
         process: service,
         timeoutMs: 15_000,

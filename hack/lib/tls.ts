@@ -18,10 +18,10 @@ function openssl(args: string[]): void {
   execFileSync('openssl', args, { stdio: ['ignore', 'ignore', 'pipe'] });
 }
 
-export function createCertificateAuthority(dir: string): CertificateAuthority {
+export function createCertificateAuthority(dir: string, name = 'kubectl-build test CA', days = 7): CertificateAuthority {
   const ca = { certFile: join(dir, 'ca.crt'), keyFile: join(dir, 'ca.key') };
   openssl(['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes',
-    '-keyout', ca.keyFile, '-out', ca.certFile, '-days', '7', '-subj', '/CN=kubectl-build test CA',
+    '-keyout', ca.keyFile, '-out', ca.certFile, '-days', String(days), '-subj', `/CN=${name}`,
     '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign,cRLSign']);
   return ca;
 }
@@ -36,7 +36,8 @@ export function createClientCertificate(ca: CertificateAuthority, dir: string, n
   return createCertificate(ca, dir, name, `/CN=kubectl-build ${name}`, 'extendedKeyUsage=clientAuth\n');
 }
 
-function createCertificate(ca: CertificateAuthority, dir: string, name: string, subject: string, extensions: string): ServerCertificate {
+/** A certificate signed by `ca`; `subject` in openssl's /CN=../O=.. form, `extensions` as an extfile. */
+export function createCertificate(ca: CertificateAuthority, dir: string, name: string, subject: string, extensions: string, days = 7): ServerCertificate {
   const keyFile = join(dir, `${name}.key`);
   const csrFile = join(dir, `${name}.csr`);
   const certFile = join(dir, `${name}.crt`);
@@ -45,6 +46,6 @@ function createCertificate(ca: CertificateAuthority, dir: string, name: string, 
     '-out', csrFile, '-subj', subject]);
   writeFileSync(extFile, extensions);
   openssl(['x509', '-req', '-in', csrFile, '-CA', ca.certFile, '-CAkey', ca.keyFile, '-CAcreateserial',
-    '-out', certFile, '-days', '7', '-extfile', extFile]);
+    '-out', certFile, '-days', String(days), '-extfile', extFile]);
   return { certFile, keyFile, ca };
 }

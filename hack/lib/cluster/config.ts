@@ -1,0 +1,172 @@
+// The local cluster's configuration files, as pure functions of its layout (so unit tests can read
+// them): containerd's config, the CNI network, the kubelet's KubeletConfiguration and kubeconfigs.
+// Settings that exist only because of this machine are explained where they are set.
+
+/** Fixed addresses of the local cluster's network. */
+export const CLUSTER_NETWORK = {
+  /** A Linux bridge of our own; the kubelet's node IP and the gateway of every pod. */
+  bridge: 'kb0',
+  nodeIp: '10.244.0.1',
+  podSubnet: '10.244.0.0/24',
+  serviceRange: '10.96.0.0/24',
+  nodeName: 'kubectl-build-node',
+} as const;
+
+export interface ContainerdPaths {
+  readonly root: string;
+  readonly state: string;
+  readonly socket: string;
+  readonly cniConfDir: string;
+  readonly cniBinDir: string;
+  /** hosts.toml folders per registry (plain-HTTP test registries are declared there). */
+  readonly registryHostsDir: string;
+  readonly sandboxImage: string;
+}
+
+export function containerdConfig(paths: ContainerdPaths): string {
+  return `version = 2
+root = ${JSON.stringify(paths.root)}
+state = ${JSON.stringify(paths.state)}
+
+[grpc]
+  address = ${JSON.stringify(paths.socket)}
+
+[plugins."io.containerd.grpc.v1.cri"]
+  sandbox_image = ${JSON.stringify(paths.sandboxImage)}
+  # Without CAP_SYS_RESOURCE (this VM), runc cannot lower oom_score_adj and every sandbox fails
+  # with "can't get final child's PID from pipe: EOF"; keep containers at or above containerd's own.
+  restrict_oom_score_adj = true
+
+  [plugins."io.containerd.grpc.v1.cri".cni]
+    bin_dir = ${JSON.stringify(paths.cniBinDir)}
+    conf_dir = ${JSON.stringify(paths.cniConfDir)}
+
+  [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runc]
+    runtime_type = "io.containerd.runc.v2"
+    [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runc.options]
+      SystemdCgroup = false
+
+  [plugins."io.containerd.grpc.v1.cri".registry]
+    config_path = ${JSON.stringify(paths.registryHostsDir)}
+`;
+}
+
+/** A bridge network with host-local addresses; the bridge's own address is the node IP. */
+export function cniConfig(ipamDataDir: string): string {
+  return JSON.stringify(
+    {
+      cniVersion: '0.4.0',
+      name: 'kubectl-build',
+      plugins: [
+        {
+          type: 'bridge',
+          bridge: CLUSTER_NETWORK.bridge,
+          isGateway: true,
+          ipMasq: true,
+          hairpinMode: true,
+          ipam: {
+            type: 'host-local',
+            dataDir: ipamDataDir,
+            ranges: [[{ subnet: CLUSTER_NETWORK.podSubnet, gateway: CLUSTER_NETWORK.nodeIp }]],
+            routes: [{ dst: '0.0.0.0/0' }],
+          },
+        },
+        { type: 'portmap', capabilities: { portMappings: true } },
+      ],
+    },
+    null,
+    2,
+  );
+}
+
+/** hosts.toml that makes containerd pull from `host` over plain HTTP. */
+export function plainHttpRegistryHosts(host: string): string {
+  return `server = "http://${host}"
+
+[host."http://${host}"]
+  capabilities = ["pull", "resolve"]
+`;
+}
+
+export interface KubeletPaths {
+  readonly port: number;
+  readonly healthzPort: number;
+  readonly clientCaFile: string;
+  readonly tlsCertFile: string;
+  readonly tlsKeyFile: string;
+  readonly containerdSocket: string;
+}
+
+export function kubeletConfig(paths: KubeletPaths): string {
+  return JSON.stringify(
+    {
+      apiVersion: 'kubelet.config.k8s.io/v1beta1',
+      kind: 'KubeletConfiguration',
+      address: CLUSTER_NETWORK.nodeIp,
+      port: paths.port,
+      readOnlyPort: 0,
+      healthzBindAddress: '127.0.0.1',
+      healthzPort: paths.healthzPort,
+      tlsCertFile: paths.tlsCertFile,
+      tlsPrivateKeyFile: paths.tlsKeyFile,
+      // Only the API server (client certificate from our CA) talks to the kubelet.
+      authentication: { anonymous: { enabled: false }, webhook: { enabled: false }, x509: { clientCAFile: paths.clientCaFile } },
+      authorization: { mode: 'AlwaysAllow' },
+      containerRuntimeEndpoint: `unix://${paths.containerdSocket}`,
+      // cgroup v1 on this machine, no systemd as PID 1.
+      cgroupDriver: 'cgroupfs',
+      failCgroupV1: false,
+      failSwapOn: false,
+      // Without CAP_SYS_RESOURCE the kubelet cannot lower its own oom_score_adj (it defaults to -999).
+      oomScoreAdj: 0,
+      // No cluster DNS (no CoreDNS image can be pulled); pods use the node's resolv.conf.
+      clusterDomain: 'cluster.local',
+      resolvConf: '/etc/resolv.conf',
+      // The locally imported images cannot be pulled again: never garbage-collect them, and do not
+      // evict pods on a busy developer disk.
+      imageGCHighThresholdPercent: 100,
+      imageGCLowThresholdPercent: 99,
+      evictionHard: { 'memory.available': '1Mi', 'nodefs.available': '1%', 'imagefs.available': '1%', 'nodefs.inodesFree': '1%' },
+      serializeImagePulls: false,
+      rotateCertificates: false,
+      serverTLSBootstrap: false,
+    },
+    null,
+    2,
+  );
+}
+
+export interface KubeconfigInput {
+  readonly server: string;
+  readonly caFile: string;
+  readonly user: string;
+  readonly certFile?: string;
+  readonly keyFile?: string;
+  readonly token?: string;
+  readonly context?: string;
+  readonly namespace?: string;
+}
+
+/** A kubeconfig with one cluster, user and context (JSON is YAML). */
+export function kubeconfig(input: KubeconfigInput): string {
+  const context = input.context ?? 'kubectl-build-local';
+  return JSON.stringify(
+    {
+      apiVersion: 'v1',
+      kind: 'Config',
+      clusters: [{ name: 'kubectl-build-local', cluster: { server: input.server, 'certificate-authority': input.caFile } }],
+      users: [
+        {
+          name: input.user,
+          user: input.token
+            ? { token: input.token }
+            : { 'client-certificate': input.certFile, 'client-key': input.keyFile },
+        },
+      ],
+      contexts: [{ name: context, context: { cluster: 'kubectl-build-local', user: input.user, ...(input.namespace ? { namespace: input.namespace } : {}) } }],
+      'current-context': context,
+    },
+    null,
+    2,
+  );
+}
