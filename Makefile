@@ -64,6 +64,7 @@ bench: tools build ## Benchmarks, side by side with the Go tools (needs root for
 	node bench/context-upload.ts
 	node bench/sign.ts
 	node bench/multiplatform.ts
+	node bench/cluster-connect.ts
 
 demo: tools build ## The main job: bring up the local stack, build, push, sign, verify
 	hack/demo.sh

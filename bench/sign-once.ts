@@ -11,9 +11,9 @@ const reference = parseReference(image);
 const signer = await loadSigner(key, { password: async () => process.env.COSIGN_PASSWORD ?? '', env: (name) => process.env[name] });
 await signPushed({
   client: new RegistryClient({ credentials: dockerConfigCredentials(process.env.DOCKER_CONFIG as string) }),
-  signer,
+  credential: { signer },
   images: [reference],
-  digest: reference.digest as string,
+  digests: [reference.digest as string],
   annotations: {},
   format: 'legacy',
 });

@@ -3,7 +3,7 @@
 import { hideBin } from 'yargs/helpers';
 import type { BuildArgv } from './build-run.ts';
 import { withBuilderAddressOptions, withBuildOptions } from './options/build.ts';
-import { withKubeOptions } from './options/kube.ts';
+import { withKubeOptions, withRegistrySecretOption } from './options/kube.ts';
 import { withSignOptions } from './options/sign.ts';
 import { runCli } from './run-cli.ts';
 import { completionModel } from './completion.ts';
@@ -12,14 +12,14 @@ import type { Argv } from 'yargs';
 process.exitCode = await runCli(
   {
     scriptName: 'kubectl build',
-    completion: () => completionModel((parser) => withSignOptions(withBuilderAddressOptions(withKubeOptions(withBuildOptions(parser)))) as Argv),
+    completion: () => completionModel((parser) => withSignOptions(withBuilderAddressOptions(withRegistrySecretOption(withKubeOptions(withBuildOptions(parser))))) as Argv),
     configure: (parser) =>
       parser
         .usage('$0 [options] PATH | -\n\nBuild an image with BuildKit running in your Kubernetes cluster.')
         .command(
           '$0 [path]',
           false,
-          (command) => withSignOptions(withBuilderAddressOptions(withKubeOptions(withBuildOptions(command)))),
+          (command) => withSignOptions(withBuilderAddressOptions(withRegistrySecretOption(withKubeOptions(withBuildOptions(command))))),
           // The build's code (and gRPC) loads only here, so that --help stays fast.
           async (argv) => (await import('./build-run.ts')).buildCommand(argv as unknown as BuildArgv),
         )

@@ -4,18 +4,20 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
 import { runMultiPlatformBuild } from '../pkg/build/multiplatform.ts';
 import { runBuild, type BuildResult, type RunBuildOptions } from '../pkg/build/run.ts';
-import { parseAttrList, parseKeyValues, type ProgressMode } from '../pkg/build/options.ts';
+import { parseAttrList, parseKeyValues, type AttrList, type ProgressMode } from '../pkg/build/options.ts';
 import { pushesImage } from '../pkg/build/plan.ts';
 import { KubectlBuildError } from '../pkg/errors/index.ts';
 import type { ProgressFormat } from '../pkg/progress/index.ts';
 import { dockerConfigCredentials } from '../pkg/registry/docker-config.ts';
 import { RegistryClient } from '../pkg/registry/client.ts';
-import { parseReference } from '../pkg/registry/reference.ts';
+import { normalizedName, parseReference } from '../pkg/registry/reference.ts';
 import { signPushed, type SignatureFormat } from '../pkg/sign/index.ts';
 import { locateInputs, parseSecret, parseSsh, secretSource } from './build-inputs.ts';
-import { prepareSigning } from './signing.ts';
+import { connectBuilder, directAddress, type BuilderConnection } from './builder-connection.ts';
+import { prepareSigning, type Signing } from './signing.ts';
 
 export interface BuildArgv {
   path: string;
@@ -49,38 +51,74 @@ export interface BuildArgv {
   'sign-annotation': string[];
   'signature-format': SignatureFormat;
   'tlog-upload': boolean;
+  'rekor-url': string;
+  'identity-token'?: string;
+  'fulcio-url': string;
+  'oidc-issuer': string;
+  'oidc-client-id': string;
+  'login-timeout': string;
   debug: boolean;
+  load?: boolean;
+  'allow-http-registry': boolean;
+  'registry-secret'?: string;
+  kubeconfig?: string;
+  context?: string;
+  namespace?: string;
+  builder: string;
 }
 
 export async function buildCommand(argv: BuildArgv): Promise<void> {
   const env = process.env;
-  const builderAddress = argv['builder-addr'] ?? env.BUILDKIT_HOST;
-  if (!builderAddress) {
-    throw new KubectlBuildError('NOT_IMPLEMENTED', 'building through the cluster is not implemented in this version of kubectl-build', {
-      hint: 'point it at a BuildKit daemon with --builder-addr unix:///path/buildkitd.sock or BUILDKIT_HOST',
+  const inCluster = directAddress(argv, env) === undefined;
+  const outputs = argv.output.map((value) => parseAttrList('output', value, 'local'));
+  // --load: into the builder node's image store. The default in the cluster when nothing else
+  // keeps the result (as buildkit-cli-for-kubectl did), so that a Pod can run it right away.
+  const load = argv.load ?? (inCluster && !argv.push && outputs.length === 0 && argv.tag.length > 0);
+  if (load) outputs.push(loadOutput(argv));
+  if (argv['registry-secret'] && !inCluster) {
+    throw new KubectlBuildError('USAGE', '--registry-secret reads a Secret in the cluster, but --builder-addr / BUILDKIT_HOST names a daemon outside it', {
+      hint: 'leave out --registry-secret (the local docker config is used) or build through the cluster',
     });
   }
-
-  const outputs = argv.output.map((value) => parseAttrList('output', value, 'local'));
-  // Everything signing needs is checked, and the key loaded, before anything is built.
-  const signing = argv.sign ? await prepareSigning(argv, env, pushesImage({ push: argv.push, outputs })) : undefined;
-  const credentials = dockerConfigCredentials(env.DOCKER_CONFIG ?? join(homedir(), '.docker'));
-
-  // Stdin can hold the Dockerfile (PATH "-" or -f -); it goes to a private folder for the session.
-  const scratch = await mkdtemp(join(tmpdir(), 'kubectl-build-'));
+  // Ctrl-C reaches the build, and the login server of keyless signing.
   const abort = new AbortController();
   const onSigint = () => {
     if (abort.signal.aborted) process.exit(130);
-    process.stderr.write('\ncancelling the build (Ctrl-C again to quit at once)\n');
+    process.stderr.write('\ncancelling (Ctrl-C again to quit at once)\n');
     abort.abort();
   };
   process.on('SIGINT', onSigint);
+  let signing: Signing | undefined;
+  let builder: BuilderConnection | undefined;
+  let scratch: string | undefined;
   try {
+    // Everything signing needs is checked, the key loaded or the login started, before anything is built.
+    signing = argv.sign ? await prepareSigning(argv, env, { pushes: pushesImage({ push: argv.push, outputs }), signal: abort.signal, stderr: process.stderr }) : undefined;
+    const registrySecret = argv['registry-secret'];
+    const credentials = registrySecret
+      ? await (await import('./cluster-builders.ts')).registrySecretSource(argv, registrySecret)
+      : dockerConfigCredentials(env.DOCKER_CONFIG ?? join(homedir(), '.docker'));
+    // Stdin can hold the Dockerfile (PATH "-" or -f -); it goes to a private folder for the session.
+    scratch = await mkdtemp(join(tmpdir(), 'kubectl-build-'));
     const { contextDir, dockerfile } = await locateInputs(argv, scratch);
     const progress = progressFormat(argv.progress);
     const secrets = argv.secret.map(parseSecret);
     const platforms = (argv.platform ?? '').split(',').map((platform) => platform.trim()).filter(Boolean);
-    const client = new RegistryClient({ credentials });
+    // --allow-http-registry: plain HTTP to the registries the image goes to (loopback always is).
+    const insecureRegistries = argv['allow-http-registry'] ? argv.tag.map((tag) => parseReference(tag).registry) : [];
+    const client = new RegistryClient({ credentials, insecureRegistries });
+    builder = await connectBuilder(argv, env, {
+      contextKey: contextDir,
+      ...(platforms.length === 1 ? { platform: platforms[0] as string } : {}),
+      signal: abort.signal,
+      ...(progress === 'quiet' ? {} : { onProgress: (message: string) => process.stderr.write(`${message}\n`) }),
+    });
+    if (builder.where && progress !== 'quiet' && platforms.length <= 1) process.stderr.write(`building with the builder "${argv.builder}": ${builder.where}\n`);
+    if (load && builder.worker === 'runc') {
+      throw new KubectlBuildError('USAGE', `--load needs a builder that uses the node's containerd, and the builder "${argv.builder}" uses runc`, {
+        hint: `recreate it with kubectl buildkit rm ${argv.builder} && kubectl buildkit create ${argv.builder} --worker containerd, or use --push`,
+      });
+    }
     const options: RunBuildOptions = {
       build: {
         contextDir,
@@ -102,7 +140,8 @@ export async function buildCommand(argv: BuildArgv): Promise<void> {
         addHosts: argv['add-host'],
         allow: argv.allow,
       },
-      builderAddress,
+      builder: builder.address,
+      ...(builder.failure ? { builderFailure: builder.failure } : {}),
       tls: { ca: argv['tls-ca'], cert: argv['tls-cert'], key: argv['tls-key'] },
       credentials,
       secrets: secretSource(secrets, env),
@@ -112,10 +151,21 @@ export async function buildCommand(argv: BuildArgv): Promise<void> {
       ...(argv.iidfile ? { iidFile: argv.iidfile } : {}),
       ...(argv['metadata-file'] ? { metadataFile: argv['metadata-file'] } : {}),
       signal: abort.signal,
+      ...(argv.debug ? { onSolveStart: () => process.stderr.write(`debug: Solve request sent ${Math.round(performance.now())} ms after start\n`) } : {}),
     };
     // Several platforms: one solve each, the list assembled here (pkg/build/multiplatform.ts).
-    const multi = platforms.length > 1 ? await runMultiPlatformBuild({ ...options, platforms, client }) : undefined;
-    const result = multi ?? (await runBuild(options));
+    const forPlatform = builder.forPlatform?.bind(builder);
+    const builderFor = forPlatform
+      ? async (platform: string) => {
+          const chosen = await forPlatform(platform);
+          if (progress !== 'quiet') process.stderr.write(`${platform}: building with the builder "${argv.builder}": ${chosen.where}\n`);
+          return { builder: chosen.address, builderFailure: chosen.failure };
+        }
+      : undefined;
+    const multi = platforms.length > 1 ? await runMultiPlatformBuild({ ...options, platforms, client, ...(builderFor ? { builderFor } : {}) }) : undefined;
+    const result = multi ?? (await runBuild(options).catch(async (error: unknown) => {
+      throw (await builder?.explain(error)) ?? error;
+    }));
     if (argv.debug) {
       for (const [dir, { statsSent, filesSent, bytesSent }] of Object.entries(result.transfer)) {
         process.stderr.write(`debug: ${dir} upload: ${statsSent} entries listed, ${filesSent} files sent, ${bytesSent} bytes sent\n`);
@@ -125,6 +175,7 @@ export async function buildCommand(argv: BuildArgv): Promise<void> {
     if (progress !== 'quiet') {
       process.stderr.write(`${summary(result)}\n`);
       for (const child of multi?.children ?? []) process.stderr.write(`  ${child.platform}: ${child.digest}\n`);
+      if (load) process.stderr.write(`loaded into the container runtime of the builder's node${builder.where ? ` (${builder.where})` : ''}: run it there with imagePullPolicy: Never\n`);
     }
     if (signing) {
       // The names the exporter pushed (from -t or from -o type=registry,name=...): sign those.
@@ -135,20 +186,18 @@ export async function buildCommand(argv: BuildArgv): Promise<void> {
       const report = (step: string, ms: number) => {
         if (progress !== 'quiet') process.stderr.write(`sign: ${step} (${(ms / 1000).toFixed(1)}s)\n`);
       };
-      report(`loaded the key (${signing.signer.description})`, signing.loadMs);
-      // The list (or the single image), and with --sign-recursive each platform image too.
-      const digests = [result.digest, ...(argv['sign-recursive'] ? (multi?.children ?? []).map((child) => child.digest) : [])];
-      for (const digest of digests) {
-        await signPushed({
-          client,
-          signer: signing.signer,
-          images: pushedNames.map(parseReference),
-          digest,
-          annotations: signing.annotations,
-          format: argv['signature-format'],
-          onStep: report,
-        });
-      }
+      const credential = await signing.credential(report);
+      await signPushed({
+        client,
+        credential,
+        ...(signing.transparencyLog ? { transparencyLog: signing.transparencyLog } : {}),
+        images: pushedNames.map(parseReference),
+        // The list (or the single image), and with --sign-recursive each platform image too.
+        digests: [result.digest, ...(argv['sign-recursive'] ? (multi?.children ?? []).map((child) => child.digest) : [])],
+        annotations: signing.annotations,
+        format: argv['signature-format'],
+        onStep: report,
+      });
     }
     if (progress === 'quiet') {
       // Only the image ID, for scripts; never mixed into an output that goes to stdout.
@@ -157,9 +206,20 @@ export async function buildCommand(argv: BuildArgv): Promise<void> {
       if (id && !toStdout) process.stdout.write(`${id}\n`);
     }
   } finally {
+    signing?.close();
+    await builder?.close();
     process.off('SIGINT', onSigint);
-    await rm(scratch, { recursive: true, force: true });
+    if (scratch) await rm(scratch, { recursive: true, force: true });
   }
+}
+
+/** --load's output: the image, named by its tags, kept (and unpacked) in the daemon's image store. */
+function loadOutput(argv: BuildArgv): AttrList {
+  if (argv.tag.length === 0) throw new KubectlBuildError('USAGE', '--load needs a name for the image', { hint: 'add -t NAME:TAG' });
+  if ((argv.platform ?? '').includes(',')) {
+    throw new KubectlBuildError('USAGE', '--load can only load one platform into the node', { hint: 'use --push for several platforms, or a single --platform' });
+  }
+  return { type: 'image', attrs: { name: argv.tag.map(normalizedName).join(','), unpack: 'true' } };
 }
 
 function summary(result: BuildResult): string {

@@ -1,28 +1,22 @@
 // `kubectl buildkit version`: the daemon's version and its workers' platforms, from Info and
-// ListWorkers. Until in-cluster builders land, the daemon is the one --builder-addr or
-// BUILDKIT_HOST names (as for kubectl build).
-import { parseBuilderAddress } from '../pkg/buildkit/address.ts';
+// ListWorkers; the daemon is the one --builder-addr or BUILDKIT_HOST names, else the cluster
+// builder named by --builder (not created by this command: it only looks).
 import { ControlClient } from '../pkg/buildkit/control.ts';
-import { KubectlBuildError } from '../pkg/errors/index.ts';
+import { connectBuilder, type BuilderArgv } from './builder-connection.ts';
 
-export interface VersionArgv {
-  'builder-addr'?: string;
+export interface VersionArgv extends BuilderArgv {
   'tls-ca'?: string;
   'tls-cert'?: string;
   'tls-key'?: string;
 }
 
 export async function versionCommand(argv: VersionArgv): Promise<void> {
-  const address = argv['builder-addr'] ?? process.env.BUILDKIT_HOST;
-  if (!address) {
-    throw new KubectlBuildError('NOT_IMPLEMENTED', 'finding the builder in the cluster is not implemented in this version of kubectl-build', {
-      hint: 'name the daemon with --builder-addr unix:///path/buildkitd.sock or BUILDKIT_HOST',
-    });
-  }
-  const control = new ControlClient(parseBuilderAddress(address), { ca: argv['tls-ca'], cert: argv['tls-cert'], key: argv['tls-key'] });
+  const builder = await connectBuilder(argv, process.env, { contextKey: '', createIfMissing: false });
+  const control = new ControlClient(builder.address, { ca: argv['tls-ca'], cert: argv['tls-cert'], key: argv['tls-key'] });
+  const orFailure = <T>(work: Promise<T>) => (builder.failure ? Promise.race([work, builder.failure]) : work);
   try {
-    await control.waitUntilReady();
-    const [info, workers] = await Promise.all([control.info(), control.listWorkers()]);
+    await orFailure(control.waitUntilReady());
+    const [info, workers] = await orFailure(Promise.all([control.info(), control.listWorkers()]));
     process.stdout.write(`${info.package} ${info.version}${info.revision ? ` (${info.revision})` : ''}\n`);
     for (const worker of workers) {
       const platforms = worker.platforms.map((p) => [p.OS, p.Architecture, p.Variant].filter(Boolean).join('/'));
@@ -30,5 +24,6 @@ export async function versionCommand(argv: VersionArgv): Promise<void> {
     }
   } finally {
     control.close();
+    await builder.close();
   }
 }

@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // Entry point of kubectl-build (kubectl runs it for `kubectl build`).
-import { prepareStartup } from './startup.ts';
+import { exitWhenFlushed, prepareStartup } from './startup.ts';
 
 prepareStartup();
 await import('./build-command.ts');
+exitWhenFlushed();

@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // Entry point of kubectl-buildkit (kubectl runs it for `kubectl buildkit ...`).
-import { prepareStartup } from './startup.ts';
+import { exitWhenFlushed, prepareStartup } from './startup.ts';
 
 prepareStartup();
 await import('./buildkit-command.ts');
+exitWhenFlushed();

@@ -1,37 +1,84 @@
-// What --sign needs, checked and loaded before anything is built: --push, a supported format, the
-// key (and its password). Reads the environment: only cmd/ may.
+// What --sign needs, checked and started before anything is built: --push, a supported format,
+// and the signer: a key (and its password) loaded now, or keyless: a token checked now, or the
+// browser login started now and awaited at sign time. Reads the environment: only cmd/ may.
 import { parseKeyValues } from '../pkg/build/options.ts';
 import { KubectlBuildError } from '../pkg/errors/index.ts';
-import { loadSigner, type Signer } from '../pkg/sign/index.ts';
+import { loadSigner, preloadTransparencyLog, type Credential, type TransparencyLogOptions } from '../pkg/sign/index.ts';
 import type { BuildArgv } from './build-run.ts';
+import { prepareKeyless, type Report } from './keyless.ts';
+import { parseDuration } from './options/sign.ts';
 import { cosignPassword } from './password.ts';
 
 export interface Signing {
-  readonly signer: Signer;
   readonly annotations: Record<string, string>;
-  readonly loadMs: number;
+  readonly transparencyLog?: TransparencyLogOptions;
+  /** At sign time: the key, or the keyless certificate (waiting for the login if it is not done). */
+  credential(report: Report): Promise<Credential>;
+  /** Stops whatever still runs for signing (the login listener); called whatever happened. */
+  close(): void;
 }
 
-/** `pushes`: whether the build pushes an image at all (pushesImage from the plan). */
-export async function prepareSigning(argv: BuildArgv, env: NodeJS.ProcessEnv, pushes: boolean): Promise<Signing> {
-  if (!pushes) {
+export interface SigningContext {
+  /** Whether the build pushes an image at all (pushesImage from the plan). */
+  readonly pushes: boolean;
+  readonly signal: AbortSignal;
+  readonly stderr: { write(text: string): unknown };
+}
+
+export async function prepareSigning(argv: BuildArgv, env: NodeJS.ProcessEnv, context: SigningContext): Promise<Signing> {
+  if (!context.pushes) {
     throw new KubectlBuildError('USAGE', '--sign needs --push: only a pushed image has a digest to sign', { hint: 'add --push and -t REGISTRY/IMAGE:TAG' });
-  }
-  if (argv['tlog-upload']) {
-    throw new KubectlBuildError('NOT_IMPLEMENTED', 'uploading signatures to a transparency log is not implemented in this version of kubectl-build', {
-      hint: 'leave out --tlog-upload (cosign verify then needs --insecure-ignore-tlog=true)',
-    });
   }
   if (argv['signature-format'] === 'bundle' && argv['sign-annotation'].length > 0) {
     throw new KubectlBuildError('USAGE', '-a annotations go into legacy signatures only', { hint: 'use --signature-format legacy or both' });
   }
+  const annotations = parseKeyValues('sign-annotation', argv['sign-annotation']);
+  const transparencyLog = argv['tlog-upload'] ? { url: argv['rekor-url'] } : undefined;
   const uri = argv['cosign-key'] ?? env.COSIGN_KEY;
-  if (!uri) {
-    throw new KubectlBuildError('NOT_IMPLEMENTED', 'keyless signing is not implemented in this version of kubectl-build', {
-      hint: 'sign with a key: --cosign-key cosign.key (or COSIGN_KEY)',
+  if (uri) {
+    const started = Date.now();
+    // k8s:// keys are read with the command's kubeconfig; the Kubernetes client loads only for them.
+    const kubeSecret = uri.startsWith('k8s://') ? (await import('./cluster-builders.ts')).secretReader(argv) : undefined;
+    const signer = await loadSigner(uri, { password: () => cosignPassword(env), env: (name) => env[name], ...(kubeSecret ? { kubeSecret } : {}) });
+    const loadMs = Date.now() - started;
+    // Checks passed: the build starts; the log's libraries load meanwhile.
+    if (transparencyLog) preloadTransparencyLog();
+    return {
+      annotations,
+      ...(transparencyLog ? { transparencyLog } : {}),
+      credential: async (report) => {
+        report(`loaded the key (${signer.description})`, loadMs);
+        return { signer };
+      },
+      close: () => undefined,
+    };
+  }
+
+  const tokenFlag = argv['identity-token'];
+  const givenToken =
+    tokenFlag !== undefined ? { value: tokenFlag, source: '--identity-token' } : env.SIGSTORE_ID_TOKEN ? { value: env.SIGSTORE_ID_TOKEN, source: 'SIGSTORE_ID_TOKEN' } : undefined;
+  // As cosign 1.x: the browser login is an explicit opt-in; a token given is opt-in enough.
+  if (!givenToken && env.COSIGN_EXPERIMENTAL !== '1' && env.COSIGN_EXPERIMENTAL !== 'true') {
+    throw new KubectlBuildError('USAGE', '--sign needs a key, or an identity for keyless signing', {
+      hint: 'pass --cosign-key (or COSIGN_KEY); for keyless signing pass --identity-token (or SIGSTORE_ID_TOKEN), or set COSIGN_EXPERIMENTAL=1 to log in with the browser',
     });
   }
-  const started = Date.now();
-  const signer = await loadSigner(uri, { password: () => cosignPassword(env), env: (name) => env[name] });
-  return { signer, annotations: parseKeyValues('sign-annotation', argv['sign-annotation']), loadMs: Date.now() - started };
+  if (!transparencyLog) {
+    throw new KubectlBuildError('USAGE', 'keyless signing needs the transparency log: --tlog-upload=false is for key signing only', {
+      hint: 'leave out --tlog-upload=false (the certificate lives minutes; the log entry is what proves it was valid at signing)',
+    });
+  }
+  const keyless = await prepareKeyless({
+    ...(givenToken ? { givenToken } : {}),
+    fulcioUrl: argv['fulcio-url'],
+    issuer: argv['oidc-issuer'],
+    clientId: argv['oidc-client-id'],
+    loginTimeoutMs: parseDuration('login-timeout', argv['login-timeout']),
+    interactive: Boolean(process.stdin.isTTY && process.stderr.isTTY),
+    ...(env.KUBECTL_BUILD_BROWSER ? { browser: env.KUBECTL_BUILD_BROWSER } : {}),
+    stderr: context.stderr,
+    signal: context.signal,
+  });
+  preloadTransparencyLog();
+  return { annotations, transparencyLog, credential: (report) => keyless.credential(report), close: () => keyless.close() };
 }

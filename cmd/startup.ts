@@ -39,3 +39,18 @@ function installLastResortHandlers(): void {
   process.on('uncaughtException', report);
   process.on('unhandledRejection', report);
 }
+
+/**
+ * The command is done: exit as soon as what it wrote is flushed, even when a library left a timer or
+ * a socket behind (gRPC's connection deadline after a refused pods/exec tunnel, a WebSocket that is
+ * still closing), which would otherwise keep the process alive for seconds after the last word.
+ */
+export function exitWhenFlushed(): void {
+  let pending = 2;
+  const done = () => {
+    pending -= 1;
+    if (pending === 0) process.exit();
+  };
+  process.stdout.write('', done);
+  process.stderr.write('', done);
+}

@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
-# The main job, end to end on this machine: bring up the local stack, build the example app, push
-# it, sign the pushed digest with a throwaway key, and verify the signature with cosign v2 and v3.
+# The main job, end to end on this machine: bring up the local stack (a real single-node Kubernetes
+# cluster and a registry), create a BuildKit builder in the cluster, build the example app there,
+# push it, sign the pushed digest with a throwaway key, verify the signature with cosign v2 and v3,
+# and run the signed image as a Pod.
 #
-# `kubectl build` runs through kubectl's plugin lookup (installed into a private prefix), builds,
-# pushes and signs in one command; the real cosign v2 and v3 then verify what it signed. The stack
-# stays up afterwards (hack/local-stack down stops it).
+# `kubectl build` and `kubectl buildkit` run through kubectl's plugin lookup (installed into a
+# private prefix). The stack stays up afterwards (hack/local-stack down stops it).
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 eval "$("$ROOT/hack/tools.sh" env)"
@@ -12,7 +13,7 @@ eval "$("$ROOT/hack/tools.sh" env)"
 step() { printf '\n==> %s\n' "$*"; }
 started=$SECONDS
 
-step "local stack: registry (htpasswd auth) + buildkitd (OCI worker), base image seeded"
+step "local stack: Kubernetes cluster (hack/cluster) + registry (htpasswd auth), base image seeded"
 eval "$("$ROOT/hack/local-stack" up)"
 "$ROOT/hack/local-stack" status
 
@@ -27,9 +28,14 @@ COSIGN_PASSWORD=$(head -c 24 /dev/urandom | base64)
 export COSIGN_PASSWORD
 (cd "$work" && cosign-v3 generate-key-pair >/dev/null 2>&1)
 
-step "kubectl build examples/hello FROM $BASE_IMAGE, push $image:1 and sign what was pushed"
-kubectl build --progress=plain --build-arg "BASE_IMAGE=$BASE_IMAGE" -t "$image:1" --push \
-  --sign --cosign-key "$work/cosign.key" --metadata-file "$work/metadata.json" "$ROOT/examples/hello"
+step "a builder in the cluster: kubectl buildkit create demo (with a buildkitd.toml for the local registry)"
+kubectl buildkit rm demo >/dev/null 2>&1 || true
+kubectl buildkit create demo --config "$BUILDKITD_CONFIG"
+kubectl buildkit ls
+
+step "kubectl build examples/hello FROM $BASE_IMAGE in the cluster, push $image:1 and sign what was pushed"
+kubectl build --builder demo --progress=plain --build-arg "BASE_IMAGE=$BASE_IMAGE" -t "$image:1" --push \
+  --sign --tlog-upload=false --cosign-key "$work/cosign.key" --metadata-file "$work/metadata.json" "$ROOT/examples/hello"
 digest=$(node -p 'JSON.parse(require("fs").readFileSync(process.argv[1], "utf8"))["containerimage.digest"]' "$work/metadata.json")
 
 step "verify with the real cosign, v2 and v3"
@@ -41,5 +47,16 @@ for cosign in cosign-v2 cosign-v3; do
     || { cat "$work/verify.err" >&2; exit 1; }
   echo "$("$cosign" version 2>/dev/null | awk '/GitVersion/ {print $2}'): verified $(node -p 'JSON.parse(require("fs").readFileSync(process.argv[1], "utf8")).length' "$work/verify.json") signature(s) on $image@$digest"
 done
+
+step "run the signed image in the cluster: a Pod of $image@$digest"
+pod=demo-hello-$RANDOM
+kubectl delete secret demo-registry --ignore-not-found >/dev/null
+kubectl create secret docker-registry demo-registry --docker-server="$REGISTRY" \
+  --docker-username="$REGISTRY_USER" --docker-password="$REGISTRY_PASSWORD" >/dev/null
+kubectl run "$pod" --image="$image@$digest" --restart=Never \
+  --overrides='{"apiVersion":"v1","spec":{"imagePullSecrets":[{"name":"demo-registry"}]}}' >/dev/null
+kubectl wait "pod/$pod" --for=jsonpath='{.status.phase}'=Succeeded --timeout=90s >/dev/null
+kubectl logs "$pod"
+kubectl delete pod "$pod" --wait=false >/dev/null
 
 step "done in $((SECONDS - started))s; the stack is still up (hack/local-stack status | down)"

@@ -1,7 +1,10 @@
-// hack/local-stack up|down|status: the services a user or the demo needs, on 127.0.0.1:
-// a registry with htpasswd auth (seeded with a busybox base image) and buildkitd as root with the
-// OCI worker, trusting that registry. `up` prints export lines on stdout (eval them); progress and
-// errors go to stderr. State, logs and the registry password live in $KUBECTL_BUILD_CACHE/local-stack.
+// hack/local-stack up [--no-cluster]|down|status: the services a user or the demo needs: the local
+// Kubernetes cluster (hack/cluster), a registry with htpasswd auth (seeded with a busybox base
+// image) that the cluster's pods reach on the node's bridge address, and a buildkitd as root with
+// the OCI worker on this machine, trusting that registry. `up` prints export lines on stdout (eval
+// them): KUBECONFIG for the cluster, and BUILDKIT_HOST only with --no-cluster (otherwise kubectl
+// build goes through the cluster; the local daemon is LOCAL_BUILDKIT_HOST). Progress and errors go
+// to stderr. State, logs and the registry password live in $KUBECTL_BUILD_CACHE/local-stack.
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startBuildkitd, listWorkers } from './lib/buildkitd.ts';
@@ -11,10 +14,12 @@ import { cacheDir } from './lib/paths.ts';
 import { isAlive, isOurProcess, stopProcess } from './lib/process.ts';
 import { randomPassword, startRegistry } from './lib/registry.ts';
 import { seedBaseImage } from './lib/seed.ts';
+import { processRunning, readCluster, startCluster, stopCluster, trustPlainHttpRegistry } from './lib/cluster/index.ts';
 
 const STACK_DIR = process.env.KUBECTL_BUILD_STACK_DIR ?? join(cacheDir(), 'local-stack');
 const STATE_FILE = join(STACK_DIR, 'state.json');
 const REGISTRY_USER = 'kubectl-build';
+const CLUSTER_DIR = process.env.KUBECTL_BUILD_CLUSTER_DIR ?? join(cacheDir(), 'cluster');
 
 interface ServiceState {
   readonly pid: number;
@@ -27,6 +32,13 @@ interface StackState {
   readonly buildkitd: ServiceState & { readonly address: string };
   readonly dockerConfigDir: string;
   readonly baseImage: string;
+  /** With the cluster: its admin kubeconfig, builder image, and the buildkitd.toml builders need for the registry. */
+  readonly cluster?: { readonly kubeconfig: string; readonly buildkitImage: string; readonly buildkitdConfig: string };
+}
+
+function clusterRunning(): boolean {
+  const cluster = readCluster(CLUSTER_DIR);
+  return cluster !== undefined && cluster.processes.length > 0 && cluster.processes.every(processRunning);
 }
 
 function say(message: string): void {
@@ -51,8 +63,18 @@ function running(service: ServiceState): boolean {
 
 function exportLines(state: StackState): string {
   const quote = (value: string) => `'${value.replaceAll("'", "'\\''")}'`;
+  const daemon = state.cluster
+    ? [
+        `export KUBECONFIG=${quote(state.cluster.kubeconfig)}`,
+        `export KUBECTL_BUILDKIT_IMAGE=${quote(state.cluster.buildkitImage)}`,
+        `export BUILDKITD_CONFIG=${quote(state.cluster.buildkitdConfig)}`,
+        // kubectl build goes through the cluster; this daemon stays reachable with --builder-addr.
+        `export LOCAL_BUILDKIT_HOST=${quote(state.buildkitd.address)}`,
+        'unset BUILDKIT_HOST',
+      ]
+    : [`export BUILDKIT_HOST=${quote(state.buildkitd.address)}`];
   return [
-    `export BUILDKIT_HOST=${quote(state.buildkitd.address)}`,
+    ...daemon,
     `export REGISTRY=${quote(state.registry.host)}`,
     `export REGISTRY_USER=${quote(state.registry.username)}`,
     // The password itself is never printed: the line reads it from its 0600 file when evaluated.
@@ -62,9 +84,10 @@ function exportLines(state: StackState): string {
   ].join('\n');
 }
 
-async function up(): Promise<void> {
+async function up(withCluster: boolean): Promise<void> {
   const existing = readState();
-  if (existing && services(existing).every(([, service]) => running(service))) {
+  const healthy = existing && services(existing).every(([, service]) => running(service)) && (!existing.cluster || clusterRunning());
+  if (healthy && Boolean(existing.cluster) === withCluster) {
     say('already up');
     process.stdout.write(`${exportLines(existing)}\n`);
     return;
@@ -72,6 +95,12 @@ async function up(): Promise<void> {
   if (existing) await down();
 
   mkdirSync(STACK_DIR, { recursive: true, mode: 0o700 });
+  let cluster = withCluster ? readCluster(CLUSTER_DIR) : undefined;
+  if (withCluster && !clusterRunning()) {
+    say('starting the local Kubernetes cluster (hack/cluster; --no-cluster skips it)');
+    if (cluster) await stopCluster(CLUSTER_DIR);
+    cluster = await startCluster({ dir: CLUSTER_DIR, detached: true, log: (message) => say(`cluster: ${message}`) });
+  }
   const password = randomPassword();
   const passwordFile = join(STACK_DIR, 'registry-password');
   writeFileSync(passwordFile, password, { mode: 0o600 });
@@ -82,7 +111,16 @@ async function up(): Promise<void> {
     dir: join(STACK_DIR, 'registry'),
     auth: { username: REGISTRY_USER, password },
     detached: true,
+    // Pods reach the node on its bridge address; this machine does too.
+    ...(cluster ? { listenAddress: cluster.nodeIp } : {}),
   });
+  let clusterState: StackState['cluster'];
+  if (cluster) {
+    trustPlainHttpRegistry(cluster, registry.host);
+    const buildkitdConfig = join(STACK_DIR, 'buildkitd-cluster.toml');
+    writeFileSync(buildkitdConfig, `# For builders in the local cluster: the local stack's registry speaks plain HTTP.\n[registry."${registry.host}"]\n  http = true\n`);
+    clusterState = { kubeconfig: cluster.kubeconfig, buildkitImage: cluster.images.buildkit, buildkitdConfig };
+  }
   const files = writeClientFiles(STACK_DIR, [registry]);
   say(`registry ready at ${registry.url}; starting buildkitd (OCI worker, runc)`);
   let buildkitd;
@@ -108,13 +146,14 @@ async function up(): Promise<void> {
     buildkitd: { pid: buildkitd.process.pid, command: 'buildkitd', logFile: buildkitd.process.logFile, address: buildkitd.address },
     dockerConfigDir: files.dockerConfigDir,
     baseImage: '',
+    ...(clusterState ? { cluster: clusterState } : {}),
   };
   writeFileSync(STATE_FILE, JSON.stringify(state, null, 2));
   say('seeding the base image');
   const baseImage = await seedBaseImage(registry, files);
   const final = { ...state, baseImage };
   writeFileSync(STATE_FILE, JSON.stringify(final, null, 2));
-  say(`up: buildkitd at ${buildkitd.address}, registry at ${registry.host}, base image ${baseImage}; logs in ${STACK_DIR}`);
+  say(`up: ${cluster ? `cluster (KUBECONFIG ${cluster.kubeconfig}), ` : ''}buildkitd at ${buildkitd.address}, registry at ${registry.host}, base image ${baseImage}; logs in ${STACK_DIR}`);
   process.stdout.write(`${exportLines(final)}\n`);
 }
 
@@ -130,6 +169,7 @@ async function down(): Promise<void> {
       await stopProcess(service);
     }
   }
+  if (state.cluster) await stopCluster(CLUSTER_DIR, (message) => say(`cluster: ${message}`));
   rmSync(STATE_FILE, { force: true });
   say(`down; logs kept in ${STACK_DIR}`);
 }
@@ -146,6 +186,11 @@ async function status(): Promise<boolean> {
     healthy &&= alive;
     say(`${name.padEnd(10)} pid ${String(service.pid).padEnd(8)} ${alive ? 'running' : 'NOT RUNNING'}  log ${service.logFile}`);
   }
+  if (state.cluster) {
+    const up = clusterRunning();
+    healthy &&= up;
+    say(`cluster    ${up ? 'running' : 'NOT RUNNING'} (hack/cluster status shows its processes)`);
+  }
   if (!healthy) return false;
   const workers = await listWorkers(state.buildkitd.address).catch(() => []);
   const v2 = await httpGet(`http://${state.registry.host}/v2/`).catch(() => undefined);
@@ -156,11 +201,11 @@ async function status(): Promise<boolean> {
 
 const command = process.argv[2];
 try {
-  if (command === 'up') await up();
+  if (command === 'up') await up(!process.argv.includes('--no-cluster'));
   else if (command === 'down') await down();
   else if (command === 'status') process.exitCode = (await status()) ? 0 : 1;
   else {
-    process.stderr.write('usage: hack/local-stack up|down|status\n');
+    process.stderr.write('usage: hack/local-stack up [--no-cluster]|down|status\n');
     process.exitCode = 2;
   }
 } catch (error) {

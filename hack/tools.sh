@@ -180,6 +180,18 @@ build_kubernetes() {
   rm -rf "$out" && mv "$out.tmp" "$out"
 }
 
+# --- Local Sigstore (keyless signing) --------------------------------------------------------------
+# Trillian's servers, plus the MySQL schema of the same version beside them (hack/lib/trillian.ts
+# loads it into a fresh MariaDB).
+TRILLIAN_CMDS="trillian_log_server trillian_log_signer createtree"
+build_trillian() {
+  local mod=github.com/google/trillian@$TRILLIAN_VERSION out=$TOOLS/trillian-$TRILLIAN_VERSION dir
+  go_build trillian "$mod" "./cmd/trillian_log_server ./cmd/trillian_log_signer ./cmd/createtree" "" || return 1
+  [ -f "$out/storage.sql" ] && return 0
+  dir=$(GOFLAGS=-mod=mod go mod download -json "$mod" | sed -n 's/^\t"Dir": "\(.*\)",$/\1/p')
+  cp "$dir/storage/mysql/schema/storage.sql" "$out/storage.sql.tmp" && mv "$out/storage.sql.tmp" "$out/storage.sql"
+}
+
 build_go_peers() {
   local bk=github.com/moby/buildkit cosign_ld=sigs.k8s.io/release-utils/version.gitVersion
   local kv=k8s.io/component-base/version minor=${KUBERNETES_VERSION#v1.}
@@ -198,6 +210,15 @@ build_go_peers() {
   pids[kubectl]=$!
   build_kubernetes &
   pids[kubernetes]=$!
+  build_trillian &
+  pids[trillian]=$!
+  go_build ctfe "github.com/google/certificate-transparency-go@$CT_GO_VERSION" ./trillian/ctfe/ct_server "" &
+  pids[ctfe]=$!
+  go_build rekor "github.com/sigstore/rekor@$REKOR_VERSION" ./cmd/rekor-server "-X $cosign_ld=$REKOR_VERSION" &
+  pids[rekor]=$!
+  # Fulcio's main package is its module root; named by import path so the binary is called fulcio.
+  go_build fulcio "github.com/sigstore/fulcio@$FULCIO_VERSION" github.com/sigstore/fulcio "-X $cosign_ld=$FULCIO_VERSION" &
+  pids[fulcio]=$!
   local name failed=""
   for name in "${!pids[@]}"; do
     wait "${pids[$name]}" || { failed+=" $name"; tail -15 "$LOGS/$name.log" >&2; }
@@ -213,12 +234,17 @@ build_go_peers() {
   ln -sf "$(build_wrapper kubectl "$kubectl_ld")/kubectl" "$BIN/kubectl"
   local cmd
   for cmd in $KUBE_SERVER_CMDS; do ln -sf "$TOOLS/kubernetes-$KUBERNETES_SERVER_VERSION/$cmd" "$BIN/$cmd"; done
+  for cmd in $TRILLIAN_CMDS; do ln -sf "$TOOLS/trillian-$TRILLIAN_VERSION/$cmd" "$BIN/$cmd"; done
+  ln -sf "$TOOLS/ctfe-$CT_GO_VERSION/ct_server" "$BIN/ct_server"
+  ln -sf "$TOOLS/rekor-$REKOR_VERSION/rekor-server" "$BIN/rekor-server"
+  ln -sf "$TOOLS/fulcio-$FULCIO_VERSION/fulcio" "$BIN/fulcio"
 }
 
 check() {
   local tool missing=""
   [ -z "$(missing_apt_packages)" ] || missing+=" apt:($(missing_apt_packages))"
-  for tool in buildkitd buildctl cosign-v2 cosign-v3 oci-registry kubectl moto_server etcd $KUBE_SERVER_CMDS; do
+  for tool in buildkitd buildctl cosign-v2 cosign-v3 oci-registry kubectl moto_server etcd $KUBE_SERVER_CMDS \
+    $TRILLIAN_CMDS ct_server rekor-server fulcio; do
     [ -x "$BIN/$tool" ] || missing+=" $tool"
   done
   local node_bin=$BIN/node

@@ -1,4 +1,5 @@
-// kubectl build --push --sign with cosign keys, judged by the real cosign v2 and v3.
+// kubectl build --push --sign with cosign keys, judged by the real cosign v2 and v3; without a
+// transparency log (--tlog-upload=false), which integration/keyless.test.ts covers.
 import { execFileSync } from 'node:child_process';
 import { createPublicKey } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
@@ -34,7 +35,8 @@ async function buildAndSign(target: TestRegistry, repository: string, args: stri
   const dir = context();
   const metadataFile = join(dir, 'metadata.json');
   const tag = `${target.host}/${repository}:1`;
-  const result = await runCli('kubectl-build', ['--progress', 'plain', '-t', tag, '--push', '--sign', '--metadata-file', metadataFile, ...args, dir], {
+  // No transparency log here (integration/keyless.test.ts has one): cosign verifies with --insecure-ignore-tlog.
+  const result = await runCli('kubectl-build', ['--progress', 'plain', '-t', tag, '--push', '--sign', '--tlog-upload=false', '--metadata-file', metadataFile, ...args, dir], {
     env: { BUILDKIT_HOST: buildkitd().address, DOCKER_CONFIG: config, ...env },
   });
   const digest = result.status === 0 ? (JSON.parse(readFileSync(metadataFile, 'utf8'))['containerimage.digest'] as string) : undefined;
@@ -124,7 +126,7 @@ describe('kubectl build --sign key sources and annotations', () => {
     const dir = context();
     const name = `${distribution().host}/signed/by-output:1`;
     const metadataFile = join(dir, 'metadata.json');
-    const result = await runCli('kubectl-build', ['--progress', 'plain', '-o', `type=registry,name=${name}`, '--sign', '--cosign-key', keys.privateKey, '--metadata-file', metadataFile, dir], {
+    const result = await runCli('kubectl-build', ['--progress', 'plain', '-o', `type=registry,name=${name}`, '--sign', '--tlog-upload=false', '--cosign-key', keys.privateKey, '--metadata-file', metadataFile, dir], {
       env: { BUILDKIT_HOST: buildkitd().address, DOCKER_CONFIG: config, COSIGN_PASSWORD: keys.password },
     });
     expect(result.status, result.stderr.slice(-600)).toBe(0);

@@ -25,6 +25,7 @@ export function withBuildOptions<T>(parser: Argv<T>) {
       target: { type: 'string', describe: 'Build this stage of a multi-stage Dockerfile' },
       platform: { type: 'string', describe: 'Target platform, e.g. linux/amd64' },
       push: { type: 'boolean', default: false, describe: 'Push the image (shorthand for --output type=registry)' },
+      load: { type: 'boolean', describe: "Load the image into the builder node's container runtime (default in the cluster without --push or -o)" },
       output: repeatable('Output destination (type=image|registry|local|tar|oci,dest=...)', 'o'),
       'no-cache': { type: 'boolean', default: false, describe: 'Do not use the build cache' },
       pull: { type: 'boolean', default: false, describe: 'Always look for newer versions of base images' },
@@ -38,9 +39,10 @@ export function withBuildOptions<T>(parser: Argv<T>) {
       progress: { type: 'string', choices: PROGRESS_MODES, default: 'auto', describe: 'Progress output' },
       iidfile: { type: 'string', describe: 'Write the image digest to this file' },
       'metadata-file': { type: 'string', describe: 'Write build result metadata (JSON) to this file' },
+      'allow-http-registry': { type: 'boolean', default: false, describe: "Reach the registries of -t over plain HTTP when signing or assembling a list (cosign's flag; the builder needs http = true for them too)" },
     })
     .group(['file', 'tag', 'build-arg', 'label', 'target', 'platform', 'secret', 'ssh', 'network', 'add-host', 'allow'], 'Build:')
-    .group(['push', 'output', 'iidfile', 'metadata-file'], 'Output:')
+    .group(['push', 'load', 'output', 'iidfile', 'metadata-file', 'allow-http-registry'], 'Output:')
     .group(['no-cache', 'pull', 'cache-from', 'cache-to'], 'Cache:');
 }
 

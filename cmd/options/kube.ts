@@ -11,3 +11,12 @@ export function withKubeOptions<T>(parser: Argv<T>) {
     })
     .group(['kubeconfig', 'context', 'namespace', 'builder'], 'Cluster:');
 }
+
+// Only for builds: registry credentials kept in the cluster.
+export function withRegistrySecretOption<T>(parser: Argv<T>) {
+  return parser
+    .options({
+      'registry-secret': { type: 'string', describe: 'A kubernetes.io/dockerconfigjson Secret whose credentials push and pull (default: your docker config)' },
+    })
+    .group(['registry-secret'], 'Cluster:');
+}

@@ -8,6 +8,8 @@ export interface ServiceProcess {
   readonly name: string;
   readonly pid: number;
   readonly logFile: string;
+  /** How long stopProcess waits after SIGTERM before SIGKILL, when not the default 10 s. */
+  readonly stopGraceMs?: number;
 }
 
 export interface StartOptions {
@@ -19,6 +21,8 @@ export interface StartOptions {
   readonly cwd?: string;
   /** Keep running after this Node process exits (the local stack); the harness leaves it false. */
   readonly detached?: boolean;
+  /** See ServiceProcess.stopGraceMs: for servers that linger on purpose after SIGTERM. */
+  readonly stopGraceMs?: number;
 }
 
 /** Processes this Node process started and has not stopped yet, stopped on exit as a last resort. */
@@ -35,7 +39,12 @@ export function startProcess(options: StartOptions): ServiceProcess {
       detached: options.detached ?? false,
     });
     if (child.pid === undefined) throw new Error(`${options.name}: could not start ${options.command}`);
-    const service: ServiceProcess = { name: options.name, pid: child.pid, logFile: options.logFile };
+    const service: ServiceProcess = {
+      name: options.name,
+      pid: child.pid,
+      logFile: options.logFile,
+      ...(options.stopGraceMs === undefined ? {} : { stopGraceMs: options.stopGraceMs }),
+    };
     if (options.detached) {
       child.unref();
     } else {
@@ -58,8 +67,8 @@ export function isAlive(pid: number): boolean {
   }
 }
 
-/** SIGTERM, then SIGKILL after `graceMs`; resolves once the PID is gone. */
-export async function stopProcess(service: Pick<ServiceProcess, 'pid'>, graceMs = 10_000): Promise<void> {
+/** SIGTERM, then SIGKILL after `graceMs` (the service's own stopGraceMs, else 10 s); resolves once the PID is gone. */
+export async function stopProcess(service: Pick<ServiceProcess, 'pid' | 'stopGraceMs'>, graceMs = service.stopGraceMs ?? 10_000): Promise<void> {
   running.delete(service.pid);
   if (!signal(service.pid, 'SIGTERM')) return;
   const deadline = Date.now() + graceMs;

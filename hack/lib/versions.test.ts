@@ -11,7 +11,8 @@ describe('hack/versions.env', () => {
   const versions = readVersions();
 
   it('pins every Go peer to an exact release', () => {
-    for (const key of ['BUILDKIT_VERSION', 'COSIGN_V2_VERSION', 'COSIGN_V3_VERSION', 'GGCR_VERSION', 'KUBERNETES_VERSION']) {
+    for (const key of ['BUILDKIT_VERSION', 'COSIGN_V2_VERSION', 'COSIGN_V3_VERSION', 'GGCR_VERSION', 'KUBERNETES_VERSION',
+      'FULCIO_VERSION', 'REKOR_VERSION', 'TRILLIAN_VERSION', 'CT_GO_VERSION']) {
       expect(versions[key], key).toMatch(/^v\d+\.\d+\.\d+$/);
     }
     expect(versions.COSIGN_V2_VERSION).toMatch(/^v2\./);
@@ -29,7 +30,7 @@ describe('hack/versions.env', () => {
 
   it('lists the Debian packages the stack runs on', () => {
     const packages = versions.APT_PACKAGES?.split(' ') ?? [];
-    for (const name of ['docker-registry', 'runc', 'umoci', 'skopeo', 'busybox-static']) expect(packages).toContain(name);
+    for (const name of ['docker-registry', 'runc', 'umoci', 'skopeo', 'busybox-static', 'mariadb-server']) expect(packages).toContain(name);
   });
 });
 

@@ -17,6 +17,8 @@ export interface CosignContext {
   readonly dir: string;
   /** DOCKER_CONFIG folder with the registry's credentials. */
   readonly dockerConfigDir: string;
+  /** More environment (KUBECONFIG for k8s:// keys). */
+  readonly env?: NodeJS.ProcessEnv;
 }
 
 export interface KeyPair {
@@ -28,6 +30,7 @@ export interface KeyPair {
 export async function cosign(binary: CosignBinary, context: CosignContext, args: string[], password = ''): Promise<string> {
   const env = {
     ...process.env,
+    ...context.env,
     DOCKER_CONFIG: context.dockerConfigDir,
     TUF_ROOT: join(context.dir, 'tuf'),
     COSIGN_PASSWORD: password,

@@ -1,6 +1,7 @@
 // A build for several platforms: each platform solved on its own (in parallel) and pushed by
 // digest, then the CLI assembles the list over them and pushes it under every tag. One platform
 // failing cancels the others and no list is pushed; the error names the platform.
+import type { BuilderAddress } from '../buildkit/address.ts';
 import { KubectlBuildError, toKubectlBuildError } from '../errors/index.ts';
 import { TtyGroup } from '../progress/index.ts';
 import type { RegistryClient } from '../registry/client.ts';
@@ -12,6 +13,8 @@ import { runBuild, writeResultFiles, type BuildResult, type RunBuildOptions } fr
 export interface MultiPlatformOptions extends RunBuildOptions {
   readonly platforms: readonly string[];
   readonly client: RegistryClient;
+  /** Where each platform builds (a cluster builder's pod that runs it natively); default: options.builder. */
+  readonly builderFor?: (platform: string) => Promise<{ readonly builder: BuilderAddress; readonly builderFailure?: Promise<never> }>;
 }
 
 export interface MultiPlatformResult extends BuildResult {
@@ -35,6 +38,7 @@ export async function runMultiPlatformBuild(options: MultiPlatformOptions): Prom
       try {
         const result = await runBuild({
           ...options,
+          ...(options.builderFor ? await options.builderFor(platform) : {}),
           build: { ...options.build, platform, push: true, pushByDigest: true },
           ...(group ? { progressWriter: group.writer(index) } : {}),
           progressOutput: { write: (text: string) => options.progressOutput.write(text.replace(/^(?=.)/gm, `[${platform}] `)) },

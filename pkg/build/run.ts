@@ -7,7 +7,7 @@ import type { Writable } from 'node:stream';
 import { stat, writeFile } from 'node:fs/promises';
 import type * as grpc from '@grpc/grpc-js';
 import { KubectlBuildError } from '../errors/index.ts';
-import { parseBuilderAddress } from '../buildkit/address.ts';
+import type { BuilderAddress } from '../buildkit/address.ts';
 import { ControlClient, type TlsFiles } from '../buildkit/control.ts';
 import { authService, type CredentialSource } from '../buildkit/session/auth.ts';
 import { fileSendService, type OutputTarget } from '../buildkit/session/filesend.ts';
@@ -22,7 +22,12 @@ import { planBuild, type BuildOptions, type SolvePlan } from './plan.ts';
 
 export interface RunBuildOptions {
   readonly build: BuildOptions;
-  readonly builderAddress: string;
+  readonly builder: BuilderAddress;
+  /**
+   * Rejects when the way to the daemon breaks for a reason gRPC cannot see (a pods/exec tunnel
+   * refused by RBAC, its pod deleted): the build stops at once with that reason.
+   */
+  readonly builderFailure?: Promise<never>;
   readonly tls?: TlsFiles;
   readonly credentials: CredentialSource;
   readonly secrets: SecretSource;
@@ -37,6 +42,8 @@ export interface RunBuildOptions {
   readonly metadataFile?: string;
   readonly signal?: AbortSignal;
   readonly connectTimeoutMs?: number;
+  /** Called as the Solve request goes out (--debug reports when, for the connection benchmark). */
+  readonly onSolveStart?: () => void;
 }
 
 export interface BuildResult {
@@ -61,7 +68,8 @@ export async function runBuild(options: RunBuildOptions): Promise<BuildResult> {
   await checkLocalInputs(build);
   const plan = planBuild(build);
 
-  const control = new ControlClient(parseBuilderAddress(options.builderAddress), options.tls);
+  const control = new ControlClient(options.builder, options.tls);
+  const orFailure = <T>(work: Promise<T>): Promise<T> => (options.builderFailure ? Promise.race([work, options.builderFailure]) : work);
   const transfer: TransferCounters = {};
   const session = new Session({
     name: 'kubectl-build',
@@ -79,9 +87,9 @@ export async function runBuild(options: RunBuildOptions): Promise<BuildResult> {
   const progress = options.progressWriter ?? createProgressWriter(options.progress, options.progressOutput);
   let status: grpc.ClientReadableStream<StatusResponse> | undefined;
   try {
-    await control.waitUntilReady(options.connectTimeoutMs);
+    await orFailure(control.waitUntilReady(options.connectTimeoutMs));
     if (options.signal?.aborted) throw cancelled();
-    await session.attach(control);
+    await orFailure(session.attach(control));
     const ref = randomUUID();
     status = control.status(ref);
     const statusDone = new Promise<void>((resolve) => {
@@ -93,7 +101,8 @@ export async function runBuild(options: RunBuildOptions): Promise<BuildResult> {
     let exporterResponse: Record<string, string>;
     try {
       const first = plan.exporters[0];
-      exporterResponse = await control.solve(
+      options.onSolveStart?.();
+      exporterResponse = await orFailure(control.solve(
         {
           Ref: ref,
           Session: session.id,
@@ -106,8 +115,9 @@ export async function runBuild(options: RunBuildOptions): Promise<BuildResult> {
           Entitlements: plan.entitlements,
         },
         options.signal,
-      );
+      ));
     } catch (error) {
+      if (error instanceof KubectlBuildError) throw error;
       await Promise.race([statusDone, delay(STATUS_DRAIN_MS)]);
       if (options.signal?.aborted) throw cancelled();
       throw buildErrorFromSolve(error as grpc.ServiceError, { dockerfile: build.dockerfile, failure: progress.failure() });

@@ -7,6 +7,7 @@ export type ErrorCode =
   | 'NOT_FOUND' // a file, context or resource the user named does not exist
   | 'UNAVAILABLE' // a daemon, registry or cluster cannot be reached
   | 'UNAUTHENTICATED' // credentials missing or refused
+  | 'FORBIDDEN' // authenticated, but not allowed (Kubernetes RBAC)
   | 'BUILD_FAILED' // the build itself failed: a Dockerfile error, a failing RUN, a refused push
   | 'REGISTRY' // a registry answered with an error we cannot work around
   | 'SIGN_FAILED' // a signature could not be made or stored

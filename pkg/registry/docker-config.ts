@@ -105,3 +105,13 @@ export const runCredentialHelper: CredentialHelperRunner = (helper, serverUrl) =
     });
     child.stdin?.end(serverUrl);
   });
+
+/** Credentials from a docker config already in memory (a dockerconfigjson Secret): its auths only. */
+export function configFileCredentials(config: DockerConfigFile): CredentialSource {
+  const { auths = {} } = config;
+  return async (host) => {
+    const key = configKeyFor(host);
+    const entry = auths[key] ?? Object.entries(auths).find(([candidate]) => hostOfConfigKey(candidate) === key)?.[1];
+    return entry ? credentialFromAuthEntry(entry) : undefined;
+  };
+}

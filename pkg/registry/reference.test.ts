@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseReference, repositoryName } from './reference.ts';
+import { normalizedName, parseReference, repositoryName } from './reference.ts';
 
 const DIGEST = `sha256:${'a'.repeat(64)}`;
 
@@ -24,5 +24,12 @@ describe('parseReference', () => {
     for (const bad of ['', 'Upper/Case', 'r.example/app@sha256:short', 'r.example/app:bad tag']) {
       expect(() => parseReference(bad)).toThrow(/invalid image reference/);
     }
+  });
+
+  it('gives the full name a container runtime stores an image under', () => {
+    expect(normalizedName('app')).toBe('docker.io/library/app:latest');
+    expect(normalizedName('team/app:1')).toBe('docker.io/team/app:1');
+    expect(normalizedName('10.244.0.1:5000/app')).toBe('10.244.0.1:5000/app:latest');
+    expect(normalizedName(`r.example/app@${DIGEST}`)).toBe(`r.example/app@${DIGEST}`);
   });
 });

@@ -51,3 +51,15 @@ export function repositoryName(reference: ImageReference): string {
 export function formatReference(reference: ImageReference): string {
   return `${repositoryName(reference)}${reference.tag ? `:${reference.tag}` : ''}${reference.digest ? `@${reference.digest}` : ''}`;
 }
+
+/**
+ * The full name container runtimes store an image under (docker.io/library/app:latest for app), as
+ * the kubelet asks for it: images loaded into a node must carry it, or `imagePullPolicy: Never`
+ * finds nothing.
+ */
+export function normalizedName(text: string): string {
+  const reference = parseReference(text);
+  const registry = reference.registry === 'registry-1.docker.io' ? 'docker.io' : reference.registry;
+  const tag = reference.tag ?? (reference.digest ? undefined : 'latest');
+  return `${registry}/${reference.repository}${tag ? `:${tag}` : ''}${reference.digest ? `@${reference.digest}` : ''}`;
+}

@@ -9,7 +9,7 @@ import { addToTag, digestTag, type SignatureTarget } from './tag-update.ts';
 
 export const BUNDLE_MEDIA_TYPE = 'application/vnd.dev.sigstore.bundle.v0.3+json';
 const EMPTY_CONFIG = 'application/vnd.oci.empty.v1+json';
-const STATEMENT_TYPE = 'application/vnd.in-toto+json';
+export const STATEMENT_TYPE = 'application/vnd.in-toto+json';
 const PREDICATE_TYPE = 'https://sigstore.dev/cosign/sign/v1';
 
 interface Descriptor {
@@ -24,8 +24,9 @@ export function preAuthenticationEncoding(payloadType: string, payload: Buffer):
   return Buffer.concat([Buffer.from(`DSSEv1 ${Buffer.byteLength(payloadType)} ${payloadType} ${payload.length} `), payload]);
 }
 
-export async function makeBundle(signer: Signer, digest: string): Promise<Buffer> {
-  const statement = Buffer.from(
+/** What a bundle signs: an in-toto statement naming the image digest, cosign's predicate. */
+export function inTotoStatement(digest: string): Buffer {
+  return Buffer.from(
     JSON.stringify({
       _type: 'https://in-toto.io/Statement/v1',
       subject: [{ digest: { sha256: digest.replace(/^sha256:/, '') } }],
@@ -33,12 +34,22 @@ export async function makeBundle(signer: Signer, digest: string): Promise<Buffer
       predicate: {},
     }),
   );
+}
+
+/** The hint that names a public key in a bundle: base64 of the SHA-256 of its SPKI DER. */
+export function publicKeyHint(publicKeyPem: string): string {
+  const der = createPublicKey(publicKeyPem).export({ type: 'spki', format: 'der' });
+  return createHash('sha256').update(der).digest('base64');
+}
+
+/** A key-signed bundle without a log entry, written here: no Sigstore library needs to load. */
+export async function makeBundle(signer: Signer, digest: string): Promise<Buffer> {
+  const statement = inTotoStatement(digest);
   const signature = await signer.sign(preAuthenticationEncoding(STATEMENT_TYPE, statement));
-  const publicKeyDer = createPublicKey(signer.publicKeyPem).export({ type: 'spki', format: 'der' });
   return Buffer.from(
     JSON.stringify({
       mediaType: BUNDLE_MEDIA_TYPE,
-      verificationMaterial: { publicKey: { hint: createHash('sha256').update(publicKeyDer).digest('base64') } },
+      verificationMaterial: { publicKey: { hint: publicKeyHint(signer.publicKeyPem) } },
       dsseEnvelope: { payload: statement.toString('base64'), payloadType: STATEMENT_TYPE, signatures: [{ sig: signature.toString('base64') }] },
     }),
   );

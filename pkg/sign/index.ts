@@ -1,65 +1,119 @@
-// Signing what was pushed: the digest the exporter reported (never a tag resolved again), in every
-// repository the image was pushed to, with the signer the user chose. Each step is reported with
-// its time (load key, sign, push signature).
+// Signing what was pushed: the digests the exporter reported (never a tag resolved again), in every
+// repository the image was pushed to, with the key or keyless certificate the user chose. Every
+// signature (and its log entry) is made before the first one is stored, so a signing service that
+// fails leaves nothing half-written. Each step is reported with its time.
 import { errorMessage, KubectlBuildError } from '../errors/index.ts';
 import type { RegistryClient } from '../registry/client.ts';
 import { repositoryName, type ImageReference } from '../registry/reference.ts';
-import { attachBundle, makeBundle } from './bundle.ts';
+import { attachBundle } from './bundle.ts';
 import { attachLegacySignature } from './legacy.ts';
 import { simpleSigningPayload } from './payload.ts';
-import type { Signer } from './keys.ts';
+import { bundleSignature, legacySignature, type Credential, type Produced } from './produce.ts';
+import type { SignatureTarget } from './tag-update.ts';
+import type { TransparencyLogOptions } from './transparency.ts';
 
 export { loadSigner, type Signer, type KeyOptions } from './keys.ts';
+export { DEFAULT_FULCIO_URL, requestCertificate, type SigningCertificate } from './keyless.ts';
+export { DEFAULT_REKOR_URL, preloadTransparencyLog, type TransparencyLogOptions } from './transparency.ts';
+export type { Credential } from './produce.ts';
 
 export type SignatureFormat = 'legacy' | 'bundle' | 'both';
 
 export interface SignOptions {
   readonly client: RegistryClient;
-  readonly signer: Signer;
+  readonly credential: Credential;
+  /** Upload each signature to this Rekor log first (cosign's --tlog-upload). */
+  readonly transparencyLog?: TransparencyLogOptions;
   /** The pushed images (one per repository is enough: tags of one repository share signatures). */
   readonly images: readonly ImageReference[];
-  /** The digest the build pushed. */
-  readonly digest: string;
+  /** The digests to sign: the one the build pushed, and with --sign-recursive each platform's. */
+  readonly digests: readonly string[];
   readonly annotations: Readonly<Record<string, string>>;
   readonly format: SignatureFormat;
   readonly onStep?: (step: string, durationMs: number) => void;
 }
 
-/** Signs in every repository of `images`; what happened is reported step by step through onStep. */
+/** One signature to store: where, and how. */
+interface Pending {
+  readonly name: string;
+  readonly target: SignatureTarget;
+  store(): Promise<void>;
+}
+
+/** Signs every digest in every repository of `images`; reported step by step through onStep. */
 export async function signPushed(options: SignOptions): Promise<void> {
   const repositories = new Map<string, ImageReference>();
   for (const image of options.images) repositories.set(repositoryName(image), image);
-  const legacy = options.format !== 'bundle';
-  const bundle = options.format !== 'legacy';
+  const work: Array<{ name: string; target: SignatureTarget }> = [];
+  for (const digest of options.digests) {
+    for (const [name, image] of repositories) work.push({ name, target: { registry: image.registry, repository: image.repository, digest } });
+  }
+  // First every signature and log entry (in parallel: each is a round trip to the log), then the pushes.
+  const pending = (await Promise.all(work.map(({ name, target }) => guarded(name, target, 'made', () => produce(options, name, target))))).flat();
+  for (const item of pending) await guarded(item.name, item.target, 'stored', () => item.store());
+}
 
-  for (const [name, image] of repositories) {
-    const target = { registry: image.registry, repository: image.repository, digest: options.digest };
-    try {
-      if (legacy) {
-        const payload = simpleSigningPayload(name, options.digest, options.annotations);
-        let started = Date.now();
-        const signature = (await options.signer.sign(payload)).toString('base64');
-        options.onStep?.(`signed ${name}@${options.digest} with ${options.signer.description}`, Date.now() - started);
-        started = Date.now();
-        const { tag, signatures } = await attachLegacySignature(options.client, target, payload, signature);
-        options.onStep?.(`pushed the signature to ${name}:${tag} (${signatures} signature${signatures === 1 ? '' : 's'} there)`, Date.now() - started);
-      }
-      if (bundle) {
-        let started = Date.now();
-        const made = await makeBundle(options.signer, options.digest);
-        options.onStep?.(`made a Sigstore bundle for ${name}@${options.digest} with ${options.signer.description}`, Date.now() - started);
-        started = Date.now();
-        const { referrer, fallbackTag } = await attachBundle(options.client, target, made);
-        const where = fallbackTag ? `, listed under ${name}:${fallbackTag} (no referrers API)` : '';
-        options.onStep?.(`pushed the bundle as the referrer ${name}@${referrer}${where}`, Date.now() - started);
-      }
-    } catch (error) {
-      if (error instanceof KubectlBuildError && error.code === 'SIGN_FAILED') throw error;
-      const message = errorMessage(error);
-      throw new KubectlBuildError('SIGN_FAILED', `${name}@${options.digest} was pushed, but its signature could not be stored: ${message}`, {
-        hint: (error instanceof KubectlBuildError ? error.hint : undefined) ?? 'sign it again once the registry accepts writes',
-        cause: error,
-      });
-    }
+async function produce(options: SignOptions, name: string, target: SignatureTarget): Promise<Pending[]> {
+  const { credential, transparencyLog: log, onStep } = options;
+  const at = `${name}@${target.digest}`;
+  const payload = simpleSigningPayload(name, target.digest, options.annotations);
+  // Both layouts at once: with a log, each is a round trip to it.
+  const [legacy, bundle] = await Promise.all([
+    options.format !== 'bundle' ? legacySignature(credential, payload, log) : undefined,
+    options.format !== 'legacy' ? bundleSignature(credential, target.digest, log) : undefined,
+  ]);
+  const reportMade = (what: string, logged: string, made: Produced<unknown>) => {
+    onStep?.(`${what} ${at} with ${credential.signer.description}`, made.signMs);
+    if (made.log) onStep?.(`recorded the ${logged} in the transparency log ${log?.url} as entry ${made.log.index}`, made.log.ms);
+  };
+  // A store step returns what it did, for the progress line with its time.
+  const storing = (store: () => Promise<string>): Pending => ({
+    name,
+    target,
+    store: async () => {
+      const started = Date.now();
+      const step = await store();
+      onStep?.(step, Date.now() - started);
+    },
+  });
+  const pending: Pending[] = [];
+  if (legacy) {
+    reportMade('signed', 'signature', legacy);
+    pending.push(
+      storing(async () => {
+        const { tag, signatures } = await attachLegacySignature(options.client, target, payload, legacy.value);
+        return `pushed the signature to ${name}:${tag} (${signatures} signature${signatures === 1 ? '' : 's'} there)`;
+      }),
+    );
+  }
+  if (bundle) {
+    reportMade('made a Sigstore bundle for', 'bundle', bundle);
+    pending.push(
+      storing(async () => {
+        const { referrer, fallbackTag } = await attachBundle(options.client, target, bundle.value);
+        return `pushed the bundle as the referrer ${name}@${referrer}${fallbackTag ? `, listed under ${name}:${fallbackTag} (no referrers API)` : ''}`;
+      }),
+    );
+  }
+  return pending;
+}
+
+const wrapped = new WeakSet<object>();
+
+/** Any failure as one sentence that says the image itself was pushed, and what became of its signature. */
+async function guarded<T>(name: string, target: SignatureTarget, verb: 'made' | 'stored', step: () => Promise<T>): Promise<T> {
+  try {
+    return await step();
+  } catch (error) {
+    if (error instanceof KubectlBuildError && wrapped.has(error)) throw error;
+    const inner = error instanceof KubectlBuildError ? error : undefined;
+    // Unreachable and refused services keep their code; anything else is a failed signature.
+    const code = inner?.code === 'UNAVAILABLE' || inner?.code === 'UNAUTHENTICATED' ? inner.code : 'SIGN_FAILED';
+    const outer = new KubectlBuildError(code, `${name}@${target.digest} was pushed, but its signature could not be ${verb}: ${errorMessage(error)}`, {
+      hint: inner?.hint ?? 'sign it again once the registry accepts writes',
+      cause: error,
+    });
+    wrapped.add(outer);
+    throw outer;
   }
 }

@@ -19,6 +19,8 @@ export interface KeyOptions {
   readonly password: () => Promise<string>;
   /** Reads an environment variable (env:// keys). */
   readonly env: (name: string) => string | undefined;
+  /** Reads a Secret's data (k8s:// keys), with the kubeconfig the command uses. */
+  readonly kubeSecret?: (namespace: string | undefined, name: string) => Promise<Readonly<Record<string, Buffer>>>;
 }
 
 // awskms:// works; the others are recognised and refused in one sentence until they land.
@@ -38,11 +40,7 @@ export async function loadSigner(uri: string, options: KeyOptions): Promise<Sign
     const { awsKmsSigner } = await import('./kms-aws.ts');
     return awsKmsSigner(uri, options.env);
   }
-  if (scheme === 'k8s') {
-    throw new KubectlBuildError('NOT_IMPLEMENTED', 'k8s:// keys are not implemented in this version of kubectl-build', {
-      hint: 'export the key (kubectl get secret NAME -o jsonpath=...) and pass it as a file or env://VAR',
-    });
-  }
+  if (scheme === 'k8s') return k8sSigner(uri, options);
   if (scheme && KMS_SCHEMES.includes(scheme)) {
     throw new KubectlBuildError('NOT_IMPLEMENTED', `${scheme}:// keys are not implemented in this version of kubectl-build`, {
       hint: 'sign with a cosign key file for now, or run cosign sign --key after the build',
@@ -61,6 +59,31 @@ export async function loadSigner(uri: string, options: KeyOptions): Promise<Sign
     throw new KubectlBuildError('NOT_FOUND', `cannot read the cosign key ${path}`, { hint: 'check the path given to --cosign-key (or COSIGN_KEY)' });
   }
   return signerFromPem(pem, `file ${path}`, options);
+}
+
+/**
+ * k8s://[NAMESPACE/]SECRET: the Secret `cosign generate-key-pair k8s://...` writes, with cosign.key
+ * (encrypted) and cosign.password beside it, which is what cosign decrypts it with too.
+ */
+async function k8sSigner(uri: string, options: KeyOptions): Promise<Signer> {
+  const path = uri.slice('k8s://'.length);
+  const parts = path.split('/');
+  if (parts.length > 2 || parts.some((part) => !/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/.test(part))) {
+    throw new KubectlBuildError('USAGE', `"${uri}" is not a k8s:// key`, { hint: 'write k8s://NAMESPACE/SECRET (or k8s://SECRET for the current namespace)' });
+  }
+  const [namespace, name] = parts.length === 2 ? parts : [undefined, parts[0]];
+  if (!options.kubeSecret || !name) {
+    throw new KubectlBuildError('USAGE', 'k8s:// keys need a cluster', { hint: 'leave out --builder-addr, or point KUBECONFIG at the cluster holding the key' });
+  }
+  const data = await options.kubeSecret(namespace, name);
+  const pem = data['cosign.key']?.toString('utf8');
+  if (!pem) {
+    throw new KubectlBuildError('NOT_FOUND', `the Secret ${namespace ? `${namespace}/` : ''}${name} holds no cosign.key`, {
+      hint: `make one with cosign generate-key-pair ${uri}`,
+    });
+  }
+  const password = data['cosign.password']?.toString('utf8');
+  return signerFromPem(pem, uri, password === undefined ? options : { ...options, password: async () => password });
 }
 
 async function signerFromPem(pem: string, description: string, options: KeyOptions): Promise<Signer> {

@@ -6,6 +6,9 @@ import { addToTag, digestTag, type SignatureTarget, type TagUpdateOptions } from
 
 export const SIMPLE_SIGNING = 'application/vnd.dev.cosign.simplesigning.v1+json';
 export const SIGNATURE_ANNOTATION = 'dev.cosignproject.cosign/signature';
+export const CERTIFICATE_ANNOTATION = 'dev.sigstore.cosign/certificate';
+export const CHAIN_ANNOTATION = 'dev.sigstore.cosign/chain';
+export const BUNDLE_ANNOTATION = 'dev.sigstore.cosign/bundle';
 
 export interface SignatureLayer {
   mediaType: string;
@@ -25,12 +28,15 @@ export function signatureTag(digest: string): string {
   return `${digestTag(digest)}.sig`;
 }
 
-/** Adds one signature to the image's .sig tag, keeping every signature already there. */
+/**
+ * Adds one signature to the image's .sig tag, keeping every signature already there. `annotations`
+ * holds the signature (SIGNATURE_ANNOTATION) and, keyless or logged, the certificate, chain, bundle.
+ */
 export async function attachLegacySignature(
   client: RegistryClient,
   target: SignatureTarget,
   payload: Buffer,
-  signatureBase64: string,
+  annotations: Readonly<Record<string, string>>,
   options: TagUpdateOptions = {},
 ): Promise<{ tag: string; signatures: number }> {
   const { registry, repository } = target;
@@ -43,7 +49,7 @@ export async function attachLegacySignature(
     mediaType: SIMPLE_SIGNING,
     size: payload.length,
     digest: payloadDigest,
-    annotations: { [SIGNATURE_ANNOTATION]: signatureBase64 },
+    annotations: { ...annotations },
   };
   const signatures = await addToTag<SignatureLayer>(
     {

@@ -96,8 +96,8 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
   let apiServer = '';
   let images = { buildkit: '', busybox: '', pause: '' };
   try {
-    log('network: bridge, forwarding');
-    setUpNetwork();
+    log('host: network bridge, forwarding, shared mounts');
+    setUpHost();
 
     log('certificates');
     const pki = makePki(join(dir, 'pki'));
@@ -230,7 +230,7 @@ async function fetchOk(url: string): Promise<boolean> {
   }
 }
 
-function setUpNetwork(): void {
+function setUpHost(): void {
   const ip = (...args: string[]) => execFileSync('ip', args, { stdio: ['ignore', 'pipe', 'pipe'] });
   const { bridge, nodeIp } = CLUSTER_NETWORK;
   if (!existsSync(`/sys/class/net/${bridge}`)) ip('link', 'add', bridge, 'type', 'bridge');
@@ -238,6 +238,9 @@ function setUpNetwork(): void {
   if (!addresses.includes(` ${nodeIp}/`)) ip('addr', 'add', `${nodeIp}/24`, 'dev', bridge);
   ip('link', 'set', bridge, 'up');
   writeFileSync('/proc/sys/net/ipv4/ip_forward', '1');
+  // Bidirectional volume mounts (builders with the containerd worker) need / to be a shared mount,
+  // as systemd makes it on a usual node; no init here does.
+  execFileSync('mount', ['--make-rshared', '/']);
 }
 
 interface Pki {

@@ -1,0 +1,159 @@
+// Keyless signing's identity, as the command line gets it: a token given (--identity-token, a
+// file holding one, or SIGSTORE_ID_TOKEN) is checked before the build; without one, on a terminal,
+// the browser login starts before the build and runs alongside it. The token is only awaited at
+// sign time, with --login-timeout, and Fulcio's certificate is asked for as soon as the token is
+// there (during the build, usually), so little is left to do once the image is pushed.
+import { existsSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { KubectlBuildError } from '../pkg/errors/index.ts';
+import { checkToken, formatDuration, startLogin, type PendingLogin, type TokenClaims } from '../pkg/oidc/index.ts';
+import { requestCertificate, type Credential, type SigningCertificate } from '../pkg/sign/index.ts';
+
+export interface KeylessSettings {
+  /** --identity-token, else SIGSTORE_ID_TOKEN: a token or a file holding one. */
+  readonly givenToken?: { readonly value: string; readonly source: string };
+  readonly fulcioUrl: string;
+  readonly issuer: string;
+  readonly clientId: string;
+  readonly loginTimeoutMs: number;
+  /** A person is at a terminal (stdin and stderr are TTYs): a browser login may be asked of them. */
+  readonly interactive: boolean;
+  /** KUBECTL_BUILD_BROWSER: "none" prints the address only; a program name opens it with that. */
+  readonly browser?: string;
+  readonly stderr: { write(text: string): unknown };
+  readonly signal: AbortSignal;
+}
+
+export type Report = (step: string, durationMs: number) => void;
+
+export interface KeylessIdentity {
+  /** At sign time: waits for the login if need be, then the key and its certificate. */
+  credential(report: Report): Promise<Credential>;
+  /** Stops the login listener (when the build failed or signing is over). */
+  close(): void;
+}
+
+interface Identity {
+  readonly token: string;
+  readonly claims: TokenClaims;
+  readonly afterMs: number;
+}
+
+// A certificate with less time left than this is not used to sign: the log must see it valid.
+const CERTIFICATE_MARGIN_MS = 60_000;
+
+export async function prepareKeyless(settings: KeylessSettings): Promise<KeylessIdentity> {
+  const started = Date.now();
+  let login: PendingLogin | undefined;
+  let tokenPromise: Promise<Identity>;
+  if (settings.givenToken) {
+    const { source } = settings.givenToken;
+    const token = await readGivenToken(settings.givenToken.value, source);
+    tokenPromise = Promise.resolve({ token, claims: checkToken(token, { audience: settings.clientId, source }), afterMs: 0 });
+  } else {
+    if (!settings.interactive) {
+      throw new KubectlBuildError('USAGE', 'keyless signing needs an identity token, and there is no terminal to log in from', {
+        hint: 'pass --identity-token (or SIGSTORE_ID_TOKEN) from your CI\'s OIDC provider, or sign with --cosign-key',
+      });
+    }
+    login = await startLogin({ issuer: settings.issuer, clientId: settings.clientId, signal: settings.signal });
+    announce(login.authorizationUrl, settings);
+    tokenPromise = login.token.then((token) => ({
+      token,
+      claims: checkToken(token, { audience: settings.clientId, source: 'the OIDC login' }),
+      afterMs: Date.now() - started,
+    }));
+  }
+  let arrived: Identity | undefined;
+  let refused: unknown;
+  tokenPromise.catch((error: unknown) => (refused = error));
+  const certify = (identity: Identity) => requestCertificate({ fulcioUrl: settings.fulcioUrl, token: identity.token, identity: identity.claims.identity });
+  // The certificate is asked for as soon as the identity is known; its failure is kept for sign time.
+  const early = tokenPromise.then((identity) => {
+    arrived = identity;
+    return certify(identity);
+  });
+  early.catch(() => undefined);
+
+  return {
+    close: () => login?.close(),
+    credential: async (report) => {
+      let identity = arrived;
+      // The login already failed (refused, a token for another audience): say so, do not wait.
+      if (refused !== undefined) throw refused;
+      if (!identity) {
+        const waitStarted = Date.now();
+        settings.stderr.write(`sign: waiting for the OIDC login in the browser (up to ${formatDuration(settings.loginTimeoutMs)}; Ctrl-C cancels)\n`);
+        identity = await waitForLogin(tokenPromise, settings);
+        report(`logged in as ${identity.claims.identity} (waited ${formatDuration(Date.now() - waitStarted)} after the build)`, Date.now() - waitStarted);
+      } else {
+        const how = settings.givenToken ? `with the token from ${settings.givenToken.source}` : `in the browser ${formatDuration(identity.afterMs)} after the start, during the build`;
+        report(`logged in as ${identity.claims.identity} ${how}`, 0);
+      }
+      const certificateStarted = Date.now();
+      let certificate = await early.catch(() => undefined);
+      const fresh = (candidate?: SigningCertificate) => candidate && candidate.notAfterMs - Date.now() > CERTIFICATE_MARGIN_MS;
+      if (!fresh(certificate)) {
+        // The early request failed (Fulcio briefly away?) or its certificate is about to expire:
+        // one more request, with the token if it is still valid.
+        checkToken(identity.token, { audience: settings.clientId, source: settings.givenToken?.source ?? 'the OIDC login' });
+        certificate = await certify(identity);
+      }
+      const got = certificate as SigningCertificate;
+      report(`got a certificate from Fulcio (${settings.fulcioUrl}) for ${got.identity}, valid until ${new Date(got.notAfterMs).toISOString()}`, Date.now() - certificateStarted);
+      login?.close();
+      return { signer: got.signer, certificate: got };
+    },
+  };
+}
+
+/** The token itself, or the file it is in (cosign takes both); never echoed in an error. */
+async function readGivenToken(value: string, source: string): Promise<string> {
+  if (/^[\w-]+\.[\w-]+\.[\w-]*$/.test(value.trim())) return value.trim();
+  if (!existsSync(value)) {
+    throw new KubectlBuildError('USAGE', `the value of ${source} is neither an OIDC ID token nor a file that exists`, {
+      hint: 'pass the token itself or the path of a file holding it',
+    });
+  }
+  try {
+    return (await readFile(value, 'utf8')).trim();
+  } catch {
+    throw new KubectlBuildError('NOT_FOUND', `cannot read the identity token file named by ${source}`, { hint: 'check the file and its permissions' });
+  }
+}
+
+function announce(url: string, settings: KeylessSettings): void {
+  const open = settings.browser !== 'none';
+  settings.stderr.write(`sign: to sign keylessly, log in at this address (the build runs meanwhile)${open ? '; opening it in your browser' : ''}:\n  ${url}\n`);
+  if (!open) return;
+  // The browser is a convenience: the address is printed, so a failure to open one is not an error.
+  void import('open')
+    .then(({ default: openUrl }) => openUrl(url, settings.browser ? { app: { name: settings.browser } } : {}))
+    .then((child) => child.on('error', () => undefined))
+    .catch(() => undefined);
+}
+
+// While waiting, a line now and then says how long it has been (a plain log shows no clock).
+const WAIT_NOTICE_MS = 30_000;
+
+function waitForLogin(token: Promise<Identity>, settings: KeylessSettings): Promise<Identity> {
+  const started = Date.now();
+  let notice: NodeJS.Timeout | undefined;
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    notice = setInterval(() => {
+      settings.stderr.write(`sign: still waiting for the OIDC login (${formatDuration(Date.now() - started)} of ${formatDuration(settings.loginTimeoutMs)})\n`);
+    }, WAIT_NOTICE_MS);
+    timer = setTimeout(() => {
+      reject(
+        new KubectlBuildError('UNAUTHENTICATED', `the OIDC login did not finish within ${formatDuration(settings.loginTimeoutMs)} after the build`, {
+          hint: 'log in at the address printed above in time (or raise --login-timeout), or pass a token with --identity-token (or SIGSTORE_ID_TOKEN)',
+        }),
+      );
+    }, settings.loginTimeoutMs);
+  });
+  return Promise.race([token, timeout]).finally(() => {
+    clearTimeout(timer);
+    clearInterval(notice);
+  });
+}

@@ -1,0 +1,299 @@
+// kubectl build and kubectl buildkit against a real cluster (the local one of hack/cluster, or
+// TEST_KUBECONFIG + TEST_REGISTRY): builders created and removed, builds reaching buildkitd through
+// pods/exec, images pushed and run as pods, --load, and what a user sees when things go wrong.
+import { execFile, spawn } from 'node:child_process';
+import { promisify } from 'node:util';
+import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { skopeo, skopeoRegistryFlags } from '../hack/lib/skopeo.ts';
+import { runCli, type CliResult } from './harness/cli.ts';
+import { useCluster, useClusterRegistry, writeBuildkitdConfig, type ClusterRegistry, type TestCluster } from './harness/cluster.ts';
+import { cosign, COSIGN_VERSIONS, verifyWithKey } from './harness/cosign.ts';
+import { scratchDir } from './harness/index.ts';
+
+const run = promisify(execFile);
+const cluster = useCluster();
+const registry = useClusterRegistry();
+
+function context(files: Record<string, string>): string {
+  const dir = scratchDir('context');
+  for (const [path, content] of Object.entries(files)) writeFileSync(join(dir, path), content);
+  return dir;
+}
+
+function env(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
+  return cluster().env({ DOCKER_CONFIG: registry().files.dockerConfigDir, ...extra });
+}
+
+function buildkit(args: string[], extra: NodeJS.ProcessEnv = {}): Promise<CliResult> {
+  return runCli('kubectl-buildkit', [...args, '-n', cluster().namespace], { env: env(extra) });
+}
+
+function build(args: string[], extra: NodeJS.ProcessEnv = {}): Promise<CliResult> {
+  return runCli('kubectl-build', ['--progress=plain', '-n', cluster().namespace, ...args], { env: env(extra) });
+}
+
+async function tagExists(target: ClusterRegistry, reference: string): Promise<boolean> {
+  try {
+    await skopeo(['inspect', '--raw', ...skopeoRegistryFlags(target.registry, target.files, ''), `docker://${reference}`]);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Runs `image` as a Pod to completion and returns what it printed. */
+async function runPod(target: TestCluster, name: string, image: string, pullPolicy: 'Always' | 'Never'): Promise<string> {
+  await target.kubectl(['run', name, `--image=${image}`, `--image-pull-policy=${pullPolicy}`, '--restart=Never']);
+  await target.kubectl(['wait', `pod/${name}`, '--for=jsonpath={.status.phase}=Succeeded', '--timeout=90s']);
+  return target.kubectl(['logs', name]);
+}
+
+async function createBuilder(name: string, extra: string[] = []): Promise<CliResult> {
+  const config = writeBuildkitdConfig(registry(), scratchDir('config'));
+  const result = await buildkit(['create', name, '--config', config, ...extra]);
+  expect(result.stderr).toContain(`builder "${name}" ready`);
+  expect(result.status).toBe(0);
+  return result;
+}
+
+describe('kubectl buildkit create, kubectl build --push, and the pushed image running in the cluster', () => {
+  it('creates a builder with its options, builds through pods/exec, pushes, and a Pod runs the pushed image', async () => {
+    const created = await createBuilder('pusher', ['--worker', 'runc', '--env', 'BUILDKIT_STEP_LOG_MAX_SIZE=1048576', '--requests', 'cpu=100m,memory=64Mi', '--limits', 'memory=2Gi']);
+    expect(created.stderr).toContain('runc worker');
+    const deployment = JSON.parse(await cluster().kubectl(['get', 'deployment', 'pusher', '-o', 'json']));
+    const container = deployment.spec.template.spec.containers[0];
+    expect(container.env).toContainEqual({ name: 'BUILDKIT_STEP_LOG_MAX_SIZE', value: '1048576' });
+    expect(container.resources).toEqual({ requests: { cpu: '100m', memory: '64Mi' }, limits: { memory: '2Gi' } });
+    expect(container.securityContext).toEqual({ privileged: true });
+    // --config lives in a ConfigMap mounted where buildkitd reads it.
+    const configMap = JSON.parse(await cluster().kubectl(['get', 'configmap', 'pusher-buildkitd-config', '-o', 'json']));
+    expect(configMap.data['buildkitd.toml']).toContain(registry().host);
+
+    const tag = `${registry().host}/cluster/app:1`;
+    const dir = context({ Dockerfile: `FROM ${registry().baseImage}\nRUN echo built by kubectl build in the cluster > /message\nCMD ["cat", "/message"]\n` });
+    const result = await build(['--builder', 'pusher', '-t', tag, '--push', dir]);
+    expect(result.stderr).toMatch(/building with the builder "pusher": pod pusher-\S+ on node \S+/);
+    expect(result.stderr).toContain(`pushed ${tag} as sha256:`);
+    expect(result.status).toBe(0);
+
+    expect(await runPod(cluster(), 'pushed', tag, 'Always')).toBe('built by kubectl build in the cluster\n');
+
+    const version = await buildkit(['version', '--builder', 'pusher']);
+    expect(version.stdout).toMatch(/^github\.com\/moby\/buildkit v\d+\.\d+\.\d+/);
+    expect(version.status).toBe(0);
+  });
+
+  it('creates the default builder on first use and --loads the image into the node, where a Pod runs it without pulling', async () => {
+    const name = `loaded-${Date.now().toString(36)}`;
+    // FROM scratch: the builder made on first use has no configuration for the plain-HTTP test registry.
+    const dir = context({ Dockerfile: 'FROM scratch\nCOPY busybox /busybox\nCMD ["/busybox", "echo", "loaded into the node"]\n' });
+    copyFileSync('/bin/busybox', join(dir, 'busybox'));
+    const result = await build(['-t', `kubectl-build-test/${name}:1`, dir]);
+    expect(result.stderr).toContain('creating the builder "buildkit"');
+    expect(result.stderr).toContain("loaded into the container runtime of the builder's node");
+    expect(result.status).toBe(0);
+    expect(await runPod(cluster(), 'loaded', `kubectl-build-test/${name}:1`, 'Never')).toBe('loaded into the node\n');
+    // Loaded images stay in the node's containerd across runs of the local cluster: remove this one.
+    if (cluster().local) {
+      await cluster().kubectl(['delete', 'pod', 'loaded', '--wait=true']);
+      await run('ctr', ['--address', '/run/containerd/containerd.sock', '-n', 'k8s.io', 'images', 'rm', `docker.io/kubectl-build-test/${name}:1`]).catch(() => {});
+    }
+  });
+
+  it('lists builders with their status, pods, nodes and platforms, and removes one with everything create made', async () => {
+    const listed = await buildkit(['ls']);
+    expect(listed.status).toBe(0);
+    const lines = listed.stdout.split('\n');
+    expect(lines[0]).toMatch(/^NAME\s+STATUS\s+WORKER\s+POD\s+NODE\s+PLATFORMS$/);
+    expect(lines.find((line) => line.startsWith('pusher '))).toMatch(/^pusher\s+1\/1 ready\s+runc\s+pusher-\S+\s+\S+\s+.*linux\/amd64/);
+    expect(lines.find((line) => line.startsWith('buildkit '))).toMatch(/^buildkit\s+1\/1 ready\s+containerd\s+buildkit-\S+/);
+
+    const removed = await buildkit(['rm', 'pusher']);
+    expect(removed.stderr).toContain('removed the builder "pusher"');
+    expect(removed.status).toBe(0);
+    expect((await buildkit(['ls'])).stdout).not.toMatch(/^pusher /m);
+    await expect(cluster().kubectl(['get', 'configmap', 'pusher-buildkitd-config'])).rejects.toThrow(/NotFound|not found/);
+
+    const again = await buildkit(['rm', 'pusher']);
+    expect(again.stderr).toMatch(/^error: there is no builder "pusher" in context "[^"]+", namespace "kb-test-/);
+    expect(again.status).toBe(1);
+  });
+
+  it('runs three builds at once on a builder with two replicas, each context on the same pod every time', async () => {
+    await createBuilder('shared', ['--replicas', '2']);
+    const contexts = [1, 2, 3].map((n) => context({ Dockerfile: `FROM ${registry().baseImage}\nRUN echo build ${n} > /n\n` }));
+    const results = await Promise.all(contexts.map((dir, n) => build(['--builder', 'shared', '-t', `${registry().host}/cluster/parallel:${n}`, '--push', dir])));
+    for (const result of results) expect(result.status, result.stderr).toBe(0);
+    const digests = results.map((result) => /pushed \S+ as (sha256:\w+)/.exec(result.stderr)?.[1]);
+    expect(new Set(digests).size).toBe(3);
+
+    const podOf = (result: CliResult) => /: pod (\S+) on node/.exec(result.stderr)?.[1];
+    const again = await build(['--builder', 'shared', '-t', `${registry().host}/cluster/parallel:0`, '--push', contexts[0] as string]);
+    expect(again.status).toBe(0);
+    expect(podOf(again)).toBe(podOf(results[0] as CliResult));
+  });
+
+  it('fails clearly when the builder pod is deleted in the middle of a build, and pushes nothing under the tag', async () => {
+    await createBuilder('victim', ['--worker', 'runc']);
+    const tag = `${registry().host}/cluster/interrupted:1`;
+    const dir = context({ Dockerfile: `FROM ${registry().baseImage}\nRUN echo started && sleep 60\n` });
+    const script = resolve('dist', 'kubectl-build.js');
+    const child = spawn(process.execPath, [script, '--progress=plain', '-n', cluster().namespace, '--builder', 'victim', '-t', tag, '--push', dir], { env: { ...process.env, ...env() } });
+    let stderr = '';
+    const exited = new Promise<number | null>((resolveExit) => child.on('close', resolveExit));
+    await new Promise<void>((resolveStarted, reject) => {
+      const timer = setTimeout(() => reject(new Error(`the RUN step did not start:\n${stderr}`)), 60_000);
+      child.stderr.on('data', (chunk: Buffer) => {
+        stderr += chunk.toString();
+        if (stderr.includes('started')) {
+          clearTimeout(timer);
+          resolveStarted();
+        }
+      });
+    });
+    await cluster().kubectl(['delete', 'pod', '-l', 'kubectl-build.dev/builder=victim', '--grace-period=0', '--force']);
+    const status = await exited;
+    expect(stderr).toMatch(/^error: the builder pod victim-\S+ (was deleted|stopped \(\w+\)) during the build, so nothing was built or pushed$/m);
+    expect(stderr).not.toMatch(/\n\s+at /);
+    expect(status).toBe(1);
+    expect(await tagExists(registry(), tag)).toBe(false);
+  });
+});
+
+describe('what a user sees when the cluster says no', () => {
+  it('names an unknown context, and an unknown namespace', async () => {
+    const dir = context({ Dockerfile: 'FROM scratch\n' });
+    const unknownContext = await runCli('kubectl-build', ['--context', 'no-such-context', dir], { env: env() });
+    expect(unknownContext.stderr).toMatch(/^error: the context "no-such-context" does not exist in \S+\nhint: use one of: /);
+    expect(unknownContext.status).toBe(2);
+
+    const unknownNamespace = await runCli('kubectl-build', ['-n', 'no-such-namespace', dir], { env: env() });
+    expect(unknownNamespace.stderr).toMatch(/^error: the namespace "no-such-namespace" does not exist \(context "[^"]+", namespace "no-such-namespace"\)\nhint: create it/m);
+    expect(unknownNamespace.status).toBe(1);
+  });
+
+  it('tells a user whose RBAC forbids pods/exec what is missing', async () => {
+    const { namespace } = cluster();
+    await cluster().kubectl(['create', 'serviceaccount', 'limited']);
+    await cluster().kubectl(['create', 'role', 'builder-reader', '--verb=get,list,watch', '--resource=deployments.apps,pods,events,configmaps']);
+    await cluster().kubectl(['create', 'rolebinding', 'limited-reads', '--role=builder-reader', `--serviceaccount=${namespace}:limited`]);
+    const token = (await cluster().kubectl(['create', 'token', 'limited', '--duration=10m'])).trim();
+    const admin = JSON.parse(await cluster().kubectl(['config', 'view', '--raw', '--minify', '-o', 'json']));
+    const server: string = admin.clusters[0].cluster.server;
+    const caData: string | undefined = admin.clusters[0].cluster['certificate-authority-data'];
+    const caFile: string | undefined = admin.clusters[0].cluster['certificate-authority'];
+    const dir = scratchDir('limited');
+    const kubeconfig = join(dir, 'kubeconfig');
+    writeFileSync(kubeconfig, JSON.stringify({
+      apiVersion: 'v1', kind: 'Config', 'current-context': 'limited',
+      clusters: [{ name: 'c', cluster: { server, ...(caData ? { 'certificate-authority-data': caData } : { 'certificate-authority-data': Buffer.from(readFileSync(caFile as string)).toString('base64') }) } }],
+      users: [{ name: 'limited', user: { token } }],
+      contexts: [{ name: 'limited', context: { cluster: 'c', user: 'limited', namespace } }],
+    }));
+    const result = await runCli('kubectl-build', ['--kubeconfig', kubeconfig, '--builder', 'shared', '-t', `${registry().host}/cluster/forbidden:1`, '--push', context({ Dockerfile: 'FROM scratch\n' })], { env: env() });
+    expect(result.stderr).toMatch(/^error: you are not allowed to create pods\/exec in context "limited", namespace "kb-test-\w+", which kubectl build needs to reach builder "shared"\nhint: ask your cluster admin for a Role that allows "create" on "pods\/exec"/m);
+    expect(result.stderr).not.toContain(token);
+    expect(result.status).toBe(1);
+  });
+
+  it('turns pod trouble while creating a builder into one clear error instead of a hang', async () => {
+    const pull = await buildkit(['create', 'bad-image', '--image', 'localhost/kubectl-build/no-such-image:1', '--timeout', '90s']);
+    expect(pull.stderr).toMatch(/^error: the builder "bad-image" cannot start: pod bad-image-\S+ reports (ErrImagePull|ImagePullBackOff)/m);
+    expect(pull.stderr).toMatch(/^hint: check --image/m);
+    expect(pull.status).toBe(1);
+
+    const unschedulable = await buildkit(['create', 'nowhere', '--platform', 'linux/s390x', '--timeout', '90s']);
+    expect(unschedulable.stderr).toMatch(/^error: the builder "nowhere" cannot start: pod nowhere-\S+ cannot be scheduled: 0\/\d+ nodes are available/m);
+    expect(unschedulable.status).toBe(1);
+
+    const badConfig = join(scratchDir('bad-config'), 'buildkitd.toml');
+    mkdirSync(join(badConfig, '..'), { recursive: true });
+    writeFileSync(badConfig, 'this is not = = toml\n');
+    const crash = await buildkit(['create', 'crasher', '--config', badConfig, '--timeout', '90s']);
+    expect(crash.stderr).toMatch(/^error: the builder "crasher" cannot start: pod crasher-\S+ reports (CrashLoopBackOff|buildkitd exited with code \d+)/m);
+    expect(crash.status).toBe(1);
+
+    const slow = await buildkit(['create', 'impatient', '--platform', 'linux/s390x', '--timeout', '2s']);
+    expect(slow.stderr).toMatch(/^error: the builder "impatient" was not ready within 2s \(0\/1 pods ready/m);
+    expect(slow.stderr).toMatch(/^hint: .*or wait longer with --timeout$/m);
+    expect(slow.status).toBe(1);
+  });
+});
+
+describe('--registry-secret', () => {
+  const authRegistry = useClusterRegistry({ auth: true });
+
+  it('pushes with the credentials of a dockerconfigjson Secret, answered by the CLI and never mounted into the pod', async () => {
+    const target = authRegistry();
+    const auth = target.auth as { username: string; password: string };
+    await cluster().kubectl(['create', 'secret', 'docker-registry', 'push-credentials', `--docker-server=${target.host}`, `--docker-username=${auth.username}`, `--docker-password=${auth.password}`]);
+    const config = join(scratchDir('config'), 'buildkitd.toml');
+    writeFileSync(config, `${registry().buildkitdConfig}${target.buildkitdConfig}`);
+    expect((await buildkit(['create', 'secretive', '--config', config])).status).toBe(0);
+
+    const emptyDockerConfig = scratchDir('no-credentials');
+    writeFileSync(join(emptyDockerConfig, 'config.json'), '{}');
+    const tag = `${target.host}/cluster/secret:1`;
+    const dir = context({ Dockerfile: `FROM ${registry().baseImage}\nRUN echo with a secret > /m\n` });
+    const withoutSecret = await build(['--builder', 'secretive', '-t', tag, '--push', dir], { DOCKER_CONFIG: emptyDockerConfig });
+    expect(withoutSecret.status).toBe(1);
+
+    const result = await build(['--builder', 'secretive', '--registry-secret', 'push-credentials', '-t', tag, '--push', dir], { DOCKER_CONFIG: emptyDockerConfig });
+    expect(result.status, result.stderr).toBe(0);
+    expect(await tagExists(target, tag)).toBe(true);
+    expect(`${result.stdout}${result.stderr}`).not.toContain(auth.password);
+    const pod = JSON.parse(await cluster().kubectl(['get', 'pods', '-l', 'kubectl-build.dev/builder=secretive', '-o', 'json']));
+    expect(JSON.stringify(pod.items[0].spec)).not.toContain('push-credentials');
+
+    const missing = await build(['--builder', 'secretive', '--registry-secret', 'nope', '-t', tag, '--push', dir]);
+    expect(missing.stderr).toMatch(/^error: the registry secret "nope" does not exist in context "[^"]+", namespace "kb-test-\w+"/m);
+    expect(missing.status).toBe(1);
+  });
+});
+
+describe('--cosign-key k8s://NAMESPACE/SECRET', () => {
+  it('signs with the key pair cosign generate-key-pair stored in a Secret, and cosign verifies it with that Secret', async () => {
+    await createBuilder('signer', ['--worker', 'runc']);
+    const { namespace } = cluster();
+    const context_ = { dir: scratchDir('cosign'), dockerConfigDir: registry().files.dockerConfigDir, env: { KUBECONFIG: cluster().kubeconfig } };
+    const password = 'pw-in-the-secret';
+    await cosign('cosign-v3', context_, ['generate-key-pair', `k8s://${namespace}/signing-key`], password);
+
+    const tag = `${registry().host}/cluster/k8s-signed:1`;
+    const dir = context({ Dockerfile: 'FROM scratch\nCOPY Dockerfile /d\n' });
+    const result = await build(['--builder', 'signer', '-t', tag, '--push', '--sign', '--cosign-key', `k8s://${namespace}/signing-key`, '--tlog-upload=false', '--allow-http-registry', dir], { COSIGN_PASSWORD: '' });
+    expect(result.status, result.stderr).toBe(0);
+    expect(result.stderr).toContain(`k8s://${namespace}/signing-key`);
+    expect(`${result.stdout}${result.stderr}`).not.toContain(password);
+    const digest = /pushed \S+ as (sha256:\w+)/.exec(result.stderr)?.[1];
+    for (const binary of COSIGN_VERSIONS) {
+      expect(await verifyWithKey(binary, context_, `${tag.replace(/:1$/, '')}@${digest}`, `k8s://${namespace}/signing-key`)).toHaveLength(1);
+    }
+
+    const missing = await build(['--builder', 'signer', '-t', tag, '--push', '--sign', '--cosign-key', `k8s://${namespace}/no-such-key`, '--tlog-upload=false', dir]);
+    expect(missing.stderr).toMatch(new RegExp(`^error: the Secret ${namespace}/no-such-key does not exist`, 'm'));
+    expect(missing.status).toBe(1);
+  });
+});
+
+describe('--platform a,b on a builder with a Deployment per architecture', () => {
+  it('builds each platform on a pod pinned to its architecture when there is one, elsewhere on the others', async () => {
+    await createBuilder('multi', ['--worker', 'runc']);
+    const appended = await createBuilder('multi', ['--worker', 'runc', '--append', '--platform', 'linux/amd64']);
+    expect(appended.stderr).toContain('adding multi-linux-amd64 to the builder "multi"');
+    const listed = await buildkit(['ls']);
+    expect(listed.stdout).toMatch(/^multi\s+2\/2 ready\s+runc\s+multi-\S+/m);
+    expect(listed.stdout).toMatch(/^\s+multi-linux-amd64-\S+\s+\S+\s+linux\/amd64/m);
+
+    const tag = `${registry().host}/cluster/multi:1`;
+    const dir = context({ Dockerfile: 'FROM scratch\nARG TARGETPLATFORM\nCOPY Dockerfile /built-for\n' });
+    const result = await build(['--builder', 'multi', '--platform', 'linux/amd64,linux/arm64', '-t', tag, '--push', '--allow-http-registry', dir]);
+    expect(result.status, result.stderr).toBe(0);
+    expect(result.stderr).toMatch(/^linux\/amd64: building with the builder "multi": pod multi-linux-amd64-\S+ on node \S+ \(native\)$/m);
+    expect(result.stderr).toMatch(/^linux\/arm64: building with the builder "multi": pod multi-(?!linux-)\S+ on node \S+ \(no pod pinned to arm64: emulated or cross-compiled\)$/m);
+    expect(result.stderr).toMatch(/^ {2}linux\/arm64: sha256:\w+$/m);
+    expect((await buildkit(['rm', 'multi'])).status).toBe(0);
+  });
+});

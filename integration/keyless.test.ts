@@ -1,0 +1,278 @@
+// Keyless signing (and key signing with the transparency log) against local Sigstore services:
+// an OIDC issuer, Fulcio and Rekor on loopback; the real cosign v2 and v3 are the judges. The
+// browser login runs on a real terminal (script(1)); the issuer's test helper plays the browser.
+import { spawn } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { describe, expect, it } from 'vitest';
+import { httpGet } from '../hack/lib/http.ts';
+import { freePort } from '../hack/lib/net.ts';
+import { runCli, type CliResult } from './harness/cli.ts';
+import { COSIGN_VERSIONS, cosign, generateKeyPair, type CosignBinary, type CosignContext } from './harness/cosign.ts';
+import { clientFilesFor, scratchDir, useBuildkitd, useRegistry } from './harness/index.ts';
+import { useSigstore } from './harness/sigstore.ts';
+
+const registry = useRegistry({ kind: 'distribution', auth: true, seed: true });
+const buildkitd = useBuildkitd({ trust: [registry] });
+const sigstore = useSigstore();
+
+function dockerConfig(): string {
+  return clientFilesFor([registry()]).dockerConfigDir;
+}
+
+function context(dockerfileTail = ''): string {
+  const dir = scratchDir('keyless-context');
+  writeFileSync(join(dir, 'Dockerfile'), `FROM ${registry().baseImage}\nRUN echo keyless-${Math.random()} > /marker\n${dockerfileTail}`);
+  return dir;
+}
+
+/** The flags that point every Sigstore service at the local ones. */
+function sigstoreFlags(): string[] {
+  const s = sigstore();
+  return ['--fulcio-url', s.fulcioUrl, '--rekor-url', s.rekorUrl, '--oidc-issuer', s.issuerUrl, '--oidc-client-id', s.clientId];
+}
+
+function cosignContext(config: string): CosignContext {
+  return { dir: scratchDir('cosign'), dockerConfigDir: config };
+}
+
+// Without a CT log in the local trusted root, certificates carry no SCT for cosign to check.
+function sctFlags(): string[] {
+  const root = JSON.parse(readFileSync(sigstore().trustedRootPath, 'utf8')) as { ctlogs?: unknown[] };
+  return (root.ctlogs ?? []).length > 0 ? [] : ['--insecure-ignore-sct'];
+}
+
+async function verifyKeyless(binary: CosignBinary, config: string, image: string): Promise<unknown[]> {
+  const s = sigstore();
+  const stdout = await cosign(binary, cosignContext(config), [
+    'verify', '--certificate-identity', s.identity, '--certificate-oidc-issuer', s.issuerUrl, '--trusted-root', s.trustedRootPath, ...sctFlags(), image,
+  ]);
+  return JSON.parse(stdout) as unknown[];
+}
+
+interface Signed {
+  readonly result: CliResult;
+  readonly tag: string;
+  readonly config: string;
+  /** REGISTRY/REPO@DIGEST when the build pushed. */
+  readonly image?: string;
+}
+
+async function buildAndSign(repository: string, args: string[], env: NodeJS.ProcessEnv = {}, dockerfileTail = ''): Promise<Signed> {
+  const config = dockerConfig();
+  const dir = context(dockerfileTail);
+  const tag = `${registry().host}/${repository}:1`;
+  const metadataFile = join(dir, 'metadata.json');
+  const result = await runCli('kubectl-build', ['--progress', 'plain', '-t', tag, '--push', '--sign', '--metadata-file', metadataFile, ...args, dir], {
+    env: { BUILDKIT_HOST: buildkitd().address, DOCKER_CONFIG: config, SIGSTORE_ID_TOKEN: undefined, COSIGN_EXPERIMENTAL: undefined, ...env },
+  });
+  return { result, tag, config, ...imageOf(repository, result.stderr) };
+}
+
+function imageOf(repository: string, output: string): { image?: string } {
+  const digest = /pushed \S+ as (sha256:[0-9a-f]{64})/.exec(output)?.[1];
+  return digest ? { image: `${registry().host}/${repository}@${digest}` } : {};
+}
+
+/** Neither layout holds a signature for the image: nothing half-written. */
+async function expectNoSignature(image: string): Promise<void> {
+  const [repository, digest] = image.slice(registry().host.length + 1).split('@') as [string, string];
+  const tag = digest.replace(':', '-');
+  const auth = { basicAuth: registry().auth };
+  expect((await httpGet(`${registry().url}/v2/${repository}/manifests/${tag}.sig`, auth)).status).toBe(404);
+  expect((await httpGet(`${registry().url}/v2/${repository}/manifests/${tag}`, { ...auth, headers: { accept: 'application/vnd.oci.image.index.v1+json' } })).status).toBe(404);
+}
+
+describe.each(['legacy', 'bundle'] as const)('keyless signing with an identity token, %s format', (format) => {
+  it('signs with a Fulcio certificate and a Rekor entry; cosign v2 and v3 verify identity and issuer', async () => {
+    const token = await sigstore().token();
+    const signed = await buildAndSign(`keyless/${format}`, ['--debug', '--signature-format', format, ...sigstoreFlags()], { SIGSTORE_ID_TOKEN: token });
+    expect(signed.result.status, signed.result.stderr.slice(-1500)).toBe(0);
+    expect(signed.result.stderr).toMatch(new RegExp(`sign: got a certificate from Fulcio \\(${sigstore().fulcioUrl}\\) for ${sigstore().identity.replace(/[.+]/g, '\\$&')}`));
+    expect(signed.result.stderr).toMatch(/sign: recorded the (signature|bundle) in the transparency log http:\/\/127\.0\.0\.1:\d+ as entry \d+ \(\d+\.\ds\)/);
+    expect(`${signed.result.stdout}${signed.result.stderr}`).not.toContain(token);
+    for (const binary of COSIGN_VERSIONS) {
+      expect(await verifyKeyless(binary, signed.config, signed.image as string)).not.toHaveLength(0);
+    }
+  });
+});
+
+describe('key signing with the transparency log (cosign\'s default)', () => {
+  it('records legacy and bundle signatures in Rekor; cosign v2 and v3 verify without --insecure-ignore-tlog', async () => {
+    const keys = await generateKeyPair(cosignContext(dockerConfig()), 'logged');
+    const signed = await buildAndSign('keyed/logged', ['--signature-format', 'both', '--cosign-key', keys.privateKey, '--rekor-url', sigstore().rekorUrl], { COSIGN_PASSWORD: keys.password });
+    expect(signed.result.status, signed.result.stderr.slice(-1500)).toBe(0);
+    expect(signed.result.stderr.match(/sign: recorded the (signature|bundle) in the transparency log \S+ as entry \d+/g)).toHaveLength(2);
+    for (const binary of COSIGN_VERSIONS) {
+      const stdout = await cosign(binary, cosignContext(signed.config), ['verify', '--key', keys.publicKey, '--trusted-root', sigstore().trustedRootPath, signed.image as string]);
+      expect(JSON.parse(stdout)).not.toHaveLength(0);
+    }
+  });
+
+  it('Rekor down: a clear error after the push, non-zero exit, no signature stored', async () => {
+    const keys = await generateKeyPair(cosignContext(dockerConfig()), 'unlogged');
+    const rekor = `http://127.0.0.1:${await freePort()}`;
+    const signed = await buildAndSign('keyed/rekor-down', ['--cosign-key', keys.privateKey, '--rekor-url', rekor], { COSIGN_PASSWORD: keys.password });
+    expect(signed.result.status).toBe(1);
+    expect(signed.result.stderr).toMatch(new RegExp(`error: \\S+@sha256:[0-9a-f]{64} was pushed, but its signature could not be made: cannot reach the transparency log at ${rekor} \\(ECONNREFUSED\\)\\n`));
+    expect(signed.result.stderr).toMatch(/hint: check --rekor-url and the network; .*--tlog-upload=false\n$/);
+    await expectNoSignature(signed.image as string);
+  });
+});
+
+describe('keyless signing failures', () => {
+  it('without a terminal and without a token: a usage error before the build', async () => {
+    const { result } = await buildAndSign('keyless/no-tty', sigstoreFlags(), { COSIGN_EXPERIMENTAL: '1' });
+    expect(result.status).toBe(2);
+    expect(result.stderr).toBe(
+      'error: keyless signing needs an identity token, and there is no terminal to log in from\n' +
+        "hint: pass --identity-token (or SIGSTORE_ID_TOKEN) from your CI's OIDC provider, or sign with --cosign-key\n",
+    );
+  });
+
+  it('without a key, a token or COSIGN_EXPERIMENTAL: says how to choose', async () => {
+    const { result } = await buildAndSign('keyless/none', sigstoreFlags());
+    expect(result.status).toBe(2);
+    expect(result.stderr).toMatch(/^error: --sign needs a key, or an identity for keyless signing\nhint: pass --cosign-key/);
+  });
+
+  it('an expired token and a token for another audience: refused before the build, the token never printed', async () => {
+    const expired = await sigstore().token({ expiresInSeconds: 1 });
+    await sleep(2_000);
+    const late = await buildAndSign('keyless/expired', ['--debug', ...sigstoreFlags()], { SIGSTORE_ID_TOKEN: expired });
+    expect(late.result.status).toBe(1);
+    expect(late.result.stderr).toMatch(/^error: the identity token from SIGSTORE_ID_TOKEN expired \d+(ms|s) ago\n/);
+    expect(late.result.stderr).not.toContain('#1 ');
+    expect(late.result.stderr).not.toContain(expired.split('.')[1]);
+
+    const other = await sigstore().token({ audience: 'not-sigstore' });
+    const tokenFile = join(scratchDir('token'), 'token');
+    writeFileSync(tokenFile, other);
+    const wrong = await buildAndSign('keyless/audience', ['--identity-token', tokenFile, ...sigstoreFlags()]);
+    expect(wrong.result.status).toBe(1);
+    expect(wrong.result.stderr).toMatch(/^error: the identity token from --identity-token is for the audience "not-sigstore", not "sigstore"\n/);
+    expect(wrong.result.stderr).not.toContain(other.split('.')[1]);
+  });
+
+  it('Fulcio down: a clear error after the push, no signature stored, the token absent even with --debug', async () => {
+    const token = await sigstore().token();
+    const fulcio = `http://127.0.0.1:${await freePort()}`;
+    const flags = [...sigstoreFlags(), '--fulcio-url', fulcio, '--debug'];
+    const signed = await buildAndSign('keyless/fulcio-down', flags, { SIGSTORE_ID_TOKEN: token });
+    expect(signed.result.status).toBe(1);
+    expect(signed.result.stderr).toContain(`error: cannot reach Fulcio at ${fulcio} (ECONNREFUSED)\nhint: check --fulcio-url and the network\n`);
+    const output = `${signed.result.stdout}${signed.result.stderr}`;
+    for (const part of token.split('.')) expect(output).not.toContain(part);
+    await expectNoSignature(signed.image as string);
+  });
+
+  it('Rekor down: keyless fails before storing anything', async () => {
+    const token = await sigstore().token();
+    const rekor = `http://127.0.0.1:${await freePort()}`;
+    const signed = await buildAndSign('keyless/rekor-down', ['--signature-format', 'both', ...sigstoreFlags(), '--rekor-url', rekor], { SIGSTORE_ID_TOKEN: token });
+    expect(signed.result.status).toBe(1);
+    expect(signed.result.stderr).toMatch(/could not be made: cannot reach the transparency log at http:\/\/127\.0\.0\.1:\d+ \(ECONNREFUSED\)/);
+    await expectNoSignature(signed.image as string);
+  });
+
+  it('--tlog-upload=false is refused for keyless signing', async () => {
+    const { result } = await buildAndSign('keyless/no-log', ['--tlog-upload=false', ...sigstoreFlags()], { SIGSTORE_ID_TOKEN: await sigstore().token() });
+    expect(result.status).toBe(2);
+    expect(result.stderr).toMatch(/^error: keyless signing needs the transparency log/);
+  });
+});
+
+/** kubectl build on a real terminal (script(1)); `output` grows as it prints. */
+function onTerminal(args: string[], env: NodeJS.ProcessEnv) {
+  const quoted = [process.execPath, 'dist/kubectl-build.js', ...args].map((word) => `'${word.replace(/'/g, "'\\''")}'`).join(' ');
+  const child = spawn('script', ['-qfec', `stty cols 200 rows 50; exec ${quoted}`, '/dev/null'], { env: { ...process.env, ...env }, stdio: ['pipe', 'pipe', 'pipe'] });
+  const state = { output: '', exited: false };
+  child.stdout.on('data', (chunk: Buffer) => (state.output += chunk.toString()));
+  child.stderr.on('data', (chunk: Buffer) => (state.output += chunk.toString()));
+  const exited = new Promise<number | null>((resolve) =>
+    child.on('close', (status) => {
+      state.exited = true;
+      resolve(status);
+    }),
+  );
+  const killer = setTimeout(() => child.kill('SIGKILL'), 240_000);
+  exited.finally(() => clearTimeout(killer));
+  return {
+    state,
+    exited,
+    /** Typing on the terminal (\x03 is Ctrl-C). */
+    type: (text: string) => child.stdin.write(text),
+    waitFor: async (pattern: RegExp, timeoutMs = 120_000): Promise<RegExpExecArray> => {
+      const deadline = Date.now() + timeoutMs;
+      for (;;) {
+        const match = pattern.exec(state.output);
+        if (match) return match;
+        if (state.exited || Date.now() > deadline) throw new Error(`${state.exited ? 'exited' : 'timed out'} waiting for ${pattern}; output so far:\n${state.output.slice(-2000)}`);
+        await sleep(50);
+      }
+    },
+  };
+}
+
+describe('keyless signing with the browser login, on a terminal', () => {
+  const URL_LINE = /\n {2}(http\S+)\r?\n/;
+
+  function start(repository: string, extra: string[], dockerfileTail = '') {
+    const config = dockerConfig();
+    const dir = context(dockerfileTail);
+    const tag = `${registry().host}/${repository}:1`;
+    const terminal = onTerminal(['--progress', 'plain', '-t', tag, '--push', '--sign', '--signature-format', 'both', ...sigstoreFlags(), ...extra, dir], {
+      BUILDKIT_HOST: buildkitd().address,
+      DOCKER_CONFIG: config,
+      COSIGN_EXPERIMENTAL: '1',
+      KUBECTL_BUILD_BROWSER: 'none',
+      SIGSTORE_ID_TOKEN: '',
+    });
+    return { terminal, config, repository };
+  }
+
+  it('logs in while the build runs; signing does not wait; cosign v2 and v3 verify', async () => {
+    const { terminal, config, repository } = start('keyless/login-during-build', [], 'RUN sleep 4\n');
+    const url = (await terminal.waitFor(URL_LINE))[1] as string;
+    // The login completes while the build is still running.
+    await sigstore().completeLogin(url);
+    expect(terminal.state.output).not.toMatch(/pushed \S+ as sha256:/);
+    expect(await terminal.exited, terminal.state.output.slice(-1500)).toBe(0);
+    expect(terminal.state.output).toMatch(/sign: logged in as \S+ in the browser \d+(ms|s) after the start, during the build/);
+    expect(terminal.state.output).not.toContain('waiting for the OIDC login');
+    // The token from the login is nowhere in what the terminal showed (no JWT at all).
+    expect(terminal.state.output).not.toMatch(/eyJ[\w-]{8,}\.[\w-]{8,}\./);
+    const image = imageOf(repository, terminal.state.output).image as string;
+    for (const binary of COSIGN_VERSIONS) expect(await verifyKeyless(binary, config, image)).not.toHaveLength(0);
+  });
+
+  it('the build ends first: it says it waits for the login, then signs when the login arrives', async () => {
+    const { terminal, config, repository } = start('keyless/login-after-build', []);
+    const url = (await terminal.waitFor(URL_LINE))[1] as string;
+    await terminal.waitFor(/sign: waiting for the OIDC login in the browser \(up to 5m0s; Ctrl-C cancels\)/);
+    await sleep(1_000);
+    await sigstore().completeLogin(url);
+    expect(await terminal.exited, terminal.state.output.slice(-1500)).toBe(0);
+    expect(terminal.state.output).toMatch(/sign: logged in as \S+ \(waited \d+(ms|s) after the build\)/);
+    expect(terminal.state.output).not.toMatch(/eyJ[\w-]{8,}\.[\w-]{8,}\./);
+    const image = imageOf(repository, terminal.state.output).image as string;
+    for (const binary of COSIGN_VERSIONS) expect(await verifyKeyless(binary, config, image)).not.toHaveLength(0);
+  });
+
+  it('no login within --login-timeout: an error that points to --identity-token, nothing signed', async () => {
+    const { terminal, repository } = start('keyless/login-timeout', ['--login-timeout', '2s']);
+    expect(await terminal.exited).toBe(1);
+    expect(terminal.state.output).toMatch(/error: the OIDC login did not finish within 2s after the build\r?\nhint: .*--identity-token/);
+    await expectNoSignature(imageOf(repository, terminal.state.output).image as string);
+  });
+
+  it('Ctrl-C while waiting for the login: exit 130, nothing signed', async () => {
+    const { terminal, repository } = start('keyless/login-cancel', []);
+    await terminal.waitFor(/sign: waiting for the OIDC login/);
+    terminal.type('\x03');
+    expect(await terminal.exited).toBe(130);
+    expect(terminal.state.output).toMatch(/error: the OIDC login was cancelled/);
+    await expectNoSignature(imageOf(repository, terminal.state.output).image as string);
+  });
+});

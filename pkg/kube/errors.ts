@@ -1,0 +1,78 @@
+// Kubernetes API failures turned into one sentence that says what is missing and what to do:
+// unreachable cluster, expired credentials, RBAC refusals (naming the verb and resource), absent
+// namespace.
+import { KubectlBuildError, errorMessage } from '../errors/index.ts';
+import type { KubeConnection } from './config.ts';
+
+interface ApiFailure {
+  readonly code?: number;
+  readonly body?: unknown;
+}
+
+function statusMessage(body: unknown): string | undefined {
+  if (typeof body === 'string') {
+    try {
+      return statusMessage(JSON.parse(body));
+    } catch {
+      return body.trim() || undefined;
+    }
+  }
+  if (body && typeof body === 'object' && 'message' in body && typeof body.message === 'string') return body.message;
+  return undefined;
+}
+
+/** Whether `error` is the API's 404 (for "does it exist" reads). */
+export function isNotFound(error: unknown): boolean {
+  return (error as ApiFailure | undefined)?.code === 404;
+}
+
+const NETWORK_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EHOSTUNREACH', 'ETIMEDOUT', 'ECONNRESET', 'EAI_AGAIN']);
+
+function networkCode(error: unknown): string | undefined {
+  for (let current: unknown = error; current && typeof current === 'object'; current = (current as { cause?: unknown }).cause) {
+    const code = (current as { code?: unknown }).code;
+    if (typeof code === 'string' && NETWORK_CODES.has(code)) return code;
+  }
+  return undefined;
+}
+
+/**
+ * `action` says what we were doing, for the sentence: "create the Deployment buildkit".
+ * `permission` names the RBAC verb and resource it needs: "create deployments.apps".
+ */
+export function kubeError(error: unknown, connection: KubeConnection, action: string, permission?: string): KubectlBuildError {
+  if (error instanceof KubectlBuildError) return error;
+  const code = (error as ApiFailure | undefined)?.code;
+  const detail = statusMessage((error as ApiFailure | undefined)?.body);
+  const where = connection.description;
+  const server = connection.config.getCurrentCluster()?.server ?? 'the cluster';
+  const network = networkCode(error);
+  if (network) {
+    return new KubectlBuildError('UNAVAILABLE', `cannot reach the Kubernetes API at ${server} (${network}) to ${action}`, {
+      hint: 'check that the cluster is running and that --context / KUBECONFIG point at it',
+      cause: error,
+    });
+  }
+  if (code === 401) {
+    return new KubectlBuildError('UNAUTHENTICATED', `the Kubernetes API at ${server} did not accept your credentials (${where})`, {
+      hint: 'log in again or refresh the credentials in your kubeconfig',
+      cause: error,
+    });
+  }
+  if (code === 403) {
+    return new KubectlBuildError('FORBIDDEN', `you are not allowed to ${permission ?? action} in ${where}${detail ? `: ${detail}` : ''}`, {
+      hint: `ask your cluster admin for a Role that allows ${permission ?? 'it'} in that namespace, or use --namespace for one where you have it`,
+      cause: error,
+    });
+  }
+  if (code === 404 && detail?.includes('namespaces')) {
+    return new KubectlBuildError('NOT_FOUND', `the namespace "${connection.namespace}" does not exist (${where})`, {
+      hint: 'create it (kubectl create namespace) or pick another with --namespace',
+      cause: error,
+    });
+  }
+  return new KubectlBuildError('UNAVAILABLE', `could not ${action} (${where}): ${detail ?? errorMessage(error)}`, {
+    hint: 'check the cluster with kubectl, then try again',
+    cause: error,
+  });
+}

@@ -1,0 +1,32 @@
+// Failures of Sigstore's services (Fulcio, Rekor) as @sigstore/sign reports them (an InternalError
+// around an HTTPError or a fetch error) turned into one sentence: the service refused (4xx), broke
+// (5xx) or cannot be reached. The services' own messages are about requests, never the token.
+import { errorMessage, KubectlBuildError } from '../errors/index.ts';
+
+export interface ServiceFailure {
+  /** "Fulcio at https://...", "the transparency log at https://...". */
+  readonly service: string;
+  /** What was asked: "a certificate for a@b.c", "the entry". */
+  readonly what: string;
+  readonly refusedHint: string;
+  readonly unreachableHint: string;
+}
+
+export function sigstoreServiceError(failure: ServiceFailure, error: unknown): KubectlBuildError {
+  if (error instanceof KubectlBuildError) return error;
+  const cause = (error as { cause?: unknown }).cause ?? error;
+  const status = (cause as { statusCode?: number }).statusCode;
+  if (status !== undefined && status >= 400 && status < 500) {
+    return new KubectlBuildError('SIGN_FAILED', `${failure.service} refused ${failure.what}: ${errorMessage(cause)} (HTTP ${status})`, { hint: failure.refusedHint });
+  }
+  if (status !== undefined) {
+    return new KubectlBuildError('UNAVAILABLE', `${failure.service} failed on ${failure.what} (HTTP ${status})`, { hint: 'try again later' });
+  }
+  const code = (cause as { code?: string }).code;
+  return new KubectlBuildError('UNAVAILABLE', `cannot reach ${failure.service} (${code ?? errorMessage(cause)})`, { hint: failure.unreachableHint });
+}
+
+/** A CommonJS module's named exports, whether a bundler put them on the namespace or under default. */
+export function commonJs<T extends object>(module: T, name: string): T {
+  return (name in module ? module : (module as { default?: T }).default ?? module) as T;
+}
