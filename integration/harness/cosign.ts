@@ -36,7 +36,8 @@ export async function cosign(binary: CosignBinary, context: CosignContext, args:
     COSIGN_PASSWORD: password,
   };
   try {
-    const { stdout } = await run(tool(binary), args, { env, timeout: 60_000, maxBuffer: 16 * 1024 * 1024 });
+    // In the scratch folder: some commands (generate-key-pair k8s://...) write files where they run.
+    const { stdout } = await run(tool(binary), args, { env, cwd: context.dir, timeout: 60_000, maxBuffer: 16 * 1024 * 1024 });
     return stdout;
   } catch (error) {
     const stderr = (error as { stderr?: string }).stderr ?? '';
