@@ -1,7 +1,8 @@
 // hack/local-stack up [--no-cluster]|down|status: the services a user or the demo needs: the local
 // Kubernetes cluster (hack/cluster), a registry with htpasswd auth (seeded with a busybox base
-// image) that the cluster's pods reach on the node's bridge address, and a buildkitd as root with
-// the OCI worker on this machine, trusting that registry. `up` prints export lines on stdout (eval
+// image) that the cluster's pods reach on the node's bridge address, a buildkitd as root with the
+// OCI worker on this machine, trusting that registry, and a private Sigstore (OIDC issuer, Fulcio,
+// Rekor: hack/lib/sigstore.ts) on 127.0.0.1. `up` prints export lines on stdout (eval
 // them): KUBECONFIG for the cluster, and BUILDKIT_HOST only with --no-cluster (otherwise kubectl
 // build goes through the cluster; the local daemon is LOCAL_BUILDKIT_HOST). Progress and errors go
 // to stderr. State, logs and the registry password live in $KUBECTL_BUILD_CACHE/local-stack.
@@ -15,6 +16,7 @@ import { isAlive, isOurProcess, stopProcess } from './lib/process.ts';
 import { randomPassword, startRegistry } from './lib/registry.ts';
 import { seedBaseImage } from './lib/seed.ts';
 import { processRunning, readCluster, startCluster, stopCluster, trustPlainHttpRegistry } from './lib/cluster/index.ts';
+import { startSigstore } from './lib/sigstore.ts';
 
 const STACK_DIR = process.env.KUBECTL_BUILD_STACK_DIR ?? join(cacheDir(), 'local-stack');
 const STATE_FILE = join(STACK_DIR, 'state.json');
@@ -32,6 +34,15 @@ interface StackState {
   readonly buildkitd: ServiceState & { readonly address: string };
   readonly dockerConfigDir: string;
   readonly baseImage: string;
+  /** The private Sigstore: its processes and what clients need. */
+  readonly sigstore?: {
+    readonly processes: ReadonlyArray<ServiceState & { readonly name: string }>;
+    readonly fulcioUrl: string;
+    readonly rekorUrl: string;
+    readonly issuerUrl: string;
+    readonly trustedRoot: string;
+    readonly identity: string;
+  };
   /** With the cluster: its admin kubeconfig, builder image, and the buildkitd.toml builders need for the registry. */
   readonly cluster?: { readonly kubeconfig: string; readonly buildkitImage: string; readonly buildkitdConfig: string };
 }
@@ -39,6 +50,15 @@ interface StackState {
 function clusterRunning(): boolean {
   const cluster = readCluster(CLUSTER_DIR);
   return cluster !== undefined && cluster.processes.length > 0 && cluster.processes.every(processRunning);
+}
+
+/** The program a PID runs (what isOurProcess later compares), from /proc. */
+function commandOf(pid: number): string {
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0')[0] ?? '';
+  } catch {
+    return '';
+  }
 }
 
 function say(message: string): void {
@@ -54,6 +74,8 @@ function services(state: StackState): Array<[string, ServiceState]> {
   return [
     ['buildkitd', state.buildkitd],
     ['registry', state.registry],
+    // Stopped in reverse order of start: Fulcio and Rekor before Trillian before MariaDB.
+    ...[...(state.sigstore?.processes ?? [])].reverse().map((service): [string, ServiceState] => [service.name, service]),
   ];
 }
 
@@ -81,12 +103,21 @@ function exportLines(state: StackState): string {
     `export REGISTRY_PASSWORD="$(cat ${quote(state.registry.passwordFile)})"`,
     `export DOCKER_CONFIG=${quote(state.dockerConfigDir)}`,
     `export BASE_IMAGE=${quote(state.baseImage)}`,
+    ...(state.sigstore
+      ? [
+          `export FULCIO_URL=${quote(state.sigstore.fulcioUrl)}`,
+          `export REKOR_URL=${quote(state.sigstore.rekorUrl)}`,
+          `export OIDC_ISSUER=${quote(state.sigstore.issuerUrl)}`,
+          `export SIGSTORE_TRUSTED_ROOT=${quote(state.sigstore.trustedRoot)}`,
+          `export SIGSTORE_IDENTITY=${quote(state.sigstore.identity)}`,
+        ]
+      : []),
   ].join('\n');
 }
 
 async function up(withCluster: boolean): Promise<void> {
   const existing = readState();
-  const healthy = existing && services(existing).every(([, service]) => running(service)) && (!existing.cluster || clusterRunning());
+  const healthy = existing?.sigstore && services(existing).every(([, service]) => running(service)) && (!existing.cluster || clusterRunning());
   if (healthy && Boolean(existing.cluster) === withCluster) {
     say('already up');
     process.stdout.write(`${exportLines(existing)}\n`);
@@ -134,6 +165,17 @@ async function up(withCluster: boolean): Promise<void> {
     await stopProcess(registry.process);
     throw error;
   }
+  say('starting the private Sigstore (OIDC issuer, Fulcio with a CT log, Rekor on Trillian + MariaDB)');
+  const sigstoreProcesses: Array<ServiceState & { name: string }> = [];
+  let sigstore;
+  try {
+    sigstore = await startSigstore(join(STACK_DIR, 'sigstore'), (service) => sigstoreProcesses.push({ name: service.name, pid: service.pid, command: commandOf(service.pid), logFile: service.logFile }), { detached: true });
+  } catch (error) {
+    for (const service of [...sigstoreProcesses].reverse()) await stopProcess(service);
+    await stopProcess(buildkitd.process);
+    await stopProcess(registry.process);
+    throw error;
+  }
   const state: StackState = {
     registry: {
       pid: registry.process.pid,
@@ -147,6 +189,14 @@ async function up(withCluster: boolean): Promise<void> {
     dockerConfigDir: files.dockerConfigDir,
     baseImage: '',
     ...(clusterState ? { cluster: clusterState } : {}),
+    sigstore: {
+      processes: sigstoreProcesses,
+      fulcioUrl: sigstore.fulcioUrl,
+      rekorUrl: sigstore.rekorUrl,
+      issuerUrl: sigstore.issuerUrl,
+      trustedRoot: sigstore.trustedRootPath,
+      identity: sigstore.identity,
+    },
   };
   writeFileSync(STATE_FILE, JSON.stringify(state, null, 2));
   say('seeding the base image');
@@ -184,7 +234,7 @@ async function status(): Promise<boolean> {
   for (const [name, service] of services(state)) {
     const alive = running(service);
     healthy &&= alive;
-    say(`${name.padEnd(10)} pid ${String(service.pid).padEnd(8)} ${alive ? 'running' : 'NOT RUNNING'}  log ${service.logFile}`);
+    say(`${name.padEnd(22)} pid ${String(service.pid).padEnd(8)} ${alive ? 'running' : 'NOT RUNNING'}  log ${service.logFile}`);
   }
   if (state.cluster) {
     const up = clusterRunning();

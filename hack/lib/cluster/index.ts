@@ -66,6 +66,10 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
   const log = options.log ?? (() => {});
   const { dir } = options;
   if (process.getuid?.() !== 0) throw new Error('the local cluster needs root (containerd, the kubelet and a network bridge)');
+  // One node per machine: it owns containerd's usual socket, the kb0 bridge and its address.
+  if (ctrWorks()) {
+    throw new Error(`a containerd already answers on ${CONTAINERD.socket} (another local cluster? hack/cluster down, or hack/local-stack down, stops ours)`);
+  }
   for (const sub of ['pki', 'etcd', 'kubelet', 'cni', 'containerd-config']) rmSync(join(dir, sub), { recursive: true, force: true, maxRetries: 3 });
   const logs = join(dir, 'logs');
   for (const sub of ['pki', 'etcd', 'kubelet', 'cni/net.d', 'cni/ipam', 'containerd-config/hosts', 'logs']) {
