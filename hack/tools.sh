@@ -210,6 +210,8 @@ build_go_peers() {
   pids[kubectl]=$!
   build_kubernetes &
   pids[kubernetes]=$!
+  go_build rootlesskit "github.com/rootless-containers/rootlesskit/v2@$ROOTLESSKIT_VERSION" ./cmd/rootlesskit "" &
+  pids[rootlesskit]=$!
   build_trillian &
   pids[trillian]=$!
   go_build ctfe "github.com/google/certificate-transparency-go@$CT_GO_VERSION" ./trillian/ctfe/ct_server "" &
@@ -234,6 +236,7 @@ build_go_peers() {
   ln -sf "$(build_wrapper kubectl "$kubectl_ld")/kubectl" "$BIN/kubectl"
   local cmd
   for cmd in $KUBE_SERVER_CMDS; do ln -sf "$TOOLS/kubernetes-$KUBERNETES_SERVER_VERSION/$cmd" "$BIN/$cmd"; done
+  ln -sf "$TOOLS/rootlesskit-$ROOTLESSKIT_VERSION/rootlesskit" "$BIN/rootlesskit"
   for cmd in $TRILLIAN_CMDS; do ln -sf "$TOOLS/trillian-$TRILLIAN_VERSION/$cmd" "$BIN/$cmd"; done
   ln -sf "$TOOLS/ctfe-$CT_GO_VERSION/ct_server" "$BIN/ct_server"
   ln -sf "$TOOLS/rekor-$REKOR_VERSION/rekor-server" "$BIN/rekor-server"
@@ -243,7 +246,7 @@ build_go_peers() {
 check() {
   local tool missing=""
   [ -z "$(missing_apt_packages)" ] || missing+=" apt:($(missing_apt_packages))"
-  for tool in buildkitd buildctl cosign-v2 cosign-v3 oci-registry kubectl moto_server etcd $KUBE_SERVER_CMDS \
+  for tool in buildkitd buildctl cosign-v2 cosign-v3 oci-registry kubectl moto_server etcd rootlesskit $KUBE_SERVER_CMDS \
     $TRILLIAN_CMDS ct_server rekor-server fulcio; do
     [ -x "$BIN/$tool" ] || missing+=" $tool"
   done

@@ -2,6 +2,7 @@
 // caller, packed by umoci into an OCI layout under the tool cache, keyed by what went into it (so a
 // second call is free and a new version gets a new folder).
 import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { copyFileSync, chmodSync, existsSync, mkdirSync, renameSync, rmSync, symlinkSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { cacheDir, tool } from './paths.ts';
@@ -24,9 +25,14 @@ function umoci(args: string[]): void {
   execFileSync(tool('umoci'), args, { stdio: ['ignore', 'ignore', 'pipe'] });
 }
 
-/** The OCI layout folder for `spec`, built once. */
+/** The OCI layout folder for `spec`, built once (a change to the recipe itself makes a new one). */
 export function imageLayout(spec: LayoutSpec): string {
-  const layout = join(cacheDir(), 'images', spec.name);
+  const recipe = createHash('sha256')
+    .update(spec.populate.toString())
+    .update(JSON.stringify([spec.tag, spec.entrypoint, spec.cmd, spec.env]))
+    .digest('hex')
+    .slice(0, 8);
+  const layout = join(cacheDir(), 'images', `${spec.name}-${recipe}`);
   if (existsSync(join(layout, 'index.json'))) return layout;
 
   const work = `${layout}.tmp-${process.pid}`;

@@ -129,7 +129,10 @@ export function builderDeployment(spec: BuilderSpec): V1Deployment {
               name: CONTAINER_NAME,
               image: spec.image,
               imagePullPolicy: 'IfNotPresent',
-              args: [`--addr=${BUILDKITD_SOCKET}`, ...worker.args],
+              // A crashing daemon's last words reach kubectl buildkit create's error.
+              terminationMessagePolicy: 'FallbackToLogsOnError',
+              // --config named: rootless buildkitd would otherwise look under its home folder.
+              args: [`--addr=${BUILDKITD_SOCKET}`, ...worker.args, ...(spec.config === undefined ? [] : ['--config=/etc/buildkit/buildkitd.toml'])],
               env: [...worker.env, ...Object.entries(spec.env).map(([name, value]) => ({ name, value }))],
               // Ready once the daemon answers with its workers: what a build needs.
               readinessProbe: { exec: { command: ['buildctl', `--addr=${BUILDKITD_SOCKET}`, 'debug', 'workers'] }, periodSeconds: 2, timeoutSeconds: 5 },

@@ -51,15 +51,26 @@ function podProblem(pod: V1Pod): string | undefined {
   if (scheduled?.status === 'False') return `cannot be scheduled: ${scheduled.message ?? scheduled.reason ?? 'no reason given'}`;
   for (const status of pod.status?.containerStatuses ?? []) {
     const waiting = status.state?.waiting;
+    const terminated = status.lastState?.terminated ?? status.state?.terminated;
+    // The container's last log lines come as its termination message (FallbackToLogsOnError):
+    // the first line of its error, not the stack trace that may follow.
+    const said = firstErrorLine(terminated?.message);
+    const exited = terminated && status.restartCount > 0
+      ? `buildkitd exited with code ${terminated.exitCode}${said ? ` (${said})` : ''}, restarted ${status.restartCount} time${status.restartCount === 1 ? '' : 's'}`
+      : undefined;
+    if (waiting?.reason === 'CrashLoopBackOff' && exited) return `CrashLoopBackOff: ${exited}`;
     if (waiting?.reason && waiting.reason !== 'ContainerCreating' && waiting.reason !== 'PodInitializing') {
       return `${waiting.reason}${waiting.message ? `: ${waiting.message}` : ''}`;
     }
-    const terminated = status.lastState?.terminated ?? status.state?.terminated;
-    if (terminated && status.restartCount > 0) {
-      return `buildkitd exited with code ${terminated.exitCode}${terminated.message ? `: ${terminated.message.trim()}` : ''} (restarted ${status.restartCount} times)`;
-    }
+    if (exited) return exited;
   }
   return undefined;
+}
+
+function firstErrorLine(message: string | undefined): string | undefined {
+  const lines = (message ?? '').split('\n').map((line) => line.trim()).filter(Boolean);
+  const first = lines.find((line) => !/^(goroutine |github\.com\/|runtime\/|main\.|\S+\.go:\d+)/.test(line));
+  return (first ?? lines[0])?.replace(/^time="[^"]*" level=\w+ msg=/, '').slice(0, 200);
 }
 
 function toBuilderPod(pod: V1Pod): BuilderPod {
@@ -213,7 +224,7 @@ export async function waitForBuilder(connection: KubeConnection, name: string, o
       problemsSince.set(pod.name, since);
       if (Date.now() - since >= PROBLEM_GRACE_MS) {
         throw new KubectlBuildError('UNAVAILABLE', `the builder "${name}" cannot start: pod ${pod.name} ${pod.problem.startsWith('cannot') ? pod.problem : `reports ${pod.problem}`}`, {
-          hint: hintFor(pod.problem),
+          hint: hintFor(pod.problem, name),
         });
       }
     }
@@ -230,10 +241,10 @@ export async function waitForBuilder(connection: KubeConnection, name: string, o
   }
 }
 
-function hintFor(problem: string): string {
+function hintFor(problem: string, name: string): string {
   if (/Image|image/.test(problem)) return 'check --image: the node must be able to pull it (or have it already, for a local cluster)';
   if (problem.startsWith('cannot be scheduled')) return 'check --node-selector, --tolerations and --requests against the nodes you have';
-  return 'look at the logs with kubectl logs -l kubectl-build.dev/builder=<name>; buildkitd needs a privileged pod unless --rootless';
+  return `look at the logs with kubectl logs -l ${BUILDER_LABEL}=${name}; buildkitd needs a privileged pod unless --rootless`;
 }
 
 /** Why the Deployment's ReplicaSet cannot make pods (quota, admission), from its events. */

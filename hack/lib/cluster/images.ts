@@ -4,7 +4,7 @@
 // mistakes them for the upstream images; every pod that uses them must not pull (IfNotPresent/Never).
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { imageLayout, installBusybox, installFile, installSharedLibraries } from '../oci-layout.ts';
 import { cacheDir, tool } from '../paths.ts';
@@ -106,6 +106,50 @@ export function buildkitImage(): ClusterImage {
     },
   });
   return { reference: `${REPOSITORY}/buildkit:${BUILDKIT_VERSION}`, layout };
+}
+
+/**
+ * The rootless variant (kubectl buildkit create --rootless): the same daemon under rootlesskit, run
+ * as user 1000 with subordinate IDs for its user namespace (Debian's setuid newuidmap/newgidmap), as
+ * upstream's moby/buildkit:rootless does. Named <buildkit image>-rootless, which is where the CLI
+ * looks for it when KUBECTL_BUILDKIT_IMAGE names the rootful one.
+ */
+export function buildkitRootlessImage(): ClusterImage {
+  const BUILDKIT_VERSION = readVersions().BUILDKIT_VERSION ?? 'unknown';
+  const parts = ['rootlesskit', 'buildkitd'].map((name) => readFileSync(tool(name)));
+  const helpers = ['/usr/bin/newuidmap', '/usr/bin/newgidmap'];
+  const layout = imageLayout({
+    name: `buildkit-${BUILDKIT_VERSION}-rootless-${hashOf(...parts, ...helpers.map((path) => readFileSync(path)))}`,
+    tag: `${BUILDKIT_VERSION}-rootless`,
+    entrypoint: ['/usr/bin/rootlesskit', '/usr/bin/buildkitd'],
+    env: ['PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', 'USER=user', 'HOME=/home/user', 'XDG_RUNTIME_DIR=/run/user/1000'],
+    populate: (rootfs) => {
+      installBusybox(rootfs, BUSYBOX);
+      installFile(rootfs, tool('buildkitd'), '/usr/bin/buildkitd');
+      installFile(rootfs, tool('buildctl'), '/usr/bin/buildctl');
+      installFile(rootfs, tool('rootlesskit'), '/usr/bin/rootlesskit');
+      const runc = execFileSync('sh', ['-c', 'command -v runc'], { encoding: 'utf8' }).trim();
+      installFile(rootfs, runc, '/usr/bin/runc');
+      installSharedLibraries(rootfs, runc);
+      // File capabilities instead of setuid, as upstream's rootless image has them: a setuid
+      // newuidmap run by user 1000 in a container fails to write uid_map (seen here).
+      for (const [helper, capability] of [[helpers[0], 'cap_setuid=ep'], [helpers[1], 'cap_setgid=ep']] as const) {
+        installFile(rootfs, helper as string, helper as string, 0o755);
+        execFileSync('setcap', [capability, join(rootfs, helper as string)]);
+        installSharedLibraries(rootfs, helper as string);
+      }
+      writeFileSync(join(rootfs, 'etc', 'passwd'), 'root:x:0:0:root:/root:/bin/sh\nuser:x:1000:1000:user:/home/user:/bin/sh\n');
+      writeFileSync(join(rootfs, 'etc', 'group'), 'root:x:0:\nuser:x:1000:\n');
+      writeFileSync(join(rootfs, 'etc', 'subuid'), 'user:100000:65536\n');
+      writeFileSync(join(rootfs, 'etc', 'subgid'), 'user:100000:65536\n');
+      for (const dir of ['home/user/.local/share/buildkit', 'run/user/1000', 'run/buildkit']) {
+        mkdirSync(join(rootfs, dir), { recursive: true });
+      }
+      execFileSync('chown', ['-R', '1000:1000', join(rootfs, 'home/user'), join(rootfs, 'run/user/1000'), join(rootfs, 'run/buildkit')]);
+      chmodSync(join(rootfs, 'run/user/1000'), 0o700);
+    },
+  });
+  return { reference: `${REPOSITORY}/buildkit:${BUILDKIT_VERSION}-rootless`, layout };
 }
 
 /** Imports `image` into containerd's k8s.io namespace (what the kubelet sees) under its name. */

@@ -18,7 +18,7 @@ import {
   kubeletConfig,
   plainHttpRegistryHosts,
 } from './config.ts';
-import { buildkitImage, busyboxImage, importImage, pauseImage } from './images.ts';
+import { buildkitImage, buildkitRootlessImage, busyboxImage, importImage, pauseImage } from './images.ts';
 
 /** containerd at its usual paths: builders with the containerd worker mount them from the node. */
 const CONTAINERD = { root: '/var/lib/containerd', state: '/run/containerd', socket: '/run/containerd/containerd.sock' };
@@ -154,8 +154,8 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
     ]);
 
     // Images are made (or taken from the cache) and imported while the API server starts.
-    log('images: pause, busybox, buildkit (made locally, imported into containerd)');
-    const made = { pause: sandboxImage, busybox: busyboxImage(), buildkit: buildkitImage() };
+    log('images: pause, busybox, buildkit and buildkit-rootless (made locally, imported into containerd)');
+    const made = { pause: sandboxImage, busybox: busyboxImage(), buildkit: buildkitImage(), buildkitRootless: buildkitRootlessImage() };
     for (const image of Object.values(made)) importImage(image, CONTAINERD.socket, dir);
     images = { pause: made.pause.reference, busybox: made.busybox.reference, buildkit: made.buildkit.reference };
 
