@@ -7,7 +7,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { startBuildkitd } from '../hack/lib/buildkitd.ts';
-import { processRunning, readCluster, startCluster, stopCluster } from '../hack/lib/cluster/index.ts';
+import { clusterRunning, readCluster, startCluster, stopCluster } from '../hack/lib/cluster/index.ts';
 import { cacheDir } from '../hack/lib/paths.ts';
 import { stopProcess } from '../hack/lib/process.ts';
 
@@ -15,9 +15,8 @@ const RUNS = Number(process.env.BENCH_RUNS ?? 10);
 const CLUSTER_DIR = process.env.KUBECTL_BUILD_CLUSTER_DIR ?? join(cacheDir(), 'cluster');
 const work = mkdtempSync(join(tmpdir(), 'kb-bench-connect-'));
 
-let state = readCluster(CLUSTER_DIR);
-const startedHere = !(state && state.processes.length > 0 && state.processes.every(processRunning));
-if (startedHere) state = await startCluster({ dir: CLUSTER_DIR });
+const startedHere = !clusterRunning(CLUSTER_DIR);
+const state = startedHere ? await startCluster({ dir: CLUSTER_DIR }) : readCluster(CLUSTER_DIR);
 if (!state) throw new Error('no local cluster');
 const buildkitd = await startBuildkitd({ dir: join(work, 'buildkitd') });
 const env: NodeJS.ProcessEnv = { ...process.env, KUBECONFIG: state.kubeconfig, KUBECTL_BUILDKIT_IMAGE: state.images.buildkit };

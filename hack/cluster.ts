@@ -3,7 +3,7 @@
 // in $KUBECTL_BUILD_CACHE/cluster (logs are kept after `down`).
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
-import { processRunning, readCluster, startCluster, stopCluster } from './lib/cluster/index.ts';
+import { clusterRunning, processRunning, readCluster, startCluster, stopCluster } from './lib/cluster/index.ts';
 import { cacheDir, tool } from './lib/paths.ts';
 
 const DIR = process.env.KUBECTL_BUILD_CLUSTER_DIR ?? join(cacheDir(), 'cluster');
@@ -16,10 +16,7 @@ function quote(value: string): string {
   return `'${value.replaceAll("'", "'\\''")}'`;
 }
 
-function healthy(): boolean {
-  const cluster = readCluster(DIR);
-  return cluster !== undefined && cluster.processes.length > 0 && cluster.processes.every(processRunning);
-}
+const healthy = () => clusterRunning(DIR);
 
 async function up(): Promise<void> {
   if (!healthy()) {

@@ -15,7 +15,7 @@ import { cacheDir } from './lib/paths.ts';
 import { isAlive, isOurProcess, stopProcess } from './lib/process.ts';
 import { randomPassword, startRegistry } from './lib/registry.ts';
 import { seedBaseImage } from './lib/seed.ts';
-import { processRunning, readCluster, startCluster, stopCluster, trustPlainHttpRegistry } from './lib/cluster/index.ts';
+import { clusterRunning, readCluster, startCluster, stopCluster, trustPlainHttpRegistry } from './lib/cluster/index.ts';
 import { startSigstore } from './lib/sigstore.ts';
 
 const STACK_DIR = process.env.KUBECTL_BUILD_STACK_DIR ?? join(cacheDir(), 'local-stack');
@@ -47,10 +47,7 @@ interface StackState {
   readonly cluster?: { readonly kubeconfig: string; readonly buildkitImage: string; readonly buildkitdConfig: string };
 }
 
-function clusterRunning(): boolean {
-  const cluster = readCluster(CLUSTER_DIR);
-  return cluster !== undefined && cluster.processes.length > 0 && cluster.processes.every(processRunning);
-}
+
 
 /** The program a PID runs (what isOurProcess later compares), from /proc. */
 function commandOf(pid: number): string {
@@ -117,7 +114,7 @@ function exportLines(state: StackState): string {
 
 async function up(withCluster: boolean): Promise<void> {
   const existing = readState();
-  const healthy = existing?.sigstore && services(existing).every(([, service]) => running(service)) && (!existing.cluster || clusterRunning());
+  const healthy = existing?.sigstore && services(existing).every(([, service]) => running(service)) && (!existing.cluster || clusterRunning(CLUSTER_DIR));
   if (healthy && Boolean(existing.cluster) === withCluster) {
     say('already up');
     process.stdout.write(`${exportLines(existing)}\n`);
@@ -127,7 +124,7 @@ async function up(withCluster: boolean): Promise<void> {
 
   mkdirSync(STACK_DIR, { recursive: true, mode: 0o700 });
   let cluster = withCluster ? readCluster(CLUSTER_DIR) : undefined;
-  if (withCluster && !clusterRunning()) {
+  if (withCluster && !clusterRunning(CLUSTER_DIR)) {
     say('starting the local Kubernetes cluster (hack/cluster; --no-cluster skips it)');
     if (cluster) await stopCluster(CLUSTER_DIR);
     cluster = await startCluster({ dir: CLUSTER_DIR, detached: true, log: (message) => say(`cluster: ${message}`) });
@@ -237,7 +234,7 @@ async function status(): Promise<boolean> {
     say(`${name.padEnd(22)} pid ${String(service.pid).padEnd(8)} ${alive ? 'running' : 'NOT RUNNING'}  log ${service.logFile}`);
   }
   if (state.cluster) {
-    const up = clusterRunning();
+    const up = clusterRunning(CLUSTER_DIR);
     healthy &&= up;
     say(`cluster    ${up ? 'running' : 'NOT RUNNING'} (hack/cluster status shows its processes)`);
   }

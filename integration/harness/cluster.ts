@@ -14,7 +14,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll } from 'vitest';
-import { processRunning, readCluster, startCluster, stopCluster, trustPlainHttpRegistry } from '../../hack/lib/cluster/index.ts';
+import { clusterRunning, readCluster, startCluster, stopCluster, trustPlainHttpRegistry } from '../../hack/lib/cluster/index.ts';
 import { cacheDir, tool } from '../../hack/lib/paths.ts';
 import { randomPassword, startRegistry, type Registry } from '../../hack/lib/registry.ts';
 import { writeClientFiles, type ClientFiles } from '../../hack/lib/client-files.ts';
@@ -51,10 +51,6 @@ export interface ClusterRegistry {
 
 const LOCAL_DIR = process.env.KUBECTL_BUILD_CLUSTER_DIR ?? join(cacheDir(), 'cluster');
 
-function localClusterRunning(): boolean {
-  const state = readCluster(LOCAL_DIR);
-  return state !== undefined && state.processes.length > 0 && state.processes.every(processRunning);
-}
 
 /** The cluster and a fresh namespace, for the enclosing file. */
 export function useCluster(): Handle<TestCluster> {
@@ -68,7 +64,7 @@ export function useCluster(): Handle<TestCluster> {
       kubeconfig = external;
       buildkitImage = process.env.TEST_BUILDKIT_IMAGE ?? '';
     } else {
-      if (!localClusterRunning()) {
+      if (!clusterRunning(LOCAL_DIR)) {
         await startCluster({ dir: LOCAL_DIR });
         startedHere = true;
       }

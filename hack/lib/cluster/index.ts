@@ -61,6 +61,12 @@ export function processRunning(service: ClusterProcess): boolean {
   return isAlive(service.pid) && isOurProcess(service.pid, service.command);
 }
 
+/** Whether the cluster recorded in `dir` runs, every process of it. */
+export function clusterRunning(dir: string): boolean {
+  const state = readCluster(dir);
+  return state !== undefined && state.processes.length > 0 && state.processes.every(processRunning);
+}
+
 /** Starts the cluster and waits until the node is Ready and pods can be created. */
 export async function startCluster(options: ClusterOptions): Promise<Cluster> {
   const log = options.log ?? (() => {});
