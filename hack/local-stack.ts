@@ -113,6 +113,17 @@ function exportLines(state: StackState): string {
 }
 
 async function up(withCluster: boolean): Promise<void> {
+  const clusterWasRunning = clusterRunning(CLUSTER_DIR);
+  try {
+    await startStack(withCluster);
+  } catch (error) {
+    // No half-started stack: a cluster started for it goes too (the other services stop where they fail).
+    if (withCluster && !clusterWasRunning && clusterRunning(CLUSTER_DIR)) await stopCluster(CLUSTER_DIR, (message) => say(`cluster: ${message}`));
+    throw error;
+  }
+}
+
+async function startStack(withCluster: boolean): Promise<void> {
   const existing = readState();
   const healthy = existing?.sigstore && services(existing).every(([, service]) => running(service)) && (!existing.cluster || clusterRunning(CLUSTER_DIR));
   if (healthy && Boolean(existing.cluster) === withCluster) {
@@ -166,6 +177,8 @@ async function up(withCluster: boolean): Promise<void> {
   const sigstoreProcesses: Array<ServiceState & { name: string }> = [];
   let sigstore;
   try {
+    // Its CA is ephemeral and its logs are new each time: nothing of an earlier run is kept.
+    rmSync(join(STACK_DIR, 'sigstore'), { recursive: true, force: true });
     sigstore = await startSigstore(join(STACK_DIR, 'sigstore'), (service) => sigstoreProcesses.push({ name: service.name, pid: service.pid, command: commandOf(service.pid), logFile: service.logFile }), { detached: true });
   } catch (error) {
     for (const service of [...sigstoreProcesses].reverse()) await stopProcess(service);

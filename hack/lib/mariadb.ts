@@ -2,7 +2,7 @@
 // Rekor's search index. Its data folder lives in `dir`; it trusts every local connection
 // (--skip-grant-tables), which is what a test database on loopback needs and no more.
 import { execFile } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { freePort } from './net.ts';
@@ -25,6 +25,10 @@ const INNODB = ['--innodb-log-file-size=8M', '--innodb-buffer-pool-size=32M'];
 export async function startMariadb(dir: string, options: { readonly detached?: boolean } = {}): Promise<Mariadb> {
   mkdirSync(dir, { recursive: true });
   const dataDir = join(dir, 'data');
+  // A fresh database each start, and a fresh log: readiness is read from the log's tail, where an
+  // earlier run's "ready for connections" would answer for a server that is not up yet.
+  rmSync(dataDir, { recursive: true, force: true });
+  writeFileSync(join(dir, 'mariadbd.log'), '');
   const asRoot = process.getuid?.() === 0 ? ['--user=root'] : [];
   await runLogged(
     'mariadb-install-db',
