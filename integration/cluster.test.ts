@@ -270,7 +270,7 @@ describe('--registry-secret', () => {
 });
 
 describe('--cosign-key k8s://NAMESPACE/SECRET', () => {
-  it('signs with the key pair cosign generate-key-pair stored in a Secret, and cosign verifies it with that Secret', async () => {
+  it('signs with the key pair cosign generate-key-pair stored in a Secret, in both layouts, and cosign verifies each with that Secret', async () => {
     await createBuilder('signer', ['--worker', 'runc']);
     const { namespace } = cluster();
     const context_ = { dir: scratchDir('cosign'), dockerConfigDir: registry().files.dockerConfigDir, env: { KUBECONFIG: cluster().kubeconfig } };
@@ -286,6 +286,16 @@ describe('--cosign-key k8s://NAMESPACE/SECRET', () => {
     const digest = /pushed \S+ as (sha256:\w+)/.exec(result.stderr)?.[1];
     for (const binary of COSIGN_VERSIONS) {
       expect(await verifyWithKey(binary, context_, `${tag.replace(/:1$/, '')}@${digest}`, `k8s://${namespace}/signing-key`)).toHaveLength(1);
+    }
+
+    // The bundle layout too (here through the fallback tag: this registry has no referrers API).
+    const bundleTag = `${registry().host}/cluster/k8s-bundle:1`;
+    const bundleDir = context({ Dockerfile: 'FROM scratch\nCOPY Dockerfile /bundled\n' });
+    const bundled = await build(['--builder', 'signer', '-t', bundleTag, '--push', '--sign', '--signature-format', 'bundle', '--cosign-key', `k8s://${namespace}/signing-key`, '--tlog-upload=false', '--allow-http-registry', bundleDir]);
+    expect(bundled.status, bundled.stderr).toBe(0);
+    const bundledDigest = /pushed \S+ as (sha256:\w+)/.exec(bundled.stderr)?.[1];
+    for (const binary of COSIGN_VERSIONS) {
+      expect(await verifyWithKey(binary, context_, `${bundleTag.replace(/:1$/, '')}@${bundledDigest}`, `k8s://${namespace}/signing-key`)).not.toHaveLength(0);
     }
 
     const missing = await build(['--builder', 'signer', '-t', tag, '--push', '--sign', '--cosign-key', `k8s://${namespace}/no-such-key`, '--tlog-upload=false', dir]);
