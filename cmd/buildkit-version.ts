@@ -1,7 +1,7 @@
 // `kubectl buildkit version`: the daemon's version and its workers' platforms, from Info and
 // ListWorkers; the daemon is the one --builder-addr or BUILDKIT_HOST names, else the cluster
 // builder named by --builder (not created by this command: it only looks).
-import { ControlClient } from '../pkg/buildkit/control.ts';
+import { ControlClient, formatPlatform } from '../pkg/buildkit/control.ts';
 import { connectBuilder, type BuilderArgv } from './builder-connection.ts';
 
 export interface VersionArgv extends BuilderArgv {
@@ -12,15 +12,13 @@ export interface VersionArgv extends BuilderArgv {
 
 export async function versionCommand(argv: VersionArgv): Promise<void> {
   const builder = await connectBuilder(argv, process.env, { contextKey: '', createIfMissing: false });
-  const control = new ControlClient(builder.address, { ca: argv['tls-ca'], cert: argv['tls-cert'], key: argv['tls-key'] });
-  const orFailure = <T>(work: Promise<T>) => (builder.failure ? Promise.race([work, builder.failure]) : work);
+  const control = new ControlClient(builder.address, { ca: argv['tls-ca'], cert: argv['tls-cert'], key: argv['tls-key'] }, builder.failure);
   try {
-    await orFailure(control.waitUntilReady());
-    const [info, workers] = await orFailure(Promise.all([control.info(), control.listWorkers()]));
+    await control.waitUntilReady();
+    const [info, workers] = await Promise.all([control.info(), control.listWorkers()]);
     process.stdout.write(`${info.package} ${info.version}${info.revision ? ` (${info.revision})` : ''}\n`);
     for (const worker of workers) {
-      const platforms = worker.platforms.map((p) => [p.OS, p.Architecture, p.Variant].filter(Boolean).join('/'));
-      process.stdout.write(`worker ${worker.ID}: ${platforms.join(', ')}\n`);
+      process.stdout.write(`worker ${worker.ID}: ${worker.platforms.map(formatPlatform).join(', ')}\n`);
     }
   } finally {
     control.close();

@@ -5,13 +5,14 @@ import { readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import type { V1Toleration } from '@kubernetes/client-node';
 import type { BuilderAddress } from '../pkg/buildkit/address.ts';
-import { ControlClient } from '../pkg/buildkit/control.ts';
+import { ControlClient, formatPlatform } from '../pkg/buildkit/control.ts';
 import { parseKeyValues } from '../pkg/build/options.ts';
 import { KubectlBuildError, errorMessage } from '../pkg/errors/index.ts';
 import { DEFAULT_IMAGE, DEFAULT_ROOTLESS_IMAGE, type BuilderSpec, type WorkerKind } from '../pkg/kube/builder-spec.ts';
 import { createBuilder, getBuilder, listBuilders, pickPod, removeBuilder, waitForBuilder, type BuilderInfo, type BuilderPod } from '../pkg/kube/builders.ts';
 import { loadKubeConnection, type KubeConnection } from '../pkg/kube/config.ts';
 import { openBuilderTunnel, type BuilderTunnel } from '../pkg/kube/exec-tunnel.ts';
+import { CREATE_DEFAULTS } from './options/builder.ts';
 import { parseDuration } from './options/sign.ts';
 import { readSecretData, registrySecretCredentials } from '../pkg/kube/registry-secret.ts';
 import type { CredentialSource } from '../pkg/buildkit/session/auth.ts';
@@ -138,11 +139,11 @@ async function podPlatforms(connection: KubeConnection, builder: BuilderInfo): P
   await Promise.all(
     builder.pods.filter((pod) => pod.ready).map(async (pod) => {
       const tunnel = await openBuilderTunnel(connection, { pod: pod.name, builder: `builder "${builder.name}"` });
-      const control = new ControlClient(tunnel.address);
+      const control = new ControlClient(tunnel.address, {}, tunnel.failure);
       try {
-        await Promise.race([control.waitUntilReady(5_000), tunnel.failure]);
-        const workers = await Promise.race([control.listWorkers(), tunnel.failure]);
-        const platforms = workers.flatMap((worker) => worker.platforms.map((p) => [p.OS, p.Architecture, p.Variant].filter(Boolean).join('/')));
+        await control.waitUntilReady(5_000);
+        const workers = await control.listWorkers();
+        const platforms = workers.flatMap((worker) => worker.platforms.map(formatPlatform));
         result.set(pod.name, [...new Set(platforms)].join(','));
       } catch {
         result.set(pod.name, '?');
@@ -238,16 +239,12 @@ export async function connectClusterBuilder(argv: KubeArgv, options: ConnectOpti
   }
   if (!builder) {
     options.onProgress?.(`creating the builder "${argv.builder}" in ${connection.description} (first use)`);
-    const spec = builderSpec(
-      { ...argv, rootless: false, replicas: 1, worker: 'auto', platform: [], 'node-selector': [], tolerations: [], env: [], timeout: '120s' },
-      connection,
-      process.env,
-    );
+    const spec = builderSpec({ ...argv, ...CREATE_DEFAULTS, platform: [], 'node-selector': [], tolerations: [], env: [] }, connection, process.env);
     await createBuilder(connection, spec);
   }
   if (!builder || !builder.pods.some((pod) => pod.ready)) {
     builder = await waitForBuilder(connection, argv.builder, {
-      timeoutMs: 120_000,
+      timeoutMs: parseDuration('timeout', CREATE_DEFAULTS.timeout),
       all: false,
       ...(options.onProgress ? { onProgress: (status: string) => options.onProgress?.(`builder "${argv.builder}": ${status}`) } : {}),
       ...(options.signal ? { signal: options.signal } : {}),

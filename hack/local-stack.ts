@@ -12,7 +12,7 @@ import { startBuildkitd, listWorkers } from './lib/buildkitd.ts';
 import { writeClientFiles } from './lib/client-files.ts';
 import { httpGet } from './lib/http.ts';
 import { cacheDir } from './lib/paths.ts';
-import { isAlive, isOurProcess, stopProcess } from './lib/process.ts';
+import { commandOf, isAlive, isOurProcess, stopProcess } from './lib/process.ts';
 import { randomPassword, startRegistry } from './lib/registry.ts';
 import { seedBaseImage } from './lib/seed.ts';
 import { clusterRunning, readCluster, startCluster, stopCluster, trustPlainHttpRegistry } from './lib/cluster/index.ts';
@@ -48,15 +48,6 @@ interface StackState {
 }
 
 
-
-/** The program a PID runs (what isOurProcess later compares), from /proc. */
-function commandOf(pid: number): string {
-  try {
-    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0')[0] ?? '';
-  } catch {
-    return '';
-  }
-}
 
 function say(message: string): void {
   process.stderr.write(`[local-stack] ${message}\n`);

@@ -3,7 +3,7 @@
 // second call is free and a new version gets a new folder).
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { copyFileSync, chmodSync, existsSync, mkdirSync, renameSync, rmSync, symlinkSync } from 'node:fs';
+import { copyFileSync, chmodSync, existsSync, mkdirSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { cacheDir, tool } from './paths.ts';
 
@@ -69,8 +69,19 @@ export function installFile(rootfs: string, source: string, target: string, mode
   chmodSync(destination, mode);
 }
 
-/** /bin/busybox with every applet linked, plus minimal passwd/group files. */
-export function installBusybox(rootfs: string, busybox: string): void {
+/** /etc/passwd and /etc/group of an image. */
+export interface Accounts {
+  readonly passwd: string;
+  readonly group: string;
+}
+
+export const ROOT_ACCOUNTS: Accounts = {
+  passwd: 'root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/nonexistent:/bin/false\n',
+  group: 'root:x:0:\nnogroup:x:65534:\n',
+};
+
+/** /bin/busybox with every applet linked, and the image's accounts. */
+export function installBusybox(rootfs: string, busybox: string, accounts: Accounts = ROOT_ACCOUNTS): void {
   for (const dir of ['bin', 'etc', 'tmp', 'root']) mkdirSync(join(rootfs, dir), { recursive: true });
   chmodSync(join(rootfs, 'tmp'), 0o1777);
   installFile(rootfs, busybox, '/bin/busybox');
@@ -78,6 +89,8 @@ export function installBusybox(rootfs: string, busybox: string): void {
   for (const applet of applets) {
     if (applet !== 'busybox' && !existsSync(join(rootfs, 'bin', applet))) symlinkSync('busybox', join(rootfs, 'bin', applet));
   }
+  writeFileSync(join(rootfs, 'etc', 'passwd'), accounts.passwd);
+  writeFileSync(join(rootfs, 'etc', 'group'), accounts.group);
 }
 
 /** The shared libraries `ldd` lists for `binary`, copied to the same paths inside the image. */

@@ -155,11 +155,16 @@ function installExitHook(): void {
  * a crash, and we must never signal somebody else's process).
  */
 export function isOurProcess(pid: number, command: string): boolean {
+  const argv0 = commandOf(pid);
+  return argv0 !== '' && (argv0 === command || argv0.endsWith(`/${command.split('/').pop()}`));
+}
+
+/** The program a PID runs (its argv[0]), '' when there is no such process. */
+export function commandOf(pid: number): string {
   try {
-    const argv0 = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0')[0] ?? '';
-    return argv0 === command || argv0.endsWith(`/${command.split('/').pop()}`);
+    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0')[0] ?? '';
   } catch {
-    return false;
+    return '';
   }
 }
 

@@ -2,8 +2,7 @@
 // from Debian's busybox-static with umoci (cached by the busybox binary's hash) and copy it into a
 // registry with skopeo.
 import { createHash } from 'node:crypto';
-import { readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { readFileSync } from 'node:fs';
 import type { ClientFiles } from './client-files.ts';
 import { imageLayout, installBusybox } from './oci-layout.ts';
 import type { Registry } from './registry.ts';
@@ -20,11 +19,7 @@ export function baseImageLayout(): string {
     name: `busybox-${hash}`,
     tag: 'busybox',
     cmd: ['/bin/sh'],
-    populate: (rootfs) => {
-      installBusybox(rootfs, BUSYBOX);
-      writeFileSync(join(rootfs, 'etc', 'passwd'), 'root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/nonexistent:/bin/false\n');
-      writeFileSync(join(rootfs, 'etc', 'group'), 'root:x:0:\nnogroup:x:65534:\n');
-    },
+    populate: (rootfs) => installBusybox(rootfs, BUSYBOX),
   });
 }
 

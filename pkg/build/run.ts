@@ -68,8 +68,7 @@ export async function runBuild(options: RunBuildOptions): Promise<BuildResult> {
   await checkLocalInputs(build);
   const plan = planBuild(build);
 
-  const control = new ControlClient(options.builder, options.tls);
-  const orFailure = <T>(work: Promise<T>): Promise<T> => (options.builderFailure ? Promise.race([work, options.builderFailure]) : work);
+  const control = new ControlClient(options.builder, options.tls, options.builderFailure);
   const transfer: TransferCounters = {};
   const session = new Session({
     name: 'kubectl-build',
@@ -87,9 +86,9 @@ export async function runBuild(options: RunBuildOptions): Promise<BuildResult> {
   const progress = options.progressWriter ?? createProgressWriter(options.progress, options.progressOutput);
   let status: grpc.ClientReadableStream<StatusResponse> | undefined;
   try {
-    await orFailure(control.waitUntilReady(options.connectTimeoutMs));
+    await control.waitUntilReady(options.connectTimeoutMs);
     if (options.signal?.aborted) throw cancelled();
-    await orFailure(session.attach(control));
+    await session.attach(control);
     const ref = randomUUID();
     status = control.status(ref);
     const statusDone = new Promise<void>((resolve) => {
@@ -102,7 +101,7 @@ export async function runBuild(options: RunBuildOptions): Promise<BuildResult> {
     try {
       const first = plan.exporters[0];
       options.onSolveStart?.();
-      exporterResponse = await orFailure(control.solve(
+      exporterResponse = await control.solve(
         {
           Ref: ref,
           Session: session.id,
@@ -115,7 +114,7 @@ export async function runBuild(options: RunBuildOptions): Promise<BuildResult> {
           Entitlements: plan.entitlements,
         },
         options.signal,
-      ));
+      );
     } catch (error) {
       if (error instanceof KubectlBuildError) throw error;
       await Promise.race([statusDone, delay(STATUS_DRAIN_MS)]);

@@ -4,7 +4,7 @@ import * as grpc from '@grpc/grpc-js';
 import { KubectlBuildError } from '../errors/index.ts';
 import type { BuilderAddress } from './address.ts';
 import { buildkitProtocol } from './proto.ts';
-import type { SolveRequest, StatusResponse, WorkerRecord, BuildkitVersion } from './types.ts';
+import type { BuildkitVersion, Platform, SolveRequest, StatusResponse, WorkerRecord } from './types.ts';
 
 export interface TlsFiles {
   readonly ca?: string;
@@ -25,12 +25,23 @@ interface RawControl extends grpc.Client {
   Session: (metadata: grpc.Metadata, options?: grpc.CallOptions) => grpc.ClientDuplexStream<{ data: Buffer }, { data: Buffer }>;
 }
 
+/** "linux/arm/v7": a platform as users and --platform write it. */
+export function formatPlatform(platform: Platform): string {
+  return [platform.OS, platform.Architecture, platform.Variant].filter(Boolean).join('/');
+}
+
 export class ControlClient {
   readonly address: BuilderAddress;
   readonly #client: RawControl;
+  readonly #transportFailure: Promise<never> | undefined;
 
-  constructor(address: BuilderAddress, tls: TlsFiles = {}) {
+  /**
+   * `transportFailure` rejects when the way to the daemon breaks for a reason gRPC cannot see (a
+   * pods/exec tunnel refused by RBAC, its pod deleted): every call then fails at once with it.
+   */
+  constructor(address: BuilderAddress, tls: TlsFiles = {}, transportFailure?: Promise<never>) {
     this.address = address;
+    this.#transportFailure = transportFailure;
     const { Control } = buildkitProtocol();
     const useTls = address.transport === 'tcp' && (tls.ca !== undefined || tls.cert !== undefined);
     const credentials = useTls
@@ -46,9 +57,13 @@ export class ControlClient {
     }) as unknown as RawControl;
   }
 
+  #guard<T>(work: Promise<T>): Promise<T> {
+    return this.#transportFailure ? Promise.race([work, this.#transportFailure]) : work;
+  }
+
   /** Resolves once connected; a clear UNAVAILABLE error when the daemon does not answer in time. */
   async waitUntilReady(timeoutMs = 10_000): Promise<void> {
-    await new Promise<void>((resolve, reject) => {
+    await this.#guard(new Promise<void>((resolve, reject) => {
       this.#client.waitForReady(Date.now() + timeoutMs, (error) => {
         if (!error) return resolve();
         reject(
@@ -58,11 +73,11 @@ export class ControlClient {
           }),
         );
       });
-    });
+    }));
   }
 
   solve(request: SolveRequest, signal?: AbortSignal): Promise<Record<string, string>> {
-    return new Promise((resolve, reject) => {
+    return this.#guard(new Promise((resolve, reject) => {
       const call = this.#client.Solve(request, new grpc.Metadata(), {}, (error, response) => {
         signal?.removeEventListener('abort', cancel);
         if (error) reject(error);
@@ -70,7 +85,7 @@ export class ControlClient {
       });
       const cancel = () => call.cancel();
       signal?.addEventListener('abort', cancel, { once: true });
-    });
+    }));
   }
 
   status(ref: string): grpc.ClientReadableStream<StatusResponse> {
@@ -82,19 +97,19 @@ export class ControlClient {
   }
 
   listWorkers(): Promise<WorkerRecord[]> {
-    return new Promise((resolve, reject) => {
+    return this.#guard(new Promise((resolve, reject) => {
       this.#client.ListWorkers({ filter: [] }, new grpc.Metadata(), {}, (error, response) =>
         error ? reject(error) : resolve(response.record),
       );
-    });
+    }));
   }
 
   info(): Promise<BuildkitVersion> {
-    return new Promise((resolve, reject) => {
+    return this.#guard(new Promise((resolve, reject) => {
       this.#client.Info({}, new grpc.Metadata(), {}, (error, response) =>
         error ? reject(error) : resolve(response.buildkitVersion),
       );
-    });
+    }));
   }
 
   close(): void {

@@ -147,10 +147,6 @@ export async function listBuilders(connection: KubeConnection): Promise<BuilderI
   );
 }
 
-export interface CreateProgress {
-  (message: string): void;
-}
-
 /**
  * Creates the builder's objects. Fails if a builder of that name exists (rm it first), unless
  * `append`: then the spec's Deployment joins it (another platform, another node pool).

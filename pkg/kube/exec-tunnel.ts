@@ -82,12 +82,16 @@ export async function openBuilderTunnel(connection: KubeConnection, options: Tun
   failure.catch(() => {});
 
   const server: Server = createServer((socket) => {
+    const stderr: Buffer[] = [];
+    // gRPC closed this connection (or we did): the pod's side ending afterwards is no failure.
+    let ended = false;
     sockets.add(socket);
-    socket.on('close', () => sockets.delete(socket));
+    socket.on('close', () => {
+      ended = true;
+      sockets.delete(socket);
+    });
     // gRPC may close its side while the pod still sends; that ends here, not as a crash.
     socket.on('error', () => socket.destroy());
-    const stderr: Buffer[] = [];
-    let ended = false;
     const stdout = new Writable({
       write(chunk: Buffer, _encoding, callback) {
         if (socket.destroyed || !socket.writable) return callback();
@@ -109,9 +113,6 @@ export async function openBuilderTunnel(connection: KubeConnection, options: Tun
         }),
       );
     };
-    socket.on('close', () => {
-      ended = true;
-    });
     exec
       .exec(connection.namespace, options.pod, CONTAINER_NAME, ['buildctl', `--addr=${BUILDKITD_SOCKET}`, 'dial-stdio'], stdout, stderrSink, socket, false, onStatus)
       .then((ws) => {

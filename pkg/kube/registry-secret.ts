@@ -8,18 +8,23 @@ import { configFileCredentials, type DockerConfigFile } from '../registry/docker
 import type { KubeConnection } from './config.ts';
 import { isNotFound, kubeError } from './errors.ts';
 
-export async function registrySecretCredentials(connection: KubeConnection, name: string): Promise<CredentialSource> {
-  let secret: V1Secret;
+/** A Secret, or `missing()` as the error when there is none; API failures in one sentence. */
+async function readSecret(connection: KubeConnection, namespace: string, name: string, missing: () => KubectlBuildError): Promise<V1Secret> {
   try {
-    secret = await connection.config.makeApiClient(CoreV1Api).readNamespacedSecret({ name, namespace: connection.namespace });
+    return await connection.config.makeApiClient(CoreV1Api).readNamespacedSecret({ name, namespace });
   } catch (error) {
-    if (isNotFound(error)) {
-      throw new KubectlBuildError('NOT_FOUND', `the registry secret "${name}" does not exist in ${connection.description}`, {
-        hint: `create it with kubectl create secret docker-registry ${name} --docker-server=... --docker-username=... --docker-password=...`,
-      });
-    }
-    throw kubeError(error, connection, `read the registry secret "${name}"`, 'get secrets');
+    if (isNotFound(error)) throw missing();
+    const where = { ...connection, description: `context "${connection.contextName}", namespace "${namespace}"` };
+    throw kubeError(error, where, `read the Secret ${namespace}/${name}`, 'get secrets');
   }
+}
+
+export async function registrySecretCredentials(connection: KubeConnection, name: string): Promise<CredentialSource> {
+  const secret = await readSecret(connection, connection.namespace, name, () =>
+    new KubectlBuildError('NOT_FOUND', `the registry secret "${name}" does not exist in ${connection.description}`, {
+      hint: `create it with kubectl create secret docker-registry ${name} --docker-server=... --docker-username=... --docker-password=...`,
+    }),
+  );
   const encoded = secret.data?.['.dockerconfigjson'] ?? secret.data?.['.dockercfg'];
   if (secret.type !== 'kubernetes.io/dockerconfigjson' || !encoded) {
     throw new KubectlBuildError('USAGE', `the secret "${name}" is of type ${secret.type ?? 'unknown'}, not kubernetes.io/dockerconfigjson`, {
@@ -38,16 +43,10 @@ export async function registrySecretCredentials(connection: KubeConnection, name
 /** A Secret's data, decoded (k8s:// cosign keys); `namespace` defaults to the connection's. */
 export async function readSecretData(connection: KubeConnection, namespace: string | undefined, name: string): Promise<Record<string, Buffer>> {
   const where = namespace ?? connection.namespace;
-  let secret: V1Secret;
-  try {
-    secret = await connection.config.makeApiClient(CoreV1Api).readNamespacedSecret({ name, namespace: where });
-  } catch (error) {
-    if (isNotFound(error)) {
-      throw new KubectlBuildError('NOT_FOUND', `the Secret ${where}/${name} does not exist (context "${connection.contextName}")`, {
-        hint: `make a key pair there with cosign generate-key-pair k8s://${where}/${name}`,
-      });
-    }
-    throw kubeError(error, { ...connection, description: `context "${connection.contextName}", namespace "${where}"` }, `read the Secret ${where}/${name}`, 'get secrets');
-  }
+  const secret = await readSecret(connection, where, name, () =>
+    new KubectlBuildError('NOT_FOUND', `the Secret ${where}/${name} does not exist (context "${connection.contextName}")`, {
+      hint: `make a key pair there with cosign generate-key-pair k8s://${where}/${name}`,
+    }),
+  );
   return Object.fromEntries(Object.entries(secret.data ?? {}).map(([key, value]) => [key, Buffer.from(value, 'base64')]));
 }

@@ -76,9 +76,14 @@ export function dockerConfigCredentials(
     const key = configKeyFor(host);
     const helper = credHelpers[key] ?? credHelpers[host] ?? credsStore;
     if (helper) return runHelper(helper, key);
-    const entry = auths[key] ?? Object.entries(auths).find(([candidate]) => hostOfConfigKey(candidate) === key)?.[1];
-    return entry ? credentialFromAuthEntry(entry) : undefined;
+    return authsCredential(auths, key);
   };
+}
+
+/** The `auths` entry for a config key, written as the key or as a URL of that host. */
+function authsCredential(auths: Record<string, AuthEntry>, key: string): RegistryCredential | undefined {
+  const entry = auths[key] ?? Object.entries(auths).find(([candidate]) => hostOfConfigKey(candidate) === key)?.[1];
+  return entry ? credentialFromAuthEntry(entry) : undefined;
 }
 
 export const runCredentialHelper: CredentialHelperRunner = (helper, serverUrl) =>
@@ -109,9 +114,5 @@ export const runCredentialHelper: CredentialHelperRunner = (helper, serverUrl) =
 /** Credentials from a docker config already in memory (a dockerconfigjson Secret): its auths only. */
 export function configFileCredentials(config: DockerConfigFile): CredentialSource {
   const { auths = {} } = config;
-  return async (host) => {
-    const key = configKeyFor(host);
-    const entry = auths[key] ?? Object.entries(auths).find(([candidate]) => hostOfConfigKey(candidate) === key)?.[1];
-    return entry ? credentialFromAuthEntry(entry) : undefined;
-  };
+  return async (host) => authsCredential(auths, configKeyFor(host));
 }

@@ -71,13 +71,28 @@ export function busyboxImage(): ClusterImage {
     name: `busybox-${hashOf(readFileSync(BUSYBOX))}-pod`,
     tag: 'latest',
     cmd: ['/bin/sh'],
-    populate: (rootfs) => {
-      installBusybox(rootfs, BUSYBOX);
-      writeFileSync(join(rootfs, 'etc', 'passwd'), 'root:x:0:0:root:/root:/bin/sh\n');
-      writeFileSync(join(rootfs, 'etc', 'group'), 'root:x:0:\n');
-    },
+    populate: (rootfs) => installBusybox(rootfs, BUSYBOX),
   });
   return { reference: `${REPOSITORY}/busybox:latest`, layout };
+}
+
+// Both BuildKit images run as root or as user 1000 (rootless).
+const BUILDKIT_ACCOUNTS = {
+  passwd: 'root:x:0:0:root:/root:/bin/sh\nuser:x:1000:1000:user:/home/user:/bin/sh\n',
+  group: 'root:x:0:\nuser:x:1000:\n',
+};
+
+function machineRunc(): string {
+  return execFileSync('sh', ['-c', 'command -v runc'], { encoding: 'utf8' }).trim();
+}
+
+/** What both BuildKit images hold: busybox for a shell, buildkitd, buildctl, runc and its libraries. */
+function installBuildkit(rootfs: string, runc: string): void {
+  installBusybox(rootfs, BUSYBOX, BUILDKIT_ACCOUNTS);
+  installFile(rootfs, tool('buildkitd'), '/usr/bin/buildkitd');
+  installFile(rootfs, tool('buildctl'), '/usr/bin/buildctl');
+  installFile(rootfs, runc, '/usr/bin/runc');
+  installSharedLibraries(rootfs, runc);
 }
 
 /**
@@ -87,22 +102,14 @@ export function busyboxImage(): ClusterImage {
  */
 export function buildkitImage(): ClusterImage {
   const BUILDKIT_VERSION = readVersions().BUILDKIT_VERSION ?? 'unknown';
-  const buildkitd = tool('buildkitd');
-  const buildctl = tool('buildctl');
-  const runc = execFileSync('sh', ['-c', 'command -v runc'], { encoding: 'utf8' }).trim();
+  const runc = machineRunc();
   const layout = imageLayout({
-    name: `buildkit-${BUILDKIT_VERSION}-${hashOf(readFileSync(buildkitd), readFileSync(runc))}`,
+    name: `buildkit-${BUILDKIT_VERSION}-${hashOf(readFileSync(tool('buildkitd')), readFileSync(runc))}`,
     tag: BUILDKIT_VERSION,
     entrypoint: ['/usr/bin/buildkitd'],
     populate: (rootfs) => {
-      installBusybox(rootfs, BUSYBOX);
-      installFile(rootfs, buildkitd, '/usr/bin/buildkitd');
-      installFile(rootfs, buildctl, '/usr/bin/buildctl');
-      installFile(rootfs, runc, '/usr/bin/runc');
-      installSharedLibraries(rootfs, runc);
+      installBuildkit(rootfs, runc);
       for (const dir of ['etc/buildkit', 'var/lib/buildkit', 'run/buildkit']) mkdirSync(join(rootfs, dir), { recursive: true });
-      writeFileSync(join(rootfs, 'etc', 'passwd'), 'root:x:0:0:root:/root:/bin/sh\nuser:x:1000:1000:user:/home/user:/bin/sh\n');
-      writeFileSync(join(rootfs, 'etc', 'group'), 'root:x:0:\nuser:x:1000:\n');
     },
   });
   return { reference: `${REPOSITORY}/buildkit:${BUILDKIT_VERSION}`, layout };
@@ -110,27 +117,23 @@ export function buildkitImage(): ClusterImage {
 
 /**
  * The rootless variant (kubectl buildkit create --rootless): the same daemon under rootlesskit, run
- * as user 1000 with subordinate IDs for its user namespace (Debian's setuid newuidmap/newgidmap), as
+ * as user 1000 with subordinate IDs for its user namespace (Debian's newuidmap/newgidmap), as
  * upstream's moby/buildkit:rootless does. Named <buildkit image>-rootless, which is where the CLI
  * looks for it when KUBECTL_BUILDKIT_IMAGE names the rootful one.
  */
 export function buildkitRootlessImage(): ClusterImage {
   const BUILDKIT_VERSION = readVersions().BUILDKIT_VERSION ?? 'unknown';
-  const parts = ['rootlesskit', 'buildkitd'].map((name) => readFileSync(tool(name)));
+  const runc = machineRunc();
   const helpers = ['/usr/bin/newuidmap', '/usr/bin/newgidmap'];
+  const inputs = [tool('rootlesskit'), tool('buildkitd'), runc, ...helpers].map((path) => readFileSync(path));
   const layout = imageLayout({
-    name: `buildkit-${BUILDKIT_VERSION}-rootless-${hashOf(...parts, ...helpers.map((path) => readFileSync(path)))}`,
+    name: `buildkit-${BUILDKIT_VERSION}-rootless-${hashOf(...inputs)}`,
     tag: `${BUILDKIT_VERSION}-rootless`,
     entrypoint: ['/usr/bin/rootlesskit', '/usr/bin/buildkitd'],
     env: ['PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', 'USER=user', 'HOME=/home/user', 'XDG_RUNTIME_DIR=/run/user/1000'],
     populate: (rootfs) => {
-      installBusybox(rootfs, BUSYBOX);
-      installFile(rootfs, tool('buildkitd'), '/usr/bin/buildkitd');
-      installFile(rootfs, tool('buildctl'), '/usr/bin/buildctl');
+      installBuildkit(rootfs, runc);
       installFile(rootfs, tool('rootlesskit'), '/usr/bin/rootlesskit');
-      const runc = execFileSync('sh', ['-c', 'command -v runc'], { encoding: 'utf8' }).trim();
-      installFile(rootfs, runc, '/usr/bin/runc');
-      installSharedLibraries(rootfs, runc);
       // File capabilities instead of setuid, as upstream's rootless image has them: a setuid
       // newuidmap run by user 1000 in a container fails to write uid_map (seen here).
       for (const [helper, capability] of [[helpers[0], 'cap_setuid=ep'], [helpers[1], 'cap_setgid=ep']] as const) {
@@ -138,8 +141,6 @@ export function buildkitRootlessImage(): ClusterImage {
         execFileSync('setcap', [capability, join(rootfs, helper as string)]);
         installSharedLibraries(rootfs, helper as string);
       }
-      writeFileSync(join(rootfs, 'etc', 'passwd'), 'root:x:0:0:root:/root:/bin/sh\nuser:x:1000:1000:user:/home/user:/bin/sh\n');
-      writeFileSync(join(rootfs, 'etc', 'group'), 'root:x:0:\nuser:x:1000:\n');
       writeFileSync(join(rootfs, 'etc', 'subuid'), 'user:100000:65536\n');
       writeFileSync(join(rootfs, 'etc', 'subgid'), 'user:100000:65536\n');
       for (const dir of ['home/user/.local/share/buildkit', 'run/user/1000', 'run/buildkit']) {
