@@ -38,8 +38,8 @@ install: build ## Put kubectl-build and kubectl-buildkit on PATH (PREFIX=/usr/lo
 	hack/install.sh "$(PREFIX)" "$(CURDIR)"
 
 uninstall: ## Remove what `make install` put in PREFIX
-	rm -f "$(PREFIX)/bin/kubectl-build" "$(PREFIX)/bin/kubectl-buildkit" \
-	  "$(PREFIX)/bin/kubectl_complete-build" "$(PREFIX)/bin/kubectl_complete-buildkit"
+	rm -f "$(PREFIX)/bin/kubectl-build" "$(PREFIX)/bin/kubectl-buildkit" "$(PREFIX)/bin/kubectl-trust" \
+	  "$(PREFIX)/bin/kubectl_complete-build" "$(PREFIX)/bin/kubectl_complete-buildkit" "$(PREFIX)/bin/kubectl_complete-trust"
 
 lint: deps ## Type-check, lint TypeScript, shellcheck the scripts
 	tsc --noEmit

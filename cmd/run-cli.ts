@@ -1,9 +1,9 @@
 // The one main() both executables share: parse flags with yargs, run the command, and turn any
 // failure into one clear sentence, a hint and a documented exit code. Stacks only with --debug.
 import yargs, { type Argv } from 'yargs';
-import { KubectlBuildError, toKubectlBuildError } from '../pkg/errors/index.ts';
+import { KubectlBuildError, toKubectlBuildError, type ErrorCode } from '../pkg/errors/index.ts';
 import { complete, type CompletionModel } from './completion.ts';
-import { exitCodeFor } from './exit-codes.ts';
+import { CommandExit, exitCodeFor } from './exit-codes.ts';
 
 /**
  * How flags are read, for every command. Flags keep their dashed names only: otherwise an unknown
@@ -19,6 +19,8 @@ export interface CliSpec {
   readonly completion: () => CompletionModel;
   /** Adds commands and options to the parser. */
   readonly configure: (parser: Argv) => Argv;
+  /** The exit code of a failure, when the command documents its own (default: exitCodeFor). */
+  readonly exitCodeFor?: (code: ErrorCode) => number;
 }
 
 export interface CliIo {
@@ -64,9 +66,10 @@ export async function runCli(spec: CliSpec, args: string[], io: CliIo = process)
     await parser.parseAsync();
     return 0;
   } catch (thrown) {
+    if (thrown instanceof CommandExit) return thrown.exitCode;
     const error = toKubectlBuildError(thrown);
     io.stderr.write(formatError(error, debug));
-    return exitCodeFor(error.code);
+    return (spec.exitCodeFor ?? exitCodeFor)(error.code);
   }
 }
 

@@ -5,7 +5,7 @@ import { chmod, cp, rm } from 'node:fs/promises';
 import { build } from 'esbuild';
 import { heavyStaticInputs } from './lib/bundle-graph.ts';
 
-const entryPoints = ['cmd/kubectl-build.ts', 'cmd/kubectl-buildkit.ts'];
+const entryPoints = ['cmd/kubectl-build.ts', 'cmd/kubectl-buildkit.ts', 'cmd/kubectl-trust.ts'];
 
 await rm('dist', { recursive: true, force: true });
 const result = await build({

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The main job, end to end on this machine: bring up the local stack (a real single-node Kubernetes
 # cluster and a registry), create a BuildKit builder in the cluster, build the example app there,
-# push it, sign the pushed digest with a throwaway key, verify the signature with cosign v2 and v3,
-# and run the signed image as a Pod.
+# push it, sign the pushed digest with a throwaway key and keylessly, verify both signatures with
+# cosign v2 and v3 and with kubectl trust verify against a policy that requires both signers, show an
+# unsigned image refused by that policy, and run the signed image as a Pod.
 #
 # `kubectl build` and `kubectl buildkit` run through kubectl's plugin lookup (installed into a
 # private prefix). The stack stays up afterwards (hack/local-stack down stops it).
@@ -62,6 +63,35 @@ for cosign in cosign-v2 cosign-v3; do
     "$image@$digest" >"$work/verify.json" 2>"$work/verify.err" || { cat "$work/verify.err" >&2; exit 1; }
   echo "$("$cosign" version 2>/dev/null | awk '/GitVersion/ {print $2}'): the keyless signature of $SIGSTORE_IDENTITY verifies too"
 done
+
+step "kubectl trust verify: a policy that requires both signers (the key and the keyless identity)"
+cat >"$work/policy.yaml" <<POLICY
+apiVersion: kubectl-build.dev/v1alpha1
+kind: SignerPolicy
+trustedRoot: $SIGSTORE_TRUSTED_ROOT
+signers:
+  - name: developer
+    key: $work/cosign.pub
+  - name: ci
+    keyless:
+      identity: $SIGSTORE_IDENTITY
+      issuer: $OIDC_ISSUER
+rules:
+  - name: demo
+    images: ["$REGISTRY/demo/**"]
+    require:
+      all: [developer, ci]
+POLICY
+sed 's/^/    /' "$work/policy.yaml"
+kubectl trust verify --policy "$work/policy.yaml" --allow-http-registry "$image:1"
+
+step "an unsigned image of the same app ($image:unsigned) is refused by the same policy (exit 1)"
+kubectl build --builder demo --progress=quiet --build-arg "BASE_IMAGE=$BASE_IMAGE" --label "demo.unsigned=$RANDOM" \
+  -t "$image:unsigned" --push "$ROOT/examples/hello" >/dev/null
+status=0
+kubectl trust verify --policy "$work/policy.yaml" --allow-http-registry "$image:unsigned" || status=$?
+[ "$status" = 1 ] || { echo "the unsigned image was not refused with exit 1 (exit $status)" >&2; exit 1; }
+echo "refused, as it should be (exit $status)"
 
 step "run the signed image in the cluster: a Pod of $image@$digest"
 pod=demo-hello-$RANDOM

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# hack/install.sh PREFIX CHECKOUT: puts kubectl-build and kubectl-buildkit into PREFIX/bin, where
+# hack/install.sh PREFIX CHECKOUT: puts kubectl-build, kubectl-buildkit and kubectl-trust into PREFIX/bin, where
 # kubectl's plugin lookup finds them. Each is a two-line launcher that runs the bundle in CHECKOUT
 # with the Node found now (make puts the pinned Node 24 first on PATH), so the plugins keep working
 # whatever node comes first on the user's PATH later.
@@ -15,7 +15,7 @@ write() { # write FILE CONTENT: atomically, executable
   printf '%s' "$2" >"$1.tmp" && chmod 755 "$1.tmp" && mv "$1.tmp" "$1"
   echo "installed $1"
 }
-for name in kubectl-build kubectl-buildkit; do
+for name in kubectl-build kubectl-buildkit kubectl-trust; do
   [ -f "$checkout/dist/$name.js" ] || { echo "install: $checkout/dist/$name.js is missing (run: make build)" >&2; exit 1; }
   write "$prefix/bin/$name" "#!/bin/sh
 exec \"$node\" \"$checkout/dist/$name.js\" \"\$@\"

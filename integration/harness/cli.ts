@@ -21,7 +21,7 @@ export interface CliOptions {
   readonly timeoutMs?: number;
 }
 
-export function runCli(executable: 'kubectl-build' | 'kubectl-buildkit', args: readonly string[], options: CliOptions = {}): Promise<CliResult> {
+export function runCli(executable: 'kubectl-build' | 'kubectl-buildkit' | 'kubectl-trust', args: readonly string[], options: CliOptions = {}): Promise<CliResult> {
   const script = resolve('dist', `${executable}.js`);
   if (!existsSync(script)) throw new Error(`${script} is missing: run "make build" first`);
   const started = Date.now();

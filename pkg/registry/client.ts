@@ -11,6 +11,22 @@ export interface Manifest {
   readonly body: Buffer;
 }
 
+/** An OCI descriptor, as indexes and the referrers API list them. */
+export interface Descriptor {
+  readonly mediaType: string;
+  readonly digest: string;
+  readonly size: number;
+  readonly artifactType?: string;
+  readonly annotations?: Readonly<Record<string, string>>;
+  readonly platform?: { readonly os: string; readonly architecture: string; readonly variant?: string };
+}
+
+/**
+ * The most a manifest may weigh (distribution's own limit is 4 MiB): a registry that answers with
+ * more is refused instead of read into memory.
+ */
+export const MAX_MANIFEST_BYTES = 4 * 1024 * 1024;
+
 export interface RegistryClientOptions {
   readonly credentials: CredentialSource;
   /** Registries spoken to over plain HTTP besides loopback ones. */
@@ -36,16 +52,24 @@ export class RegistryClient {
     this.#options = options;
   }
 
+  /**
+   * A manifest by tag or digest; undefined when the registry has none. Its digest is computed from
+   * the bytes received (never taken from the registry's header), and a manifest asked for by digest
+   * must hash to that digest.
+   */
   async getManifest(registry: string, repository: string, reference: string): Promise<Manifest | undefined> {
+    const what = `${registry}/${repository}${reference.startsWith('sha256:') ? '@' : ':'}${reference}`;
     const response = await this.#request(registry, repository, 'GET', `manifests/${reference}`, { headers: { accept: MANIFEST_TYPES } });
     if (response.status === 404) return undefined;
-    await expectOk(response, `reading ${registry}/${repository}:${reference}`);
-    const body = Buffer.from(await response.arrayBuffer());
-    return {
-      digest: response.headers.get('docker-content-digest') ?? sha256Digest(body),
-      mediaType: (response.headers.get('content-type') ?? '').split(';')[0] ?? '',
-      body,
-    };
+    await expectOk(response, `reading ${what}`);
+    const body = await readBounded(response, MAX_MANIFEST_BYTES, `the manifest ${what}`);
+    const digest = sha256Digest(body);
+    if (reference.startsWith('sha256:') && digest !== reference) {
+      throw new KubectlBuildError('REGISTRY', `the registry answered ${what} with content whose digest is ${digest}`, {
+        hint: 'the registry (or something between it and you) altered the manifest; check it',
+      });
+    }
+    return { digest, mediaType: (response.headers.get('content-type') ?? '').split(';')[0] ?? '', body };
   }
 
   async putManifest(registry: string, repository: string, reference: string, body: Buffer, mediaType: string): Promise<string> {
@@ -54,10 +78,33 @@ export class RegistryClient {
     return response.headers.get('docker-content-digest') ?? sha256Digest(body);
   }
 
-  async getBlob(registry: string, repository: string, digest: string): Promise<Buffer> {
+  /** A blob, checked against its digest; `maxBytes` refuses a larger one before reading it all. */
+  async getBlob(registry: string, repository: string, digest: string, maxBytes = Number.POSITIVE_INFINITY): Promise<Buffer> {
+    const what = `${registry}/${repository}@${digest}`;
     const response = await this.#request(registry, repository, 'GET', `blobs/${digest}`);
-    await expectOk(response, `reading ${registry}/${repository}@${digest}`);
-    return Buffer.from(await response.arrayBuffer());
+    await expectOk(response, `reading ${what}`);
+    const body = await readBounded(response, maxBytes, `the blob ${what}`);
+    if (digest.startsWith('sha256:') && sha256Digest(body) !== digest) {
+      throw new KubectlBuildError('REGISTRY', `the registry answered ${what} with content of another digest`, { hint: 'check the registry' });
+    }
+    return body;
+  }
+
+  /** Every tag of a repository, page by page as the registry links them (tags/list with `n` and Link). */
+  async *listTags(registry: string, repository: string, pageSize = 1000): AsyncGenerator<string> {
+    let path: string | undefined = `tags/list?n=${pageSize}`;
+    while (path) {
+      const response = await this.#request(registry, repository, 'GET', path);
+      if (response.status === 404) {
+        throw new KubectlBuildError('NOT_FOUND', `the repository ${registry}/${repository} does not exist`, { hint: 'check the repository name' });
+      }
+      await expectOk(response, `listing the tags of ${registry}/${repository}`);
+      const page = JSON.parse((await readBounded(response, MAX_MANIFEST_BYTES, `the tag list of ${registry}/${repository}`)).toString('utf8')) as { tags?: string[] | null };
+      for (const tag of page.tags ?? []) yield tag;
+      // Link: </v2/repo/tags/list?n=100&last=x>; rel="next"
+      const next = /<([^>]+)>\s*;\s*rel="?next"?/.exec(response.headers.get('link') ?? '')?.[1];
+      path = next ? new URL(next, this.#base(registry)).toString() : undefined;
+    }
   }
 
   /** Uploads a blob unless the registry has it already; returns its digest. */
@@ -79,12 +126,16 @@ export class RegistryClient {
     return digest;
   }
 
-  /** The OCI 1.1 referrers of a digest, or undefined when the registry does not serve the API. */
-  async referrers(registry: string, repository: string, digest: string): Promise<Array<{ digest: string; artifactType?: string }> | undefined> {
-    const response = await this.#request(registry, repository, 'GET', `referrers/${digest}`, { headers: { accept: OCI_INDEX } });
+  /**
+   * The OCI 1.1 referrers of a digest (of one artifactType when given), or undefined when the
+   * registry does not serve the API. A registry may ignore the filter: callers check artifactType.
+   */
+  async referrers(registry: string, repository: string, digest: string, artifactType?: string): Promise<Descriptor[] | undefined> {
+    const query = artifactType ? `?artifactType=${encodeURIComponent(artifactType)}` : '';
+    const response = await this.#request(registry, repository, 'GET', `referrers/${digest}${query}`, { headers: { accept: OCI_INDEX } });
     if (response.status === 404 || response.status === 405) return undefined;
-    await expectOk(response, `listing referrers in ${registry}/${repository}`);
-    const index = (await response.json()) as { manifests?: Array<{ digest: string; artifactType?: string }> };
+    await expectOk(response, `listing referrers of ${registry}/${repository}@${digest}`);
+    const index = JSON.parse((await readBounded(response, MAX_MANIFEST_BYTES, `the referrers of ${registry}/${repository}@${digest}`)).toString('utf8')) as { manifests?: Descriptor[] };
     return index.manifests ?? [];
   }
 
@@ -148,6 +199,27 @@ export class RegistryClient {
     const value = token.token ?? token.access_token;
     return value ? `Bearer ${value}` : undefined;
   }
+}
+
+/** A response body of at most `maxBytes`, refused (not truncated) when the registry sends more. */
+async function readBounded(response: Response, maxBytes: number, what: string): Promise<Buffer> {
+  const tooLarge = () =>
+    new KubectlBuildError('REGISTRY', `${what} is larger than ${maxBytes} bytes`, { hint: 'the registry sent more than such an object can hold; check what is stored there' });
+  const declared = Number(response.headers.get('content-length') ?? Number.NaN);
+  if (declared > maxBytes) {
+    await response.body?.cancel().catch(() => undefined);
+    throw tooLarge();
+  }
+  const chunks: Buffer[] = [];
+  let total = 0;
+  if (response.body) {
+    for await (const chunk of response.body) {
+      total += chunk.byteLength;
+      if (total > maxBytes) throw tooLarge();
+      chunks.push(Buffer.from(chunk));
+    }
+  }
+  return Buffer.concat(chunks);
 }
 
 async function expectOk(response: Response, what: string): Promise<void> {

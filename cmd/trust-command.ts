@@ -1,0 +1,34 @@
+// The `kubectl trust` command (loaded by cmd/kubectl-trust.ts): the consuming half of the trust
+// chain. `verify` answers "may this digest run here?" for an image, or for every tag of a repository.
+// It is a plugin of its own, not `kubectl build verify`: kubectl's plugin lookup would run a
+// kubectl-build-verify for `kubectl build verify`, and a build context folder named "verify" must
+// still build.
+import { hideBin } from 'yargs/helpers';
+import type { Argv } from 'yargs';
+import { completionModel } from './completion.ts';
+import { verifyExitCodeFor } from './exit-codes.ts';
+import { withVerifyOptions, type VerifyArgv } from './options/verify.ts';
+import { runCli } from './run-cli.ts';
+
+process.exitCode = await runCli(
+  {
+    scriptName: 'kubectl trust',
+    exitCodeFor: verifyExitCodeFor,
+    completion: () => completionModel((parser) => parser, { verify: completionModel((parser) => withVerifyOptions(parser) as Argv) }),
+    configure: (parser) =>
+      parser
+        .usage('$0 <command> [options]\n\nVerify who signed images, against a signer policy.')
+        .command(
+          'verify [image]',
+          'Verify the signatures of an image (or of every tag of --repository) against keys, identities or a policy',
+          (command) =>
+            withVerifyOptions(command)
+              .example('$0 verify --key cosign.pub --trusted-root trusted_root.json reg.example.com/app:1', 'Any one valid signature by this key, logged in Rekor')
+              .example('$0 verify --policy release.yaml reg.example.com/app@sha256:...', 'Every signer the policy requires (exit 0 pass, 1 fail, 2 undecided)')
+              .example('$0 verify --policy release.yaml --repository reg.example.com/app --failing', 'Every tag of the repository that does not pass'),
+          // The registry, Sigstore and policy code loads only here, so that --help stays fast.
+          async (argv) => (await import('./verify-run.ts')).verifyCommand(argv as unknown as VerifyArgv),
+        ),
+  },
+  hideBin(process.argv),
+);
