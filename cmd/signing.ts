@@ -29,9 +29,6 @@ export async function prepareSigning(argv: BuildArgv, env: NodeJS.ProcessEnv, co
   if (!context.pushes) {
     throw new KubectlBuildError('USAGE', '--sign needs --push: only a pushed image has a digest to sign', { hint: 'add --push and -t REGISTRY/IMAGE:TAG' });
   }
-  if (argv['signature-format'] === 'bundle' && argv['sign-annotation'].length > 0) {
-    throw new KubectlBuildError('USAGE', '-a annotations go into legacy signatures only', { hint: 'use --signature-format legacy or both' });
-  }
   const annotations = parseKeyValues('sign-annotation', argv['sign-annotation']);
   const transparencyLog = argv['tlog-upload'] ? { url: argv['rekor-url'] } : undefined;
   const uri = argv['cosign-key'] ?? env.COSIGN_KEY;

@@ -297,6 +297,11 @@ describe('--cosign-key k8s://NAMESPACE/SECRET', () => {
     for (const binary of COSIGN_VERSIONS) {
       expect(await verifyWithKey(binary, context_, `${bundleTag.replace(/:1$/, '')}@${bundledDigest}`, `k8s://${namespace}/signing-key`)).not.toHaveLength(0);
     }
+    // kubectl trust verify reads the same Secret's cosign.pub, with the kubeconfig and namespace it is given.
+    for (const [image, secret] of [[`${tag.replace(/:1$/, '')}@${digest}`, `k8s://${namespace}/signing-key`], [bundleTag, 'k8s://signing-key']] as const) {
+      const verified = await runCli('kubectl-trust', ['verify', '-n', namespace, '--key', secret, '--insecure-ignore-tlog', '--allow-http-registry', image], { env: env() });
+      expect(verified.status, verified.stdout + verified.stderr).toBe(0);
+    }
 
     const missing = await build(['--builder', 'signer', '-t', tag, '--push', '--sign', '--cosign-key', `k8s://${namespace}/no-such-key`, '--tlog-upload=false', dir]);
     expect(missing.stderr).toMatch(new RegExp(`^error: the Secret ${namespace}/no-such-key does not exist`, 'm'));

@@ -178,6 +178,16 @@ describe('kubectl build --sign with an awskms:// key', () => {
     for (const binary of COSIGN_VERSIONS) {
       expect(await verifyWithKey(binary, cosignContext(config), image, key.publicKey)).not.toHaveLength(0);
     }
+    // kubectl trust verify takes the same key from KMS (its public half) and from env://.
+    const env = { DOCKER_CONFIG: config, ...aws, KMS_PUBLIC_KEY: readFileSync(key.publicKey, 'utf8') };
+    for (const reference of [key.uri, 'env://KMS_PUBLIC_KEY']) {
+      const verified = await runCli('kubectl-trust', ['verify', '--key', reference, '--insecure-ignore-tlog', image], { env });
+      expect(verified.status, verified.stdout + verified.stderr).toBe(0);
+      expect(verified.stdout.match(/ valid\n/g)).toHaveLength(2);
+    }
+    const unset = await runCli('kubectl-trust', ['verify', '--key', 'env://NO_SUCH_KEY', '--insecure-ignore-tlog', image], { env });
+    expect(unset.status).toBe(2);
+    expect(unset.stderr).toBe('error: the environment variable NO_SUCH_KEY named by env://NO_SUCH_KEY is not set\nhint: export NO_SUCH_KEY with the PEM of the public key\n');
   });
 
   it('a KMS key that does not exist: one sentence before anything is built', async () => {

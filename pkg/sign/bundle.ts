@@ -24,12 +24,16 @@ export function preAuthenticationEncoding(payloadType: string, payload: Buffer):
   return Buffer.concat([Buffer.from(`DSSEv1 ${Buffer.byteLength(payloadType)} ${payloadType} ${payload.length} `), payload]);
 }
 
-/** What a bundle signs: an in-toto statement naming the image digest, cosign's predicate. */
-export function inTotoStatement(digest: string): Buffer {
+/**
+ * What a bundle signs: an in-toto statement naming the image digest, cosign's predicate. Annotations
+ * (-a k=v) go on the subject, where cosign v3 writes them and `cosign verify -a` looks for them.
+ */
+export function inTotoStatement(digest: string, annotations: Readonly<Record<string, string>> = {}): Buffer {
+  const subject = { digest: { sha256: digest.replace(/^sha256:/, '') }, ...(Object.keys(annotations).length > 0 ? { annotations } : {}) };
   return Buffer.from(
     JSON.stringify({
       _type: 'https://in-toto.io/Statement/v1',
-      subject: [{ digest: { sha256: digest.replace(/^sha256:/, '') } }],
+      subject: [subject],
       predicateType: PREDICATE_TYPE,
       predicate: {},
     }),
@@ -43,8 +47,8 @@ export function publicKeyHint(publicKeyPem: string): string {
 }
 
 /** A key-signed bundle without a log entry, written here: no Sigstore library needs to load. */
-export async function makeBundle(signer: Signer, digest: string): Promise<Buffer> {
-  const statement = inTotoStatement(digest);
+export async function makeBundle(signer: Signer, digest: string, annotations: Readonly<Record<string, string>> = {}): Promise<Buffer> {
+  const statement = inTotoStatement(digest, annotations);
   const signature = await signer.sign(preAuthenticationEncoding(STATEMENT_TYPE, statement));
   return Buffer.from(
     JSON.stringify({

@@ -60,7 +60,7 @@ async function produce(options: SignOptions, name: string, target: SignatureTarg
   // Both layouts at once: with a log, each is a round trip to it.
   const [legacy, bundle] = await Promise.all([
     options.format !== 'bundle' ? legacySignature(credential, payload, log) : undefined,
-    options.format !== 'legacy' ? bundleSignature(credential, target.digest, log) : undefined,
+    options.format !== 'legacy' ? bundleSignature(credential, target.digest, options.annotations, log) : undefined,
   ]);
   const reportMade = (what: string, logged: string, made: Produced<unknown>) => {
     onStep?.(`${what} ${at} with ${credential.signer.description}`, made.signMs);

@@ -45,11 +45,16 @@ export async function legacySignature(credential: Credential, payload: Buffer, l
   return { value: annotations, signMs, log: { index: entry.logIndex, ms: Date.now() - logStarted } };
 }
 
-export async function bundleSignature(credential: Credential, digest: string, log?: TransparencyLogOptions): Promise<Produced<Buffer>> {
+export async function bundleSignature(
+  credential: Credential,
+  digest: string,
+  annotations: Readonly<Record<string, string>>,
+  log?: TransparencyLogOptions,
+): Promise<Produced<Buffer>> {
   const started = Date.now();
-  if (!log && !credential.certificate) return { value: await makeBundle(credential.signer, digest), signMs: Date.now() - started };
+  if (!log && !credential.certificate) return { value: await makeBundle(credential.signer, digest, annotations), signMs: Date.now() - started };
   const { toDSSEBundle, bundleToJSON } = commonJs(await import('@sigstore/bundle'), 'toDSSEBundle');
-  const statement = inTotoStatement(digest);
+  const statement = inTotoStatement(digest, annotations);
   const signature = await credential.signer.sign(preAuthenticationEncoding(STATEMENT_TYPE, statement));
   const signMs = Date.now() - started;
   const bundle = toDSSEBundle({
