@@ -1,5 +1,6 @@
 // The `kubectl trust` command (loaded by cmd/kubectl-trust.ts): the consuming half of the trust
-// chain. `verify` answers "may this digest run here?" for an image, or for every tag of a repository.
+// chain. `verify` answers "may this digest run here?" for an image, or for every tag of a repository;
+// `export` compiles the same policy for the admission engine that enforces it in a cluster.
 // It is a plugin of its own, not `kubectl build verify`: kubectl's plugin lookup would run a
 // kubectl-build-verify for `kubectl build verify`, and a build context folder named "verify" must
 // still build.
@@ -7,6 +8,7 @@ import { hideBin } from 'yargs/helpers';
 import type { Argv } from 'yargs';
 import { completionModel } from './completion.ts';
 import { verifyExitCodeFor } from './exit-codes.ts';
+import { withExportOptions, type ExportArgv } from './options/export.ts';
 import { withVerifyOptions, type VerifyArgv } from './options/verify.ts';
 import { runCli } from './run-cli.ts';
 
@@ -14,7 +16,11 @@ process.exitCode = await runCli(
   {
     scriptName: 'kubectl trust',
     exitCodeFor: verifyExitCodeFor,
-    completion: () => completionModel((parser) => parser, { verify: completionModel((parser) => withVerifyOptions(parser) as Argv) }),
+    completion: () =>
+      completionModel((parser) => parser, {
+        verify: completionModel((parser) => withVerifyOptions(parser) as Argv),
+        export: completionModel((parser) => withExportOptions(parser) as Argv),
+      }),
     configure: (parser) =>
       parser
         .usage('$0 <command> [options]\n\nVerify who signed images, against a signer policy.')
@@ -28,6 +34,15 @@ process.exitCode = await runCli(
               .example('$0 verify --policy release.yaml --repository reg.example.com/app --failing', 'Every tag of the repository that does not pass'),
           // The registry, Sigstore and policy code loads only here, so that --help stays fast.
           async (argv) => (await import('./verify-run.ts')).verifyCommand(argv as unknown as VerifyArgv),
+        )
+        .command(
+          'export',
+          'Compile a signer policy into the objects of an admission engine (policy-controller, Kyverno, OpenShift)',
+          (command) =>
+            withExportOptions(command)
+              .example('$0 export --policy release.yaml --to policy-controller | kubectl apply -f -', 'ClusterImagePolicies (one per required signer) and a TrustRoot')
+              .example('$0 export --policy release.yaml --to kyverno', 'A Kyverno ClusterPolicy with verifyImages rules'),
+          async (argv) => (await import('./export-run.ts')).exportCommand(argv as unknown as ExportArgv),
         ),
   },
   hideBin(process.argv),

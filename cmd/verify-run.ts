@@ -1,24 +1,22 @@
 // `kubectl trust verify`'s work, loaded only when it runs. Reads what only the command line may read
 // (argv, environment), turns cosign's flags or a policy file into one policy, loads the keys and the
 // trusted root, and hands them to pkg/verify; prints the table or JSON and exits with the verdict.
-import { readFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { parseKeyValues } from '../pkg/build/options.ts';
 import { KubectlBuildError } from '../pkg/errors/index.ts';
-import { loadPolicy, policyFromFlags, type KeySigner, type Policy } from '../pkg/policy/index.ts';
+import { loadPolicy, policyFromFlags, type Policy } from '../pkg/policy/index.ts';
 import { RegistryClient } from '../pkg/registry/client.ts';
 import { dockerConfigCredentials } from '../pkg/registry/docker-config.ts';
 import { parseReference, repositoryName } from '../pkg/registry/reference.ts';
 import { keyFingerprint, loadTrust } from '../pkg/verify/check.ts';
-import { loadPublicKey } from '../pkg/verify/keys.ts';
 import { reportJson, reportTable } from '../pkg/verify/report.ts';
 import { verifyRepository } from '../pkg/verify/repository.ts';
 import { repositoryTable } from '../pkg/verify/repository-report.ts';
-import type { TrustedKey } from '../pkg/verify/types.ts';
 import { verifyImage, type ImageReport, type VerifyContext } from '../pkg/verify/verify-image.ts';
 import { CommandExit, VerifyExitCode } from './exit-codes.ts';
 import type { VerifyArgv } from './options/verify.ts';
+import { loadKeys, readFileOrFail, readTrustedRoot } from './trust-inputs.ts';
 
 export async function verifyCommand(argv: VerifyArgv, env: NodeJS.ProcessEnv = process.env): Promise<void> {
   if (argv.image && argv.repository) throw usage('give an image or --repository, not both');
@@ -96,30 +94,6 @@ async function choosePolicy(argv: VerifyArgv): Promise<Policy> {
   });
 }
 
-async function loadKeys(argv: VerifyArgv, policy: Policy, env: NodeJS.ProcessEnv): Promise<TrustedKey[]> {
-  const keyed = policy.signers.filter((signer): signer is KeySigner => signer.kind === 'key');
-  // k8s:// keys are read with the command's kubeconfig; the Kubernetes client loads only for them.
-  const kubeSecret = keyed.some((signer) => signer.key.startsWith('k8s://'))
-    ? (await import('./cluster-builders.ts')).secretReader({ ...argv, builder: '' })
-    : undefined;
-  return Promise.all(
-    keyed.map(async (signer) => ({
-      name: signer.name,
-      publicKeyPem: await loadPublicKey(signer.key, { env: (name) => env[name], ...(kubeSecret ? { kubeSecret } : {}) }),
-    })),
-  );
-}
-
-async function readTrustedRoot(path: string | undefined): Promise<unknown> {
-  if (!path) return undefined;
-  const text = await readFileOrFail(path, 'the trusted root');
-  try {
-    return JSON.parse(text);
-  } catch {
-    throw new KubectlBuildError('USAGE', `the trusted root ${path} is not JSON`, { hint: 'pass a trusted_root.json (cosign trusted-root create writes one)' });
-  }
-}
-
 /** Keyless signers and a required log need trust material; say so before reading any registry. */
 function requireTrustFor(policy: Policy, hasTrustedRoot: boolean, hasRekorKey: boolean): void {
   if (!hasTrustedRoot && policy.signers.some((signer) => signer.kind === 'keyless')) {
@@ -130,14 +104,6 @@ function requireTrustFor(policy: Policy, hasTrustedRoot: boolean, hasRekorKey: b
       'the transparency log is required, and there is no trusted root to check log entries against',
       'pass --trusted-root trusted_root.json (or set SIGSTORE_REKOR_PUBLIC_KEY), or --insecure-ignore-tlog for key signatures made without a log',
     );
-  }
-}
-
-async function readFileOrFail(path: string, what: string): Promise<string> {
-  try {
-    return await readFile(path, 'utf8');
-  } catch {
-    throw new KubectlBuildError('NOT_FOUND', `cannot read ${what} ${path}`, { hint: 'check the path' });
   }
 }
 

@@ -1,0 +1,27 @@
+// `kubectl trust export`'s work: load the policy and the keys it names, compile it for the engine,
+// print the objects (YAML documents for `kubectl apply -f -`, or a JSON List) and, on stderr, where
+// the engine is stricter than the policy.
+import { stringify } from 'yaml';
+import { exportPolicy, readTrustMaterial } from '../pkg/enforce/index.ts';
+import { loadPolicy } from '../pkg/policy/index.ts';
+import type { ExportArgv } from './options/export.ts';
+import { loadKeys, readTrustedRoot } from './trust-inputs.ts';
+
+export async function exportCommand(argv: ExportArgv, env: NodeJS.ProcessEnv = process.env): Promise<void> {
+  const policy = await loadPolicy(argv.policy);
+  const keys = await loadKeys(argv, policy, env);
+  const rootPath = argv['trusted-root'] ?? policy.trustedRoot;
+  const trustedRoot = await readTrustedRoot(rootPath);
+  const { objects, warnings } = exportPolicy(argv.to, {
+    policy,
+    keys: new Map(keys.map((key) => [key.name, key.publicKeyPem])),
+    ...(trustedRoot !== undefined && rootPath ? { trust: readTrustMaterial(trustedRoot, rootPath) } : {}),
+    name: argv.name ?? policy.name ?? 'kubectl-build',
+  });
+  for (const warning of warnings) process.stderr.write(`warning: ${warning}\n`);
+  process.stdout.write(
+    argv.output === 'json'
+      ? `${JSON.stringify({ apiVersion: 'v1', kind: 'List', items: objects }, null, 2)}\n`
+      : objects.map((object) => stringify(object, { lineWidth: 0, aliasDuplicateObjects: false })).join("---\n"),
+  );
+}
