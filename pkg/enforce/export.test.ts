@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import Ajv from 'ajv';
+import { Ajv } from 'ajv';
 import { describe, expect, it } from 'vitest';
 import { crdSchema, kyvernoCrdPath } from '../../hack/lib/crd-schema.ts';
 import { parsePolicy } from '../policy/index.ts';
