@@ -1,6 +1,7 @@
 // The `kubectl trust` command (loaded by cmd/kubectl-trust.ts): the consuming half of the trust
 // chain. `verify` answers "may this digest run here?" for an image, or for every tag of a repository;
-// `export` compiles the same policy for the admission engine that enforces it in a cluster.
+// `export` compiles the same policy for the admission engine that enforces it in a cluster; `sweep`
+// judges what already runs there, and evicts what fails.
 // It is a plugin of its own, not `kubectl build verify`: kubectl's plugin lookup would run a
 // kubectl-build-verify for `kubectl build verify`, and a build context folder named "verify" must
 // still build.
@@ -9,6 +10,7 @@ import type { Argv } from 'yargs';
 import { completionModel } from './completion.ts';
 import { verifyExitCodeFor } from './exit-codes.ts';
 import { withExportOptions, type ExportArgv } from './options/export.ts';
+import { withSweepOptions, type SweepArgv } from './options/sweep.ts';
 import { withVerifyOptions, type VerifyArgv } from './options/verify.ts';
 import { runCli } from './run-cli.ts';
 
@@ -20,6 +22,7 @@ process.exitCode = await runCli(
       completionModel((parser) => parser, {
         verify: completionModel((parser) => withVerifyOptions(parser) as Argv),
         export: completionModel((parser) => withExportOptions(parser) as Argv),
+        sweep: completionModel((parser) => withSweepOptions(parser) as Argv),
       }),
     configure: (parser) =>
       parser
@@ -43,6 +46,15 @@ process.exitCode = await runCli(
               .example('$0 export --policy release.yaml --to policy-controller | kubectl apply -f -', 'ClusterImagePolicies (one per required signer) and a TrustRoot')
               .example('$0 export --policy release.yaml --to kyverno', 'A Kyverno ClusterPolicy with verifyImages rules'),
           async (argv) => (await import('./export-run.ts')).exportCommand(argv as unknown as ExportArgv),
+        )
+        .command(
+          'sweep',
+          'Verify the image digest every running container runs; with --evict, evict the Pods whose images fail the policy',
+          (command) =>
+            withSweepOptions(command)
+              .example('$0 sweep -A --policy release.yaml', 'Every running container of the cluster and its verdict (exit 0 pass, 1 fail, 2 undecided)')
+              .example('$0 sweep -n apps --policy release.yaml --evict --dry-run=none', 'Evict the Pods of namespace apps whose images fail the policy'),
+          async (argv) => (await import('./sweep-run.ts')).sweepCommand(argv as unknown as SweepArgv),
         ),
   },
   hideBin(process.argv),

@@ -1,0 +1,84 @@
+// `kubectl trust sweep`'s work: list the containers that run (one namespace or all), verify each
+// image digest once against the policy, print namespace / pod / container / image / verdict, and
+// with --evict evict the Pods whose images fail (a dry run unless --dry-run=none). Exit codes as
+// kubectl trust verify's, over every container listed.
+import { evictions, runningReference, sweepContainers, type Eviction, type SweptContainer } from '../pkg/enforce/sweep.ts';
+import { errorMessage } from '../pkg/errors/index.ts';
+import { evictPod, listRunningContainers } from '../pkg/kube/running-pods.ts';
+import { loadPolicy } from '../pkg/policy/index.ts';
+import { imageJson, columns, REPORT_API_VERSION } from '../pkg/verify/report.ts';
+import { kubeConnection } from './cluster-builders.ts';
+import type { SweepArgv } from './options/sweep.ts';
+import { exitWithVerdicts, verifyContext } from './trust-inputs.ts';
+
+interface Action {
+  readonly eviction: Eviction;
+  readonly outcome: string;
+}
+
+export async function sweepCommand(argv: SweepArgv, env: NodeJS.ProcessEnv = process.env): Promise<void> {
+  const connection = kubeConnection({ kubeconfig: argv.kubeconfig, context: argv.context, namespace: argv.namespace, builder: '' }, env);
+  const policy = await loadPolicy(argv.policy);
+  const containers = await listRunningContainers(connection, argv['all-namespaces'] ? undefined : connection.namespace);
+  const registries = [...new Set(containers.map((container) => runningReference(container)?.registry).filter((registry): registry is string => registry !== undefined))];
+  const context = await verifyContext(policy, { kube: argv, trustedRoot: argv['trusted-root'], allowHttp: argv['allow-http-registry'] ? registries : [] }, env);
+  const { rows, images } = await sweepContainers(context, containers, argv.concurrency);
+
+  const actions: Action[] = [];
+  if (argv.evict) {
+    for (const eviction of evictions(rows)) {
+      if (eviction.skipped) actions.push({ eviction, outcome: `not evicted: ${eviction.skipped}` });
+      else if (argv['dry-run'] === 'client') actions.push({ eviction, outcome: 'would be evicted (--dry-run=client; --dry-run=none evicts)' });
+      else {
+        const outcome = await evictPod(connection, eviction, `kubectl trust sweep: ${eviction.reason}`, argv['dry-run'] === 'server').catch((error: unknown) => `not evicted: ${errorMessage(error)}`);
+        actions.push({ eviction, outcome: argv['dry-run'] === 'server' && outcome === 'evicted' ? 'would be evicted (the API accepted it: --dry-run=server)' : outcome });
+      }
+    }
+  }
+  process.stdout.write(argv.output === 'json' ? sweepJson(rows, actions, images) : sweepTable(rows, actions));
+  exitWithVerdicts(rows.map((row) => row.verdict));
+}
+
+function sweepTable(rows: readonly SweptContainer[], actions: readonly Action[]): string {
+  if (rows.length === 0) return 'no running containers\n';
+  const word = { pass: 'pass', fail: 'FAIL', undecided: 'UNDECIDED' } as const;
+  const table = columns([
+    ['NAMESPACE', 'POD', 'CONTAINER', 'IMAGE', 'VERDICT', 'WHY'],
+    ...rows.map((row) => [
+      row.container.namespace,
+      row.container.pod,
+      row.container.container,
+      row.reference ?? row.container.imageId,
+      word[row.verdict.outcome],
+      row.error ?? row.verdict.missing.join('; '),
+    ]),
+  ]);
+  const evicted = actions.map((action) => `${action.eviction.namespace}/${action.eviction.pod}: ${action.outcome}`);
+  const digests = new Set(rows.map((row) => row.reference ?? row.container.imageId)).size;
+  const counts = (['pass', 'fail', 'undecided'] as const).map((outcome) => `${rows.filter((row) => row.verdict.outcome === outcome).length} ${outcome}`).join(', ');
+  return `${[...table, '', `${rows.length} containers, ${digests} images (each verified once): ${counts}`, ...evicted].join('\n')}\n`;
+}
+
+function sweepJson(rows: readonly SweptContainer[], actions: readonly Action[], images: readonly Parameters<typeof imageJson>[0][]): string {
+  const actionOf = new Map(actions.map((action) => [`${action.eviction.namespace}/${action.eviction.pod}`, action.outcome]));
+  return `${JSON.stringify(
+    {
+      apiVersion: REPORT_API_VERSION,
+      kind: 'SweepReport',
+      containers: rows.map((row) => ({
+        namespace: row.container.namespace,
+        pod: row.container.pod,
+        container: row.container.container,
+        image: row.container.image,
+        imageID: row.container.imageId,
+        ...(row.reference ? { verified: row.reference } : {}),
+        verdict: row.verdict,
+        ...(row.error ? { error: row.error } : {}),
+        ...(actionOf.has(`${row.container.namespace}/${row.container.pod}`) && row.verdict.outcome === 'fail' ? { action: actionOf.get(`${row.container.namespace}/${row.container.pod}`) } : {}),
+      })),
+      images: images.map(imageJson),
+    },
+    null,
+    2,
+  )}\n`;
+}

@@ -1,0 +1,154 @@
+// kubectl trust sweep on a real cluster: the containers that run, judged by the digest each runs
+// (each digest verified once), Pods whose images fail evicted through the Eviction API (a
+// PodDisruptionBudget holds them), an Event on each Pod evicted, nothing done on "could not decide",
+// nothing done in a dry run, and an RBAC refusal said in one sentence.
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { stopProcess } from '../hack/lib/process.ts';
+import { skopeo, skopeoRegistryFlags } from '../hack/lib/skopeo.ts';
+import { runCli, type CliResult } from './harness/cli.ts';
+import { useCluster, useClusterRegistry, type ClusterRegistry } from './harness/cluster.ts';
+import { cosign, generateKeyPair } from './harness/cosign.ts';
+import { scratchDir } from './harness/index.ts';
+
+const cluster = useCluster();
+const registry = useClusterRegistry();
+// A second registry, stopped mid-test: what runs from it can no longer be checked.
+const vanishing = useClusterRegistry();
+
+/** The seeded base image copied to `repository:1` in the cluster registry; returns host/repository@digest. */
+async function copyBase(repository: string, target: ClusterRegistry = registry()): Promise<string> {
+  const digestFile = join(scratchDir('digest'), 'digest');
+  await skopeo([
+    'copy', '--quiet', ...skopeoRegistryFlags(target.registry, target.files, 'src'), ...skopeoRegistryFlags(target.registry, target.files, 'dest'),
+    '--digestfile', digestFile, `docker://${target.baseImage}`, `docker://${target.host}/${repository}:1`,
+  ]);
+  return `${target.host}/${repository}@${readFileSync(digestFile, 'utf8').trim()}`;
+}
+
+async function runPod(name: string, image: string, labels: Record<string, string> = {}): Promise<void> {
+  const labelArgs = Object.entries(labels).map(([key, value]) => `--labels=${key}=${value}`);
+  await cluster().kubectl(['run', name, `--image=${image}`, '--image-pull-policy=IfNotPresent', '--restart=Never', ...labelArgs, '--command', '--', 'sleep', '3600']);
+}
+
+async function podNames(): Promise<string[]> {
+  const pods = JSON.parse(await cluster().kubectl(['get', 'pods', '-o', 'json'])) as { items: Array<{ metadata: { name: string; deletionTimestamp?: string } }> };
+  return pods.items.filter((pod) => !pod.metadata.deletionTimestamp).map((pod) => pod.metadata.name).sort();
+}
+
+function sweep(args: string[], extra: NodeJS.ProcessEnv = {}): Promise<CliResult> {
+  return runCli('kubectl-trust', ['sweep', '-n', cluster().namespace, '--allow-http-registry', ...args], { env: cluster().env({ DOCKER_CONFIG: registry().files.dockerConfigDir, ...extra }) });
+}
+
+describe('kubectl trust sweep', () => {
+  it('judges what runs by digest, evicts only what fails, through the Eviction API, with an Event', async () => {
+    const keys = await generateKeyPair({ dir: scratchDir('keys'), dockerConfigDir: registry().files.dockerConfigDir }, 'sweeper');
+    const signed = await copyBase('sweep/signed');
+    const unsigned = await copyBase('sweep/unsigned');
+    await cosign('cosign-v3', { dir: scratchDir('cosign'), dockerConfigDir: registry().files.dockerConfigDir }, [
+      'sign', '--yes', '--key', keys.privateKey, '--tlog-upload=false', '--use-signing-config=false', '--new-bundle-format=false', '--allow-http-registry', signed,
+    ], keys.password);
+    const policy = join(scratchDir('policy'), 'policy.yaml');
+    writeFileSync(policy, `apiVersion: kubectl-build.dev/v1alpha1
+kind: SignerPolicy
+signers: [{ name: release, key: ${keys.publicKey} }]
+rules:
+  - images: ["${registry().host}/sweep/**"]
+    require: { all: [release] }
+    transparencyLog: optional
+`);
+    // Two Pods share the signed digest (run by tag: the sweep must use the digest that runs); one runs the unsigned copy.
+    await runPod('signed-a', `${registry().host}/sweep/signed:1`);
+    await runPod('signed-b', signed);
+    await runPod('unsigned', `${registry().host}/sweep/unsigned:1`, { app: 'unsigned' });
+    await cluster().kubectl(['wait', 'pod/signed-a', 'pod/signed-b', 'pod/unsigned', '--for=condition=Ready', '--timeout=90s']);
+
+    const listed = await sweep(['--policy', policy, '-o', 'json']);
+    expect(listed.status, listed.stderr + listed.stdout).toBe(1);
+    const report = JSON.parse(listed.stdout) as { containers: Array<{ pod: string; verified: string; verdict: { outcome: string } }>; images: unknown[] };
+    const verdicts = Object.fromEntries(report.containers.map((row) => [row.pod, [row.verified, row.verdict.outcome]]));
+    expect(verdicts).toEqual({ 'signed-a': [signed, 'pass'], 'signed-b': [signed, 'pass'], unsigned: [unsigned, 'fail'] });
+    // Three containers, two digests: each verified once.
+    expect(report.images).toHaveLength(2);
+
+    // A dry run changes nothing, on the client or through the API.
+    const table = await sweep(['--policy', policy, '--evict']);
+    expect(table.stdout).toMatch(/^NAMESPACE\s+POD\s+CONTAINER\s+IMAGE\s+VERDICT/m);
+    expect(table.stdout).toMatch(/unsigned\s+unsigned\s+\S+\s+FAIL\s+all of \[release\]/);
+    expect(table.stdout).toContain(`${cluster().namespace}/unsigned: would be evicted (--dry-run=client`);
+    expect(table.stdout).not.toMatch(/signed-[ab]: /);
+    const server = await sweep(['--policy', policy, '--evict', '--dry-run=server']);
+    expect(server.stdout).toContain(`${cluster().namespace}/unsigned: would be evicted (the API accepted it`);
+    expect(await podNames()).toEqual(['signed-a', 'signed-b', 'unsigned']);
+
+    // A PodDisruptionBudget that allows no disruption holds the Pod: eviction, not deletion.
+    await cluster().kubectl(['create', 'poddisruptionbudget', 'hold', '--selector=app=unsigned', '--max-unavailable=0']);
+    const held = await sweep(['--policy', policy, '--evict', '--dry-run=none']);
+    expect(held.stdout).toContain(`${cluster().namespace}/unsigned: blocked by a PodDisruptionBudget`);
+    expect(await podNames()).toEqual(['signed-a', 'signed-b', 'unsigned']);
+    await cluster().kubectl(['delete', 'poddisruptionbudget', 'hold']);
+
+    const evicted = await sweep(['--policy', policy, '--evict', '--dry-run=none']);
+    expect(evicted.status).toBe(1);
+    expect(evicted.stdout).toContain(`${cluster().namespace}/unsigned: evicted`);
+    expect(await podNames()).toEqual(['signed-a', 'signed-b']);
+    const events = JSON.parse(await cluster().kubectl(['get', 'events', '--field-selector', 'involvedObject.name=unsigned,reason=SignaturePolicyFailed', '-o', 'json'])) as {
+      items: Array<{ type: string; message: string; source: { component: string } }>;
+    };
+    expect(events.items).toHaveLength(1);
+    expect(events.items[0]).toMatchObject({ type: 'Warning', source: { component: 'kubectl-trust-sweep' } });
+    expect(events.items[0]?.message).toContain(`runs ${unsigned}, which fails the signer policy`);
+
+    // Now everything that runs passes.
+    expect((await sweep(['--policy', policy, '--evict', '--dry-run=none'])).status).toBe(0);
+  });
+
+  it('never evicts what it could not decide: the registry of a running image is gone', async () => {
+    const keys = await generateKeyPair({ dir: scratchDir('keys'), dockerConfigDir: registry().files.dockerConfigDir }, 'sweeper2');
+    const image = await copyBase('sweep/elsewhere', vanishing());
+    await runPod('elsewhere', image);
+    await cluster().kubectl(['wait', 'pod/elsewhere', '--for=condition=Ready', '--timeout=90s']);
+    await stopProcess(vanishing().registry.process);
+    const policy = join(scratchDir('policy'), 'policy.yaml');
+    writeFileSync(policy, `apiVersion: kubectl-build.dev/v1alpha1
+kind: SignerPolicy
+signers: [{ name: release, key: ${keys.publicKey} }]
+rules:
+  - images: ["**"]
+    require: { all: [release] }
+    transparencyLog: optional
+`);
+    const result = await sweep(['--policy', policy, '--evict', '--dry-run=none', '-o', 'json']);
+    expect(result.status).toBe(2);
+    const rows = (JSON.parse(result.stdout) as { containers: Array<{ pod: string; verdict: { outcome: string }; error?: string; action?: string }> }).containers;
+    const row = rows.find((entry) => entry.pod === 'elsewhere');
+    expect(row?.verdict.outcome).toBe('undecided');
+    expect(row?.error).toMatch(/cannot reach the registry/);
+    expect(row?.action).toBeUndefined();
+    expect(await podNames()).toContain('elsewhere');
+  });
+
+  it('says in one sentence which permission is missing', async () => {
+    const { namespace } = cluster();
+    await cluster().kubectl(['create', 'serviceaccount', 'nobody']);
+    const token = (await cluster().kubectl(['create', 'token', 'nobody'])).trim();
+    const config = JSON.parse(await cluster().kubectl(['config', 'view', '--raw', '--minify', '-o', 'json'])) as {
+      clusters: Array<{ name: string; cluster: Record<string, string> }>;
+    };
+    const kubeconfig = join(scratchDir('kubeconfig'), 'config');
+    const clusterEntry = config.clusters[0] as { name: string; cluster: Record<string, string> };
+    writeFileSync(kubeconfig, JSON.stringify({
+      apiVersion: 'v1', kind: 'Config', 'current-context': 'nobody',
+      clusters: [clusterEntry],
+      users: [{ name: 'nobody', user: { token } }],
+      contexts: [{ name: 'nobody', context: { cluster: clusterEntry.name, user: 'nobody', namespace } }],
+    }));
+    const policy = join(scratchDir('policy'), 'policy.yaml');
+    writeFileSync(policy, 'apiVersion: kubectl-build.dev/v1alpha1\nkind: SignerPolicy\nsigners: [{ name: k, key: "-----BEGIN PUBLIC KEY-----\\nMFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAEfvKUEjW1XlbQV52oBokl0orYEf3iUoKAeMJsh7IVe0FefxmTqdHLqqkI9gXFo6W42tcXGsrWLStmhmDyjoC/Uw==\\n-----END PUBLIC KEY-----\\n" }]\nrules: [{ images: ["**"], require: { all: [k] }, transparencyLog: optional }]\n');
+    const refused = await runCli('kubectl-trust', ['sweep', '--kubeconfig', kubeconfig, '--policy', policy], { env: {} });
+    expect(refused.status).toBe(2);
+    expect(refused.stderr).toMatch(new RegExp(`^error: you are not allowed to list pods in context "nobody", namespace "${namespace}"`));
+    expect(refused.stderr.split('\n').filter(Boolean)).toHaveLength(2);
+  });
+});
