@@ -3,13 +3,16 @@
 // with --evict evict the Pods whose images fail (a dry run unless --dry-run=none). Exit codes as
 // kubectl trust verify's, over every container listed.
 import { evictions, runningReference, sweepContainers, type Eviction, type SweptContainer } from '../pkg/enforce/sweep.ts';
-import { errorMessage } from '../pkg/errors/index.ts';
 import { evictPod, listRunningContainers } from '../pkg/kube/running-pods.ts';
-import { loadPolicy } from '../pkg/policy/index.ts';
+import { stringify } from 'yaml';
+import { SWEEP_TRUSTED_ROOT_PATH, sweepJobManifests } from '../pkg/enforce/sweep-manifests.ts';
+import { errorMessage, KubectlBuildError } from '../pkg/errors/index.ts';
+import { loadPolicy, type Policy } from '../pkg/policy/index.ts';
+import { policyDocument } from '../pkg/policy/serialize.ts';
 import { imageJson, columns, REPORT_API_VERSION } from '../pkg/verify/report.ts';
 import { kubeConnection } from './cluster-builders.ts';
 import type { SweepArgv } from './options/sweep.ts';
-import { exitWithVerdicts, verifyContext } from './trust-inputs.ts';
+import { exitWithVerdicts, loadKeys, readFileOrFail, verifyContext } from './trust-inputs.ts';
 
 interface Action {
   readonly eviction: Eviction;
@@ -19,6 +22,7 @@ interface Action {
 export async function sweepCommand(argv: SweepArgv, env: NodeJS.ProcessEnv = process.env): Promise<void> {
   const connection = kubeConnection({ kubeconfig: argv.kubeconfig, context: argv.context, namespace: argv.namespace, builder: '' }, env);
   const policy = await loadPolicy(argv.policy);
+  if (argv['print-cronjob']) return printCronJob(argv, policy, connection.namespace, env);
   const containers = await listRunningContainers(connection, argv['all-namespaces'] ? undefined : connection.namespace);
   const registries = [...new Set(containers.map((container) => runningReference(container)?.registry).filter((registry): registry is string => registry !== undefined))];
   const context = await verifyContext(policy, { kube: argv, trustedRoot: argv['trusted-root'], allowHttp: argv['allow-http-registry'] ? registries : [] }, env);
@@ -37,6 +41,30 @@ export async function sweepCommand(argv: SweepArgv, env: NodeJS.ProcessEnv = pro
   }
   process.stdout.write(argv.output === 'json' ? sweepJson(rows, actions, images) : sweepTable(rows, actions));
   exitWithVerdicts(rows.map((row) => row.verdict));
+}
+
+/** The CronJob that runs this sweep in the cluster: the policy with its keys inlined, RBAC for what it does. */
+async function printCronJob(argv: SweepArgv, policy: Policy, namespace: string, env: NodeJS.ProcessEnv): Promise<void> {
+  if (!argv.image) throw new KubectlBuildError('USAGE', '--print-cronjob needs --image, the image of kubectl-trust to run', { hint: 'build it from this repository (see docs/enforce.md) and pass its name' });
+  const keys = await loadKeys(argv, policy, env);
+  const rootPath = argv['trusted-root'] ?? policy.trustedRoot;
+  const trustedRoot = rootPath ? await readFileOrFail(rootPath, 'the trusted root') : undefined;
+  const args = [
+    ...(argv['all-namespaces'] ? ['--all-namespaces'] : ['--namespace', namespace]),
+    ...(argv.evict ? ['--evict', `--dry-run=${argv['dry-run']}`] : []),
+    ...(argv['allow-http-registry'] ? ['--allow-http-registry'] : []),
+  ];
+  const objects = sweepJobManifests({
+    namespace,
+    image: argv.image,
+    schedule: argv.schedule,
+    policy: policyDocument(policy, new Map(keys.map((key) => [key.name, key.publicKeyPem])), trustedRoot ? SWEEP_TRUSTED_ROOT_PATH : undefined),
+    ...(trustedRoot ? { trustedRoot } : {}),
+    args,
+    evicts: argv.evict && argv['dry-run'] !== 'client',
+    ...(argv['all-namespaces'] ? {} : { sweptNamespace: namespace }),
+  });
+  process.stdout.write(objects.map((object) => stringify(object, { lineWidth: 0, aliasDuplicateObjects: false })).join('---\n'));
 }
 
 function sweepTable(rows: readonly SweptContainer[], actions: readonly Action[]): string {

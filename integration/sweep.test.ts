@@ -37,6 +37,21 @@ async function podNames(): Promise<string[]> {
   return pods.items.filter((pod) => !pod.metadata.deletionTimestamp).map((pod) => pod.metadata.name).sort();
 }
 
+/** A kubeconfig that acts as a service account of the test namespace (a token from the API). */
+async function serviceAccountKubeconfig(account: string): Promise<string> {
+  const token = (await cluster().kubectl(['create', 'token', account])).trim();
+  const config = JSON.parse(await cluster().kubectl(['config', 'view', '--raw', '--minify', '-o', 'json'])) as { clusters: Array<{ name: string; cluster: Record<string, string> }> };
+  const clusterEntry = config.clusters[0] as { name: string; cluster: Record<string, string> };
+  const kubeconfig = join(scratchDir('kubeconfig'), 'config');
+  writeFileSync(kubeconfig, JSON.stringify({
+    apiVersion: 'v1', kind: 'Config', 'current-context': account,
+    clusters: [clusterEntry],
+    users: [{ name: account, user: { token } }],
+    contexts: [{ name: account, context: { cluster: clusterEntry.name, user: account, namespace: cluster().namespace } }],
+  }));
+  return kubeconfig;
+}
+
 function sweep(args: string[], extra: NodeJS.ProcessEnv = {}): Promise<CliResult> {
   return runCli('kubectl-trust', ['sweep', '-n', cluster().namespace, '--allow-http-registry', ...args], { env: cluster().env({ DOCKER_CONFIG: registry().files.dockerConfigDir, ...extra }) });
 }
@@ -102,6 +117,27 @@ rules:
 
     // Now everything that runs passes.
     expect((await sweep(['--policy', policy, '--evict', '--dry-run=none'])).status).toBe(0);
+
+    // The same sweep as a CronJob: the API accepts what --print-cronjob prints, and its service
+    // account may do exactly what the sweep does (list Pods, evict, record Events), nothing more.
+    const printed = await sweep(['--policy', policy, '--evict', '--dry-run=none', '--print-cronjob', '--image', 'localhost/kubectl-build/kubectl-trust:test']);
+    expect(printed.status, printed.stderr).toBe(0);
+    await cluster().kubectl(['apply', '--dry-run=server', '-f', '-'], printed.stdout);
+    await cluster().kubectl(['apply', '-f', '-'], printed.stdout);
+    const { namespace } = cluster();
+    const can = async (...args: string[]) =>
+      (await cluster().kubectl(['auth', 'can-i', ...args, `--as=system:serviceaccount:${namespace}:kubectl-trust-sweep`]).catch((error: { stdout?: string }) => error.stdout ?? '')).trim();
+    expect([await can('list', 'pods'), await can('create', 'pods', '--subresource=eviction'), await can('create', 'events')]).toEqual(['yes', 'yes', 'yes']);
+    // Swept one namespace: a Role there, so not the others, and nothing else.
+    expect([await can('delete', 'pods'), await can('get', 'secrets'), await can('list', 'pods', '-A')]).toEqual(['no', 'no', 'no']);
+    const configMap = JSON.parse(await cluster().kubectl(['get', 'configmap', 'kubectl-trust-sweep-policy', '-o', 'json'])) as { data: Record<string, string> };
+    expect(configMap.data['policy.yaml']).toContain('-----BEGIN PUBLIC KEY-----');
+    expect(configMap.data['policy.yaml']).not.toContain(keys.publicKey);
+    // Run as that service account (from here, as the CronJob's Pod would in there): it is enough.
+    await runPod('unsigned-again', `${registry().host}/sweep/unsigned:1`);
+    await cluster().kubectl(['wait', 'pod/unsigned-again', '--for=condition=Ready', '--timeout=90s']);
+    const asJob = await sweep(['--policy', policy, '--evict', '--dry-run=none', '--kubeconfig', await serviceAccountKubeconfig('kubectl-trust-sweep')]);
+    expect(asJob.stdout).toContain(`${namespace}/unsigned-again: evicted`);
   });
 
   it('never evicts what it could not decide: the registry of a running image is gone', async () => {
@@ -132,18 +168,7 @@ rules:
   it('says in one sentence which permission is missing', async () => {
     const { namespace } = cluster();
     await cluster().kubectl(['create', 'serviceaccount', 'nobody']);
-    const token = (await cluster().kubectl(['create', 'token', 'nobody'])).trim();
-    const config = JSON.parse(await cluster().kubectl(['config', 'view', '--raw', '--minify', '-o', 'json'])) as {
-      clusters: Array<{ name: string; cluster: Record<string, string> }>;
-    };
-    const kubeconfig = join(scratchDir('kubeconfig'), 'config');
-    const clusterEntry = config.clusters[0] as { name: string; cluster: Record<string, string> };
-    writeFileSync(kubeconfig, JSON.stringify({
-      apiVersion: 'v1', kind: 'Config', 'current-context': 'nobody',
-      clusters: [clusterEntry],
-      users: [{ name: 'nobody', user: { token } }],
-      contexts: [{ name: 'nobody', context: { cluster: clusterEntry.name, user: 'nobody', namespace } }],
-    }));
+    const kubeconfig = await serviceAccountKubeconfig('nobody');
     const policy = join(scratchDir('policy'), 'policy.yaml');
     writeFileSync(policy, 'apiVersion: kubectl-build.dev/v1alpha1\nkind: SignerPolicy\nsigners: [{ name: k, key: "-----BEGIN PUBLIC KEY-----\\nMFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAEfvKUEjW1XlbQV52oBokl0orYEf3iUoKAeMJsh7IVe0FefxmTqdHLqqkI9gXFo6W42tcXGsrWLStmhmDyjoC/Uw==\\n-----END PUBLIC KEY-----\\n" }]\nrules: [{ images: ["**"], require: { all: [k] }, transparencyLog: optional }]\n');
     const refused = await runCli('kubectl-trust', ['sweep', '--kubeconfig', kubeconfig, '--policy', policy], { env: {} });

@@ -16,6 +16,9 @@ export interface SweepArgv {
   'allow-http-registry': boolean;
   kubeconfig?: string;
   context?: string;
+  'print-cronjob': boolean;
+  image?: string;
+  schedule: string;
   debug: boolean;
 }
 
@@ -32,5 +35,8 @@ export function withSweepOptions<T>(parser: Argv<T>) {
     'allow-http-registry': { type: 'boolean', default: false, describe: "Reach the images' registries over plain HTTP (loopback ones always are)" },
     kubeconfig: { type: 'string', describe: 'Path to the kubeconfig file (default: $KUBECONFIG, then ~/.kube/config)' },
     context: { type: 'string', describe: 'The kubeconfig context to use' },
+    'print-cronjob': { type: 'boolean', default: false, describe: "Print, instead of sweeping, a CronJob that runs this same sweep in the cluster, with its ConfigMap and least-privilege RBAC (apply with kubectl apply -f -)" },
+    image: { type: 'string', coerce: last, describe: "With --print-cronjob: the CLI's image (built from this repository)" },
+    schedule: { type: 'string', default: '*/15 * * * *', coerce: last, describe: "With --print-cronjob: the CronJob's schedule" },
   });
 }

@@ -2,8 +2,8 @@
 // file (it must exist); otherwise $KUBECONFIG lists files (missing ones skipped) merged with "the
 // first file to set a name wins", and the first current-context set wins; otherwise ~/.kube/config.
 // --context picks a context (it must exist); --namespace wins over the context's namespace, which
-// wins over "default".
-import { existsSync } from 'node:fs';
+// wins over "default". Inside a Pod with no kubeconfig, its service account is used, as kubectl does.
+import { existsSync, readFileSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
 import { KubeConfig, type Cluster, type Context, type User } from '@kubernetes/client-node';
 import { KubectlBuildError, errorMessage } from '../errors/index.ts';
@@ -29,12 +29,25 @@ export function kubeconfigFiles(target: KubeTarget, env: NodeJS.ProcessEnv, home
   return [join(home, '.kube', 'config')];
 }
 
+const SERVICE_ACCOUNT = '/var/run/secrets/kubernetes.io/serviceaccount';
+
+function inClusterConnection(target: KubeTarget): KubeConnection {
+  const config = new KubeConfig();
+  config.loadFromCluster();
+  const namespace = target.namespace ?? (existsSync(join(SERVICE_ACCOUNT, 'namespace')) ? readFileSync(join(SERVICE_ACCOUNT, 'namespace'), 'utf8').trim() : 'default');
+  return { config, contextName: 'in-cluster', namespace, description: `the in-cluster service account, namespace "${namespace}"` };
+}
+
 export function loadKubeConnection(target: KubeTarget, env: NodeJS.ProcessEnv, home: string): KubeConnection {
   const files = kubeconfigFiles(target, env, home);
   if (target.kubeconfig && !existsSync(target.kubeconfig)) {
     throw new KubectlBuildError('USAGE', `the kubeconfig file ${target.kubeconfig} does not exist`, { hint: 'check the --kubeconfig path' });
   }
   const present = files.filter((file) => existsSync(file));
+  // No kubeconfig inside a Pod: its service account, as kubectl and client-go do (a CronJob's sweep).
+  if (present.length === 0 && !target.kubeconfig && !env.KUBECONFIG && env.KUBERNETES_SERVICE_HOST && existsSync(join(SERVICE_ACCOUNT, 'token'))) {
+    return inClusterConnection(target);
+  }
   if (present.length === 0) {
     throw new KubectlBuildError('USAGE', `no kubeconfig found (looked at ${files.join(', ')})`, {
       hint: 'point --kubeconfig or KUBECONFIG at your cluster\'s kubeconfig, or pass --builder-addr to use a BuildKit daemon directly',
