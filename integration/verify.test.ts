@@ -267,6 +267,15 @@ describe('kubectl trust verify judged against cosign v2 and v3', () => {
     expect((await ours(args('.*@kubectl-build\\.example\\.com'))).outcome).toBe('pass');
   });
 
+  it('gives cosign’s verdict on an image index and its platform images, signed by cosign --recursive', async () => {
+    const { index, children } = await pushRandomIndex(oci(), 'corpus/index', '1');
+    await cosignSignWithKey('cosign-v2', index.byDigest, dev, { tlog: true });
+    await judgedAlike(index.byDigest, keyArgs(dev), 'pass');
+    await judgedAlike((children[0] as PushedImage).byDigest, keyArgs(dev), 'fail');
+    await cosign('cosign-v2', cosignContext(), ['sign', '--yes', '--recursive', '--key', dev.privateKey, '--new-bundle-format=false', '--rekor-url', sigstore().rekorUrl, '--trusted-root', sigstore().trustedRootPath, index.byDigest], dev.password);
+    for (const child of children) await judgedAlike(child.byDigest, keyArgs(dev), 'pass');
+  });
+
   it('finds bundles through the referrers fallback tag on a registry without the referrers API', async () => {
     const image = await pushRandomImage(distribution(), 'corpus/fallback', '1');
     await cosignSignWithKey('cosign-v3', image.byDigest, dev, { tlog: true, registry: distribution() });
@@ -412,6 +421,34 @@ describe('kubectl trust verify --repository', () => {
     // Signed by dev: a genuine signature of that key, whether or not it meets the rule (v5 has no log entry).
     const byDev = await ours([...base, '--signed-by', dev.publicKey]);
     expect(byDev.stdout.trim().split('\n').slice(1).map((row) => row.split(/\s+/)[0])).toEqual(['v1', 'v3', 'v4', 'v5']);
+  });
+});
+
+describe('the repository view reads', () => {
+  it('every page of tags/list, and each digest once however many tags share it', async () => {
+    const repository = 'repo/paged';
+    const first = await pushRandomImage(oci(), repository, 't0');
+    await cosignSignWithKey('cosign-v2', first.byDigest, dev, { tlog: true });
+    for (const target of [oci(), distribution()]) {
+      const client = registryClient(target);
+      if (target !== oci()) await pushRandomImage(target, repository, 't0');
+      const manifest = (await client.getManifest(target.host, repository, 't0'))?.body as Buffer;
+      for (let n = 1; n < 5; n++) await client.putManifest(target.host, repository, `t${n}`, manifest, OCI_MANIFEST);
+      // Pages of two (asked on from the last tag: this registry sends no Link), or everything at once
+      // (distribution 2.8 ignores n): every tag comes back once.
+      const tags: string[] = [];
+      for await (const tag of client.listTags(target.host, repository, 2)) tags.push(tag);
+      expect(tags.filter((tag) => !tag.startsWith('sha256-')).sort(), target.kind).toEqual(['t0', 't1', 't2', 't3', 't4']);
+      expect(new Set(tags).size, 'no tag twice').toBe(tags.length);
+    }
+    // Five tags, one digest: its signatures are read once.
+    const proxy = await proxyRegistry(oci(), []);
+    const view = await ours(['--repository', `${proxy.host}/${repository}`, ...keyArgs(dev)], { DOCKER_CONFIG: proxy.files.dockerConfigDir });
+    expect(view.outcome, view.stdout).toBe('pass');
+    expect(view.stdout.trim().split('\n')).toHaveLength(6);
+    const sigReads = proxy.requests.filter((line) => line === `GET /v2/${repository}/manifests/${first.digest.replace(':', '-')}.sig`);
+    expect(sigReads.length).toBeGreaterThanOrEqual(1);
+    expect(sigReads.length).toBeLessThanOrEqual(2); // a 401 challenge answered counts as the same read
   });
 });
 

@@ -90,8 +90,14 @@ export class RegistryClient {
     return body;
   }
 
-  /** Every tag of a repository, page by page as the registry links them (tags/list with `n` and Link). */
+  /**
+   * Every tag of a repository, page by page: tags/list with `n`, following the Link header a registry
+   * sends, or asking on from the last tag seen (`last`) when a full page came without one (as
+   * go-containerregistry's registry answers). Registries that ignore both send everything at once:
+   * a page that brings nothing new ends the walk, and no tag is given twice.
+   */
   async *listTags(registry: string, repository: string, pageSize = 1000): AsyncGenerator<string> {
+    const seen = new Set<string>();
     let path: string | undefined = `tags/list?n=${pageSize}`;
     while (path) {
       const response = await this.#request(registry, repository, 'GET', path);
@@ -100,10 +106,18 @@ export class RegistryClient {
       }
       await expectOk(response, `listing the tags of ${registry}/${repository}`);
       const page = JSON.parse((await readBounded(response, MAX_MANIFEST_BYTES, `the tag list of ${registry}/${repository}`)).toString('utf8')) as { tags?: string[] | null };
-      for (const tag of page.tags ?? []) yield tag;
+      const tags = page.tags ?? [];
+      const fresh = tags.filter((tag) => !seen.has(tag));
+      for (const tag of fresh) {
+        seen.add(tag);
+        yield tag;
+      }
       // Link: </v2/repo/tags/list?n=100&last=x>; rel="next"
       const next = /<([^>]+)>\s*;\s*rel="?next"?/.exec(response.headers.get('link') ?? '')?.[1];
-      path = next ? new URL(next, this.#base(registry)).toString() : undefined;
+      const last = tags.at(-1);
+      if (fresh.length === 0) path = undefined;
+      else if (next) path = new URL(next, this.#base(registry)).toString();
+      else path = tags.length >= pageSize && last ? `tags/list?n=${pageSize}&last=${encodeURIComponent(last)}` : undefined;
     }
   }
 
