@@ -3,7 +3,8 @@
 // trusted root, and hands them to pkg/verify; prints the table or JSON and exits with the verdict.
 import { parseKeyValues } from '../pkg/build/options.ts';
 import { KubectlBuildError } from '../pkg/errors/index.ts';
-import { loadPolicy, policyFromFlags, type Policy } from '../pkg/policy/index.ts';
+import { policyFromFlags } from '../pkg/policy/flags.ts';
+import type { Policy } from '../pkg/policy/types.ts';
 import { parseReference, repositoryName } from '../pkg/registry/reference.ts';
 import { reportJson, reportTable } from '../pkg/verify/report.ts';
 import { verifyRepository } from '../pkg/verify/repository.ts';
@@ -56,7 +57,8 @@ async function choosePolicy(argv: VerifyArgv): Promise<Policy> {
     if (flagged || argv.annotations.length > 0) {
       throw usage('--policy names its own signers: leave out --key, --certificate-* and -a', 'put the keys, identities and annotations into the policy file');
     }
-    return loadPolicy(argv.policy);
+    // The YAML parser and the schema validator load only for a policy file.
+    return (await import('../pkg/policy/load.ts')).loadPolicy(argv.policy);
   }
   return policyFromFlags({
     keys: argv.key,

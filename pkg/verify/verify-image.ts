@@ -3,7 +3,9 @@
 // that cannot be read makes the verdict "undecided", never "fail": automation must tell an unsigned
 // image from a registry that is down.
 import { errorMessage, KubectlBuildError } from '../errors/index.ts';
-import { evaluate, matchingRules, signersOf, wantsPlatforms, type Policy } from '../policy/index.ts';
+// The evaluator alone: the policy file's parser (yaml, ajv) loads only when a file is read.
+import { evaluate, matchingRules, signersOf, wantsPlatforms } from '../policy/evaluate.ts';
+import type { Policy } from '../policy/types.ts';
 import type { RegistryClient } from '../registry/client.ts';
 import type { ImageReference } from '../registry/reference.ts';
 import { checkSignature, type Trust } from './check.ts';
