@@ -6,12 +6,18 @@
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { KubectlBuildError } from '../pkg/errors/index.ts';
-import { checkToken, formatDuration, startLogin, type PendingLogin, type TokenClaims } from '../pkg/oidc/index.ts';
+import { checkToken, formatDuration, GITHUB_ACTIONS_SOURCE, gitHubActionsToken, startLogin, type PendingLogin, type TokenClaims } from '../pkg/oidc/index.ts';
 import { requestCertificate, type Credential, type SigningCertificate } from '../pkg/sign/index.ts';
 
+/** A token given to the command (or a file holding one), and where it came from, for messages. */
+export interface GivenToken {
+  readonly value: string;
+  readonly source: string;
+}
+
 export interface KeylessSettings {
-  /** --identity-token, else SIGSTORE_ID_TOKEN: a token or a file holding one. */
-  readonly givenToken?: { readonly value: string; readonly source: string };
+  /** What givenIdentityToken found. */
+  readonly givenToken?: GivenToken;
   readonly fulcioUrl: string;
   readonly issuer: string;
   readonly clientId: string;
@@ -53,7 +59,7 @@ export async function prepareKeyless(settings: KeylessSettings): Promise<Keyless
   } else {
     if (!settings.interactive) {
       throw new KubectlBuildError('USAGE', 'keyless signing needs an identity token, and there is no terminal to log in from', {
-        hint: 'pass --identity-token (or SIGSTORE_ID_TOKEN) from your CI\'s OIDC provider, or sign with --cosign-key',
+        hint: 'pass --identity-token (or SIGSTORE_ID_TOKEN) from your CI\'s OIDC provider (in GitHub Actions, give the job permissions: id-token: write), or sign with --cosign-key',
       });
     }
     login = await startLogin({ issuer: settings.issuer, clientId: settings.clientId, signal: settings.signal });
@@ -105,6 +111,20 @@ export async function prepareKeyless(settings: KeylessSettings): Promise<Keyless
       return { signer: got.signer, certificate: got };
     },
   };
+}
+
+/**
+ * The identity token the command is given, where cosign looks for one: --identity-token, else
+ * SIGSTORE_ID_TOKEN (what GitLab's `id_tokens` sets, or any CI), else, in a GitHub Actions job
+ * allowed `id-token: write`, a token for `audience` from GitHub's endpoint. Undefined: none.
+ */
+export async function givenIdentityToken(flag: string | undefined, env: NodeJS.ProcessEnv, audience: string, signal: AbortSignal): Promise<GivenToken | undefined> {
+  if (flag !== undefined) return { value: flag, source: '--identity-token' };
+  if (env.SIGSTORE_ID_TOKEN) return { value: env.SIGSTORE_ID_TOKEN, source: 'SIGSTORE_ID_TOKEN' };
+  const requestUrl = env.ACTIONS_ID_TOKEN_REQUEST_URL;
+  const requestToken = env.ACTIONS_ID_TOKEN_REQUEST_TOKEN;
+  if (!requestUrl || !requestToken) return undefined;
+  return { value: await gitHubActionsToken({ requestUrl, requestToken, audience, signal }), source: GITHUB_ACTIONS_SOURCE };
 }
 
 /** The token itself, or the file it is in (cosign takes both); never echoed in an error. */

@@ -1,7 +1,5 @@
 #!/usr/bin/env node
-// Entry point of kubectl-build (kubectl runs it for `kubectl build`).
-import { exitWhenFlushed, prepareStartup } from './startup.ts';
+// Entry point of kubectl-build (kubectl runs it for `kubectl build ...`; make install's launcher runs it).
+import { runEntry } from './fast-path.ts';
 
-prepareStartup();
-await import('./build-command.ts');
-exitWhenFlushed();
+await runEntry('kubectl-build', process.argv.slice(2));

@@ -1,7 +1,5 @@
 #!/usr/bin/env node
-// Entry point of kubectl-buildkit (kubectl runs it for `kubectl buildkit ...`).
-import { exitWhenFlushed, prepareStartup } from './startup.ts';
+// Entry point of kubectl-buildkit (kubectl runs it for `kubectl buildkit ...`; make install's launcher runs it).
+import { runEntry } from './fast-path.ts';
 
-prepareStartup();
-await import('./buildkit-command.ts');
-exitWhenFlushed();
+await runEntry('kubectl-buildkit', process.argv.slice(2));

@@ -1,7 +1,5 @@
 #!/usr/bin/env node
-// Entry point of kubectl-trust (kubectl runs it for `kubectl trust ...`).
-import { exitWhenFlushed, prepareStartup } from './startup.ts';
+// Entry point of kubectl-trust (kubectl runs it for `kubectl trust ...`; make install's launcher runs it).
+import { runEntry } from './fast-path.ts';
 
-prepareStartup();
-await import('./trust-command.ts');
-exitWhenFlushed();
+await runEntry('kubectl-trust', process.argv.slice(2));

@@ -5,7 +5,7 @@ import { parseKeyValues } from '../pkg/build/options.ts';
 import { KubectlBuildError } from '../pkg/errors/index.ts';
 import { loadSigner, preloadTransparencyLog, type Credential, type TransparencyLogOptions } from '../pkg/sign/index.ts';
 import type { BuildArgv } from './build-run.ts';
-import { prepareKeyless, type Report } from './keyless.ts';
+import { givenIdentityToken, prepareKeyless, type Report } from './keyless.ts';
 import { parseDuration } from './options/sign.ts';
 import { cosignPassword } from './password.ts';
 
@@ -51,9 +51,7 @@ export async function prepareSigning(argv: BuildArgv, env: NodeJS.ProcessEnv, co
     };
   }
 
-  const tokenFlag = argv['identity-token'];
-  const givenToken =
-    tokenFlag !== undefined ? { value: tokenFlag, source: '--identity-token' } : env.SIGSTORE_ID_TOKEN ? { value: env.SIGSTORE_ID_TOKEN, source: 'SIGSTORE_ID_TOKEN' } : undefined;
+  const givenToken = await givenIdentityToken(argv['identity-token'], env, argv['oidc-client-id'], context.signal);
   // As cosign 1.x: the browser login is an explicit opt-in; a token given is opt-in enough.
   if (!givenToken && env.COSIGN_EXPERIMENTAL !== '1' && env.COSIGN_EXPERIMENTAL !== 'true') {
     throw new KubectlBuildError('USAGE', '--sign needs a key, or an identity for keyless signing', {

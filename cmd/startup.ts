@@ -1,27 +1,17 @@
-// What each executable does before it loads any of its code: refuse an old Node in one sentence
-// (instead of failing deep inside a dependency: @kubernetes/client-node does not load on Node 20),
-// and turn on V8's on-disk compile cache, so that from the second run on the bundle is not parsed
-// and compiled again. Both must happen before the command's modules load, so the entry points
-// import their command dynamically, after calling this.
+// What an executable does before a command's modules load (cmd/main.ts): last-resort error
+// handlers, and V8's on-disk compile cache, so that from the second run on the bundle is not parsed
+// and compiled again. (The Node version is checked before anything, in cmd/fast-path.ts.)
 import * as nodeModule from 'node:module';
 
-const MINIMUM_NODE_MAJOR = 24;
-
+/** Before a command's modules load: last-resort error handlers, quiet deprecations, the compile cache. */
 export function prepareStartup(): void {
-  const major = Number(process.versions.node.split('.')[0]);
-  if (major < MINIMUM_NODE_MAJOR) {
-    process.stderr.write(
-      `error: kubectl-build needs Node.js ${MINIMUM_NODE_MAJOR} or newer, and this is Node.js ${process.versions.node}.\n` +
-        `hint: install Node.js ${MINIMUM_NODE_MAJOR} LTS, or run "make install" in the kubectl-build checkout, which uses the pinned one.\n`,
-    );
-    process.exit(1);
-  }
   installLastResortHandlers();
   // Deprecation notices from dependencies (grpc-js naming a TLS server by IP, say) are nothing a
   // user can act on; --debug shows them.
   if (!process.argv.includes('--debug')) process.noDeprecation = true;
   // Cache folder: $NODE_COMPILE_CACHE, else Node's default under the temp folder. A cache that
-  // cannot be written is skipped silently by Node; start-up is then just slower.
+  // cannot be written is skipped silently by Node; start-up is then just slower. Not on the fast
+  // paths (help, usage errors): enabling it costs more than those paths take.
   nodeModule.enableCompileCache?.();
 }
 

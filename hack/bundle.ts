@@ -1,31 +1,85 @@
-// Bundles the two executables with esbuild: one ESM file each in dist/, shared code and anything
-// loaded with `await import()` split into dist/chunks/, so a command only pays for the modules it
-// uses (`--help` loads none of the heavy ones). Run with Node 24: `node hack/bundle.ts`.
-import { chmod, cp, rm } from 'node:fs/promises';
-import { build } from 'esbuild';
+// Bundles the executables with esbuild into dist/, in three parts. Run with Node 24: `node hack/bundle.ts`.
+//
+//   dist/main.js, dist/chunks/  the program (cmd/main.ts): ESM, with anything loaded by `await import()`
+//                               split into chunks, so a command only pays for the modules it uses
+//   dist/kubectl*.js            the entries: each one self-contained file that refuses an old Node or a
+//                               wrong name and answers help and unknown flags (cmd/fast-path.ts), and
+//                               loads dist/main.js for anything else. kubectl.js serves every name (the
+//                               npm package's entry); kubectl-<plugin>.js one plugin (make install's)
+//   dist/sea-main.cjs           the single executable's main script (cmd/sea-main.ts): the same fast
+//                               path, then dist/main.js and its chunks from the executable's assets,
+//                               each checked against the digest recorded here
+//
+// Two things are computed now and written into the bundle: the facts that answer help and unknown
+// flags (hack/lib/startup-facts.ts runs the real commands), and the BuildKit .proto files.
+import { createHash } from 'node:crypto';
+import { chmod, readdir, readFile, rm } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { build, type BuildOptions, type Metafile, type Plugin } from 'esbuild';
+import { protoSources } from '../pkg/buildkit/proto-sources.ts';
 import { heavyStaticInputs } from './lib/bundle-graph.ts';
+import { gatherStartupFacts } from './lib/startup-facts.ts';
 
-const entryPoints = ['cmd/kubectl-build.ts', 'cmd/kubectl-buildkit.ts', 'cmd/kubectl-trust.ts'];
+const entryPoints = ['cmd/kubectl.ts', 'cmd/kubectl-build.ts', 'cmd/kubectl-buildkit.ts', 'cmd/kubectl-trust.ts'];
 
-await rm('dist', { recursive: true, force: true });
-const result = await build({
-  entryPoints,
+/** Replaces `export const NAME: TYPE = undefined;` in a module by the value given, computed now. */
+function inlineConstants(values: Record<string, Record<string, unknown>>): Plugin {
+  return {
+    name: 'inline-constants',
+    setup(esbuild) {
+      esbuild.onLoad({ filter: /\.ts$/ }, async (args) => {
+        const constants = values[args.path];
+        if (!constants) return undefined;
+        let source = await readFile(args.path, 'utf8');
+        for (const [name, value] of Object.entries(constants)) {
+          const declaration = new RegExp(`^(export const ${name}: [^=]+= )undefined;$`, 'm');
+          if (!declaration.test(source)) throw new Error(`${args.path} has no "export const ${name}: ... = undefined;" to fill in`);
+          source = source.replace(declaration, (_, head: string) => `${head}${JSON.stringify(value)};`);
+        }
+        return { contents: source, loader: 'ts' };
+      });
+    },
+  };
+}
+
+/** The entries' `import('./main.ts')` is the program bundled beside them: dist/main.js. */
+const programBesideEntries: Plugin = {
+  name: 'program-beside-entries',
+  setup(esbuild) {
+    esbuild.onResolve({ filter: /^\.\/main\.ts$/ }, () => ({ path: './main.js', external: true }));
+  },
+};
+
+// A fresh dist/, but for what make release made from it (dist/release): the Makefile redoes that when dist/ changes.
+const stale = (await readdir('dist').catch(() => [])).filter((name) => name !== 'release');
+const [startupFacts] = await Promise.all([gatherStartupFacts(), ...stale.map((name) => rm(join('dist', name), { recursive: true, force: true }))]);
+const inlined = inlineConstants({
+  [resolve('cmd/startup-facts.ts')]: { STARTUP_FACTS: startupFacts },
+  [resolve('pkg/buildkit/proto-sources.ts')]: { BUNDLED_PROTO_SOURCES: protoSources() },
+});
+const common: BuildOptions = {
+  bundle: true,
+  platform: 'node',
+  target: 'node24',
+  // Smaller bundles parse faster: start-up is most of what a quick command costs.
+  minify: true,
+  metafile: true,
+  logLevel: 'warning',
+  plugins: [inlined],
+};
+
+const { metafile: programGraph } = (await build({
+  ...common,
+  entryPoints: ['cmd/main.ts'],
   outdir: 'dist',
   entryNames: '[name]',
   chunkNames: 'chunks/[name]-[hash]',
-  bundle: true,
   splitting: true,
   format: 'esm',
-  platform: 'node',
-  target: 'node24',
   // Prefer a package's ES module build: a dynamic import() of a CommonJS build puts its exports
   // under `default` in a split ESM bundle (the AWS SDK's KMSClient came out undefined).
   mainFields: ['module', 'main'],
   sourcemap: 'linked',
-  // Smaller bundles parse faster: start-up is most of what a --help or a quick command costs.
-  minify: true,
-  metafile: true,
-  logLevel: 'warning',
   // Native addons (ssh2's optional crypto, cpu-features) are not bundled: their packages load them
   // inside try/catch and fall back to plain JavaScript when they are absent.
   external: ['*.node'],
@@ -39,22 +93,36 @@ const result = await build({
       "const __dirname = __filename.slice(0, __filename.lastIndexOf('/'));",
     ].join(' '),
   },
+})) as { metafile: Metafile };
+const { metafile: entriesGraph } = (await build({ ...common, entryPoints, outdir: 'dist', format: 'esm', plugins: [inlined, programBesideEntries] })) as { metafile: Metafile };
+
+// What loads before a command runs (dist/main.js, and each command module's chunk) must not hold
+// the heavy packages: those load with await import() where a command needs them. The entries
+// hold nothing but the fast path.
+const startupOutputs = Object.entries(programGraph.outputs)
+  .filter(([, output]) => output.entryPoint === 'cmd/main.ts' || /^cmd\/[a-z]+-command\.ts$/.test(output.entryPoint ?? ''))
+  .map(([path]) => path);
+for (const output of startupOutputs) {
+  const heavy = heavyStaticInputs(programGraph, output);
+  if (heavy.length > 0) throw new Error(`${output} loads heavy modules at start-up (import them with await import() where needed):\n  ${[...new Set(heavy)].join('\n  ')}`);
+}
+const entryInputs = Object.keys(entriesGraph.inputs).filter((input) => !input.startsWith('cmd/'));
+if (entryInputs.length > 0) throw new Error(`the entries must hold only the fast path, and they bundle:\n  ${entryInputs.join('\n  ')}`);
+for (const entry of entryPoints) await chmod(`dist/${entry.slice('cmd/'.length, -'.ts'.length)}.js`, 0o755);
+
+// The single executable's main script, with the digest of each file of the program it carries.
+const digests: Record<string, string> = {};
+for (const output of Object.keys(programGraph.outputs).filter((path) => path.endsWith('.js'))) {
+  digests[output.slice('dist/'.length)] = createHash('sha256').update(await readFile(output)).digest('hex');
+}
+await build({
+  ...common,
+  entryPoints: ['cmd/sea-main.ts'],
+  outfile: 'dist/sea-main.cjs',
+  format: 'cjs',
+  define: { KB_SEA_ASSETS: JSON.stringify(digests) },
+  plugins: [inlined, programBesideEntries],
 });
 
-for (const entry of entryPoints) {
-  const output = `dist/${entry.replace(/^cmd\//, '').replace(/\.ts$/, '.js')}`;
-  await chmod(output, 0o755);
-  // The entry and its command chunk load before anything runs; heavy packages must not be there.
-  const command = Object.entries(result.metafile.outputs).find(([, o]) => o.entryPoint === entry)?.[1].imports
-    .filter((i) => i.kind === 'dynamic-import').map((i) => i.path) ?? [];
-  const heavy = [output, ...command].flatMap((o) => heavyStaticInputs(result.metafile, o));
-  if (heavy.length > 0) {
-    console.error(`${entry} loads heavy modules at start-up (import them with await import() where needed):\n  ${[...new Set(heavy)].join('\n  ')}`);
-    process.exit(1);
-  }
-}
-// The BuildKit protocol definitions, read by pkg/buildkit/proto.ts at run time (from dist/chunks/../proto).
-await cp('pkg/buildkit/proto', 'dist/proto', { recursive: true, filter: (source) => !source.endsWith('.ts') });
-
-const bytes = Object.values(result.metafile.outputs).reduce((sum, output) => sum + output.bytes, 0);
-console.log(`bundled ${entryPoints.length} executables into dist/ (${(bytes / 1024).toFixed(0)} KiB in all)`);
+const bytes = Object.values(programGraph.outputs).reduce((sum, output) => sum + output.bytes, 0);
+console.log(`bundled dist/main.js and its chunks (${(bytes / 1024).toFixed(0)} KiB), ${entryPoints.length} entries, the single executable's main script`);

@@ -2,7 +2,7 @@
 // an OIDC issuer, Fulcio and Rekor on loopback; the real cosign v2 and v3 are the judges. The
 // browser login runs on a real terminal (script(1)); the issuer's test helper plays the browser.
 import { spawn } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
@@ -11,7 +11,7 @@ import { freePort } from '../hack/lib/net.ts';
 import { runCli, type CliResult } from './harness/cli.ts';
 import { COSIGN_VERSIONS, cosign, generateKeyPair, type CosignBinary, type CosignContext } from './harness/cosign.ts';
 import { clientFilesFor, scratchDir, useBuildkitd, useRegistry } from './harness/index.ts';
-import { useSigstore } from './harness/sigstore.ts';
+import { keylessVerifyFlags, sigstoreFlags as localSigstoreFlags, useSigstore } from './harness/sigstore.ts';
 
 const registry = useRegistry({ kind: 'distribution', auth: true, seed: true });
 const buildkitd = useBuildkitd({ trust: [registry] });
@@ -27,27 +27,16 @@ function context(dockerfileTail = ''): string {
   return dir;
 }
 
-/** The flags that point every Sigstore service at the local ones. */
 function sigstoreFlags(): string[] {
-  const s = sigstore();
-  return ['--fulcio-url', s.fulcioUrl, '--rekor-url', s.rekorUrl, '--oidc-issuer', s.issuerUrl, '--oidc-client-id', s.clientId];
+  return localSigstoreFlags(sigstore());
 }
 
 function cosignContext(config: string): CosignContext {
   return { dir: scratchDir('cosign'), dockerConfigDir: config };
 }
 
-// Without a CT log in the local trusted root, certificates carry no SCT for cosign to check.
-function sctFlags(): string[] {
-  const root = JSON.parse(readFileSync(sigstore().trustedRootPath, 'utf8')) as { ctlogs?: unknown[] };
-  return (root.ctlogs ?? []).length > 0 ? [] : ['--insecure-ignore-sct'];
-}
-
 async function verifyKeyless(binary: CosignBinary, config: string, image: string): Promise<unknown[]> {
-  const s = sigstore();
-  const stdout = await cosign(binary, cosignContext(config), [
-    'verify', '--certificate-identity', s.identity, '--certificate-oidc-issuer', s.issuerUrl, '--trusted-root', s.trustedRootPath, ...sctFlags(), image,
-  ]);
+  const stdout = await cosign(binary, cosignContext(config), ['verify', ...keylessVerifyFlags(sigstore()), image]);
   return JSON.parse(stdout) as unknown[];
 }
 
@@ -127,7 +116,7 @@ describe('keyless signing failures', () => {
     expect(result.status).toBe(2);
     expect(result.stderr).toBe(
       'error: keyless signing needs an identity token, and there is no terminal to log in from\n' +
-        "hint: pass --identity-token (or SIGSTORE_ID_TOKEN) from your CI's OIDC provider, or sign with --cosign-key\n",
+        "hint: pass --identity-token (or SIGSTORE_ID_TOKEN) from your CI's OIDC provider (in GitHub Actions, give the job permissions: id-token: write), or sign with --cosign-key\n",
     );
   });
 

@@ -27,7 +27,7 @@ const last = (value: unknown) => (Array.isArray(value) ? value.at(-1) : value);
 function withKeylessOptions<T>(parser: Argv<T>) {
   return parser
     .options({
-      'identity-token': { type: 'string', coerce: last, describe: 'OIDC ID token for keyless signing, or a file holding it (default: $SIGSTORE_ID_TOKEN)' },
+      'identity-token': { type: 'string', coerce: last, describe: 'OIDC ID token for keyless signing, or a file holding it (default: $SIGSTORE_ID_TOKEN, else GitHub Actions\' token for the job)' },
       'fulcio-url': { type: 'string', coerce: last, default: 'https://fulcio.sigstore.dev', describe: 'Fulcio certificate authority' },
       'oidc-issuer': { type: 'string', coerce: last, default: 'https://oauth2.sigstore.dev/auth', describe: 'OIDC issuer for the browser login' },
       'oidc-client-id': { type: 'string', coerce: last, default: 'sigstore', describe: 'OIDC client id (also the audience the token must have)' },

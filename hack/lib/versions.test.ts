@@ -11,7 +11,7 @@ describe('hack/versions.env', () => {
   const versions = readVersions();
 
   it('pins every Go peer to an exact release', () => {
-    for (const key of ['BUILDKIT_VERSION', 'COSIGN_V2_VERSION', 'COSIGN_V3_VERSION', 'GGCR_VERSION', 'KUBERNETES_VERSION',
+    for (const key of ['BUILDKIT_VERSION', 'COSIGN_V2_VERSION', 'COSIGN_V3_VERSION', 'GGCR_VERSION', 'KUBERNETES_VERSION', 'KREW_VERSION',
       'FULCIO_VERSION', 'REKOR_VERSION', 'TRILLIAN_VERSION', 'CT_GO_VERSION']) {
       expect(versions[key], key).toMatch(/^v\d+\.\d+\.\d+$/);
     }

@@ -1,5 +1,6 @@
-// Runs the bundled executables as a user would (dist/, built by make build), with a given
-// environment and stdin, and collects what they print.
+// Runs the executables as a user would, with a given environment and stdin, and collects what they
+// print: the bundle (dist/, built by make build), or, with KUBECTL_BUILD_TEST_EXECUTABLE=sea, the
+// single executable make release built for this machine, started under the plugin's name.
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
@@ -21,13 +22,34 @@ export interface CliOptions {
   readonly timeoutMs?: number;
 }
 
-export function runCli(executable: 'kubectl-build' | 'kubectl-buildkit' | 'kubectl-trust', args: readonly string[], options: CliOptions = {}): Promise<CliResult> {
+type Executable = 'kubectl-build' | 'kubectl-buildkit' | 'kubectl-trust';
+
+/** The single executable make release built for this machine's platform. */
+export function singleExecutable(): string {
+  return resolve('dist', 'release', `linux-${process.arch === 'x64' ? 'amd64' : process.arch}`, 'kubectl-build');
+}
+
+/** The program to start for `executable`, its first arguments, and the name it runs under. */
+function programFor(executable: Executable): { file: string; args: string[]; argv0?: string } {
+  if (process.env.KUBECTL_BUILD_TEST_EXECUTABLE === 'sea') {
+    const file = singleExecutable();
+    if (!existsSync(file)) throw new Error(`${file} is missing: run "make release" first`);
+    // The name it runs as picks the plugin, as when kubectl runs it through a link of that name.
+    return { file, args: [], argv0: executable };
+  }
   const script = resolve('dist', `${executable}.js`);
   if (!existsSync(script)) throw new Error(`${script} is missing: run "make build" first`);
+  return { file: process.execPath, args: [script] };
+}
+
+export function runCli(executable: Executable, args: readonly string[], options: CliOptions = {}): Promise<CliResult> {
+  const program = programFor(executable);
   const started = Date.now();
   return new Promise((resolvePromise, reject) => {
-    const child = spawn(process.execPath, [script, ...args], {
-      env: { ...process.env, ...options.env },
+    const child = spawn(program.file, [...program.args, ...args], {
+      ...(program.argv0 ? { argv0: program.argv0 } : {}),
+      // The CI's own OIDC token endpoint (GitHub Actions) is never picked up unless a test passes it.
+      env: { ...process.env, ACTIONS_ID_TOKEN_REQUEST_URL: undefined, ACTIONS_ID_TOKEN_REQUEST_TOKEN: undefined, ...options.env },
       cwd: options.cwd,
       stdio: ['pipe', 'pipe', 'pipe'],
     });

@@ -1,19 +1,25 @@
-// Loads our BuildKit .proto files (pkg/buildkit/proto, copied to dist/proto by the bundler) into
-// grpc-js definitions, once, when a command first needs the daemon.
-import { existsSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+// Our BuildKit .proto files (pkg/buildkit/proto, carried inside the bundle) parsed into grpc-js
+// definitions, once, when a command first needs the daemon.
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
+import protobuf from 'protobufjs';
+import { protoSources } from './proto-sources.ts';
 
-const PROTO_FILES = ['control.proto', 'filesync.proto', 'fsutil.proto', 'secrets.proto', 'ssh.proto', 'health.proto'];
-
-// Beside this file when run from source (tests); dist/proto when bundled (this code is in dist/chunks).
-function protoDir(): string {
-  for (const candidate of ['./proto/', '../proto/']) {
-    const dir = fileURLToPath(new URL(candidate, import.meta.url));
-    if (existsSync(`${dir}control.proto`)) return dir;
+/** All our files in one protobuf.js root, with the well-known types they import (protobuf.js has those built in). */
+function protoRoot(): protobuf.Root {
+  const root = new protobuf.Root();
+  const imported = new Set<string>();
+  for (const source of Object.values(protoSources())) {
+    const parsed = protobuf.parse(source, root, { keepCase: true });
+    for (const file of parsed.imports ?? []) {
+      const common = protobuf.common.get(file);
+      if (common && !imported.has(file)) {
+        imported.add(file);
+        root.addJSON(common.nested ?? {});
+      }
+    }
   }
-  throw new Error('the BuildKit protocol definitions (control.proto) are missing next to the program');
+  return root;
 }
 
 export type ServiceDefinition = grpc.ServiceDefinition;
@@ -35,9 +41,8 @@ let loaded: BuildkitProtocol | undefined;
 
 export function buildkitProtocol(): BuildkitProtocol {
   if (loaded) return loaded;
-  const definition = protoLoader.loadSync(PROTO_FILES, {
-    includeDirs: [protoDir()],
-    keepCase: true,
+  const definition = protoLoader.fromJSON(protoRoot().toJSON(), {
+    // Field names stay as the .proto files spell them (protoRoot parses with keepCase).
     // int64 as strings: a nanosecond modTime does not fit in a JavaScript number.
     longs: String,
     enums: String,

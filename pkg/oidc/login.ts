@@ -6,7 +6,8 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { errorMessage, KubectlBuildError } from '../errors/index.ts';
+import { KubectlBuildError } from '../errors/index.ts';
+import { describeFetchError, withTimeout } from './fetch.ts';
 import { readClaims } from './token.ts';
 
 export interface LoginOptions {
@@ -187,13 +188,4 @@ function listen(server: Server, host: string, port: number): Promise<Server> {
 function page(response: ServerResponse, status: number, text: string): void {
   response.writeHead(status, { 'content-type': 'text/html; charset=utf-8', connection: 'close' });
   response.end(`<!doctype html><title>kubectl build</title><p>${text}</p>\n`);
-}
-
-function withTimeout(ms: number, signal?: AbortSignal): AbortSignal {
-  return signal ? AbortSignal.any([signal, AbortSignal.timeout(ms)]) : AbortSignal.timeout(ms);
-}
-
-function describeFetchError(error: unknown): string {
-  const cause = (error as { cause?: { code?: string } }).cause;
-  return cause?.code ?? errorMessage(error);
 }
