@@ -5,10 +5,11 @@
 // gives the same answer for the same image; a namespace that did not opt in is untouched.
 import { randomBytes } from 'node:crypto';
 import { execFile } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
 import { tool } from '../hack/lib/paths.ts';
 import { runCli, type CliResult } from './harness/cli.ts';
 import { useCluster, useClusterRegistry, writeBuildkitdConfig } from './harness/cluster.ts';
@@ -102,7 +103,12 @@ rules:
     expect(objects.status, objects.stderr).toBe(0);
     const items = (JSON.parse(objects.stdout) as { items: Array<{ kind: string; metadata: { name: string } }> }).items;
     exported.push(...items.map((item) => `${item.kind.toLowerCase()}/${item.metadata.name}`));
-    await cluster().kubectl(['apply', '-f', '-'], objects.stdout);
+    // --apply: the engine is checked, then each object applied server-side (a second run updates them).
+    for (let run = 0; run < 2; run++) {
+      const applied = await runCli('kubectl-trust', ['export', '--policy', policy, '--to', 'policy-controller', '--name', exportName, '--apply'], { env: cluster().env() });
+      expect(applied.status, applied.stderr).toBe(0);
+      expect(applied.stdout.trim().split('\n')).toEqual(exported.map((object) => `${object} serverside-applied`));
+    }
     for (const item of items.filter((object) => object.kind === 'ClusterImagePolicy')) {
       await cluster().kubectl(['wait', `clusterimagepolicy/${item.metadata.name}`, '--for=condition=Ready', '--timeout=60s']);
     }
@@ -124,5 +130,40 @@ rules:
     // The namespace that did not opt in: the unsigned image runs, its tag untouched.
     expect(await admission(cluster().namespace, 'unsigned', `${registry().host}/enforce/unsigned:1`)).toBe('');
     expect(await cluster().kubectl(['get', 'pod', 'unsigned', '-o', 'jsonpath={.spec.containers[0].image}'])).toBe(`${registry().host}/enforce/unsigned:1`);
+
+    // --apply where the engine is missing, or serves another version of its API: one sentence each.
+    const noKyverno = await runCli('kubectl-trust', ['export', '--policy', policy, '--to', 'kyverno', '--apply'], { env: cluster().env() });
+    expect(noKyverno.status).toBe(2);
+    expect(noKyverno.stderr).toMatch(/^error: Kyverno is not installed in context "[^"]+", namespace "[^"]+": the cluster has no ClusterPolicy kind \(clusterpolicies\.kyverno\.io\)\nhint: install Kyverno, or leave out --apply/);
+    const crd = `clusterimagepolicies.config.openshift.io`;
+    exported.push(`customresourcedefinition/${crd}`);
+    await cluster().kubectl(['apply', '-f', '-'], JSON.stringify({
+      apiVersion: 'apiextensions.k8s.io/v1', kind: 'CustomResourceDefinition', metadata: { name: crd },
+      spec: { group: 'config.openshift.io', scope: 'Cluster', names: { plural: 'clusterimagepolicies', singular: 'clusterimagepolicy', kind: 'ClusterImagePolicy' },
+        versions: [{ name: 'v1alpha1', served: true, storage: true, schema: { openAPIV3Schema: { type: 'object', 'x-kubernetes-preserve-unknown-fields': true } } }] },
+    }));
+    const oldApi = await runCli('kubectl-trust', ['export', '--policy', policy, '--to', 'openshift', '--apply'], { env: cluster().env() });
+    expect(oldApi.status).toBe(2);
+    expect(oldApi.stderr).toMatch(/^error: the cluster's ClusterImagePolicy \(clusterimagepolicies\.config\.openshift\.io\) serves v1alpha1, not the v1 this export writes\n/m);
+    // RBAC: a service account that may not write policies.
+    await cluster().kubectl(['create', 'serviceaccount', 'reader']);
+    const token = (await cluster().kubectl(['create', 'token', 'reader'])).trim();
+    const refused = await runCli('kubectl-trust', ['export', '--policy', policy, '--to', 'policy-controller', '--apply', '--kubeconfig', readerKubeconfig(token)], { env: {} });
+    expect(refused.status).toBe(2);
+    expect(refused.stderr).toMatch(/^error: you are not allowed to patch trustroots\.policy\.sigstore\.dev in /);
   });
 });
+
+function readerKubeconfig(token: string): string {
+  const file = join(scratchDir('kubeconfig'), 'config');
+  const source = JSON.parse(readFileSync(cluster().kubeconfig, 'utf8').startsWith('{') ? readFileSync(cluster().kubeconfig, 'utf8') : JSON.stringify(parse(readFileSync(cluster().kubeconfig, 'utf8')))) as {
+    clusters: Array<{ name: string; cluster: Record<string, string> }>;
+  };
+  const entry = source.clusters[0] as { name: string; cluster: Record<string, string> };
+  writeFileSync(file, JSON.stringify({
+    apiVersion: 'v1', kind: 'Config', 'current-context': 'reader', clusters: [entry],
+    users: [{ name: 'reader', user: { token } }],
+    contexts: [{ name: 'reader', context: { cluster: entry.name, user: 'reader', namespace: cluster().namespace } }],
+  }));
+  return file;
+}

@@ -10,6 +10,7 @@ export interface ExportArgv {
   name?: string;
   'trusted-root'?: string;
   output: 'yaml' | 'json';
+  apply: boolean;
   kubeconfig?: string;
   context?: string;
   namespace?: string;
@@ -23,8 +24,9 @@ export function withExportOptions<T>(parser: Argv<T>) {
     name: { type: 'string', coerce: last, describe: "Prefix of the objects' names (default: the policy's metadata.name, else kubectl-build)" },
     'trusted-root': { type: 'string', coerce: last, describe: "Sigstore trusted root to inline (default: the policy's trustedRoot)" },
     output: { alias: 'o', type: 'string', choices: ['yaml', 'json'] as const, default: 'yaml', coerce: last, describe: 'yaml (one document per object, for kubectl apply -f -) or json (a v1 List)' },
-    kubeconfig: { type: 'string', describe: 'Path to the kubeconfig file, for k8s:// keys' },
-    context: { type: 'string', describe: 'The kubeconfig context, for k8s:// keys' },
+    apply: { type: 'boolean', default: false, describe: 'Apply the objects to the cluster (server-side) after checking that the engine is installed there, instead of printing them' },
+    kubeconfig: { type: 'string', describe: 'Path to the kubeconfig file (for --apply and k8s:// keys)' },
+    context: { type: 'string', describe: 'The kubeconfig context (for --apply and k8s:// keys)' },
     namespace: { alias: 'n', type: 'string', describe: "Namespace of k8s://SECRET keys given without one (default: the context's)" },
   });
 }

@@ -79,3 +79,19 @@ export function keyOf(input: ExportInput, name: string): string {
   if (!pem) throw new KubectlBuildError('INTERNAL', `no public key was loaded for the signer "${name}"`);
   return pem;
 }
+
+/** The kinds each target writes, for checking that its engine is installed before applying. */
+export const TARGET_APIS: Readonly<Record<ExportTarget, ReadonlyArray<{ apiVersion: string; kind: string; crd: string }>>> = {
+  'policy-controller': [
+    { apiVersion: 'policy.sigstore.dev/v1beta1', kind: 'ClusterImagePolicy', crd: 'clusterimagepolicies.policy.sigstore.dev' },
+    { apiVersion: 'policy.sigstore.dev/v1alpha1', kind: 'TrustRoot', crd: 'trustroots.policy.sigstore.dev' },
+  ],
+  kyverno: [{ apiVersion: 'kyverno.io/v1', kind: 'ClusterPolicy', crd: 'clusterpolicies.kyverno.io' }],
+  openshift: [{ apiVersion: 'config.openshift.io/v1', kind: 'ClusterImagePolicy', crd: 'clusterimagepolicies.config.openshift.io' }],
+};
+
+export const TARGET_ENGINES: Readonly<Record<ExportTarget, { engine: string; install: string }>> = {
+  'policy-controller': { engine: "sigstore's policy-controller", install: 'install policy-controller (namespace cosign-system; hack/local-stack up --policy-controller does it locally)' },
+  kyverno: { engine: 'Kyverno', install: 'install Kyverno' },
+  openshift: { engine: "OpenShift's image policy API", install: 'use an OpenShift 4.20+ cluster (ClusterImagePolicy in config.openshift.io/v1)' },
+};
