@@ -1,8 +1,10 @@
-// hack/local-stack up [--no-cluster]|down|status: the services a user or the demo needs: the local
-// Kubernetes cluster (hack/cluster), a registry with htpasswd auth (seeded with a busybox base
-// image) that the cluster's pods reach on the node's bridge address, a buildkitd as root with the
-// OCI worker on this machine, trusting that registry, and a private Sigstore (OIDC issuer, Fulcio,
-// Rekor: hack/lib/sigstore.ts) on 127.0.0.1. `up` prints export lines on stdout (eval
+// hack/local-stack up [--no-cluster|--policy-controller]|down|status: the services a user or the demo
+// needs: the local Kubernetes cluster (hack/cluster), a registry with htpasswd auth (seeded with a
+// busybox base image) that the cluster's pods reach on the node's bridge address, a buildkitd as root
+// with the OCI worker on this machine, trusting that registry, and a private Sigstore (OIDC issuer,
+// Fulcio, Rekor: hack/lib/sigstore.ts) on 127.0.0.1; with --policy-controller also sigstore's
+// policy-controller in the cluster (hack/lib/policy-controller.ts), trusting that Sigstore through a
+// TrustRoot. `up` prints export lines on stdout (eval
 // them): KUBECONFIG for the cluster, and BUILDKIT_HOST only with --no-cluster (otherwise kubectl
 // build goes through the cluster; the local daemon is LOCAL_BUILDKIT_HOST). Progress and errors go
 // to stderr. State, logs and the registry password live in $KUBECTL_BUILD_CACHE/local-stack.
@@ -16,6 +18,7 @@ import { commandOf, isAlive, isOurProcess, stopProcess } from './lib/process.ts'
 import { randomPassword, startRegistry } from './lib/registry.ts';
 import { seedBaseImage } from './lib/seed.ts';
 import { clusterRunning, readCluster, startCluster, stopCluster, trustPlainHttpRegistry } from './lib/cluster/index.ts';
+import { applyTrustRoot, deployPolicyController, POLICY_CONTROLLER, policyControllerReady } from './lib/policy-controller.ts';
 import { startSigstore } from './lib/sigstore.ts';
 
 const STACK_DIR = process.env.KUBECTL_BUILD_STACK_DIR ?? join(cacheDir(), 'local-stack');
@@ -45,6 +48,8 @@ interface StackState {
   };
   /** With the cluster: its admin kubeconfig, builder image, and the buildkitd.toml builders need for the registry. */
   readonly cluster?: { readonly kubeconfig: string; readonly buildkitImage: string; readonly buildkitdConfig: string };
+  /** With --policy-controller: the TrustRoot that holds the Sigstore's keys (for trustRootRef). */
+  readonly policyController?: { readonly trustRoot: string };
 }
 
 
@@ -100,13 +105,14 @@ function exportLines(state: StackState): string {
           `export SIGSTORE_IDENTITY=${quote(state.sigstore.identity)}`,
         ]
       : []),
+    ...(state.policyController ? [`export POLICY_TRUST_ROOT=${quote(state.policyController.trustRoot)}`] : []),
   ].join('\n');
 }
 
-async function up(withCluster: boolean): Promise<void> {
+async function up(withCluster: boolean, withPolicyController: boolean): Promise<void> {
   const clusterWasRunning = clusterRunning(CLUSTER_DIR);
   try {
-    await startStack(withCluster);
+    await startStack(withCluster, withPolicyController);
   } catch (error) {
     // No half-started stack: a cluster started for it goes too (the other services stop where they fail).
     if (withCluster && !clusterWasRunning && clusterRunning(CLUSTER_DIR)) await stopCluster(CLUSTER_DIR, (message) => say(`cluster: ${message}`));
@@ -114,12 +120,31 @@ async function up(withCluster: boolean): Promise<void> {
   }
 }
 
-async function startStack(withCluster: boolean): Promise<void> {
+/**
+ * policy-controller in the stack's cluster (deployed unless it already answers there), with the
+ * TrustRoot of the stack's Sigstore, made again on each start since the Sigstore's keys are new.
+ */
+async function startPolicyController(state: StackState): Promise<StackState> {
+  const cluster = readCluster(CLUSTER_DIR);
+  if (!state.cluster || !cluster || !state.sigstore) throw new Error('policy-controller needs the cluster and the Sigstore of the stack');
+  if (!(await policyControllerReady(cluster.kubeconfig))) {
+    say('deploying policy-controller (--policy-controller): its image, CRDs, RBAC and webhooks, in namespace cosign-system');
+    await deployPolicyController({ kubeconfig: cluster.kubeconfig, containerdSocket: cluster.containerdSocket, workDir: cluster.dir, log: say });
+  }
+  say(`policy-controller: TrustRoot ${POLICY_CONTROLLER.trustRoot} from ${state.sigstore.trustedRoot}`);
+  await applyTrustRoot(cluster.kubeconfig, POLICY_CONTROLLER.trustRoot, state.sigstore.trustedRoot);
+  const final = { ...state, policyController: { trustRoot: POLICY_CONTROLLER.trustRoot } };
+  writeFileSync(STATE_FILE, JSON.stringify(final, null, 2));
+  return final;
+}
+
+async function startStack(withCluster: boolean, withPolicyController: boolean): Promise<void> {
   const existing = readState();
   const healthy = existing?.sigstore && services(existing).every(([, service]) => running(service)) && (!existing.cluster || clusterRunning(CLUSTER_DIR));
   if (healthy && Boolean(existing.cluster) === withCluster) {
     say('already up');
-    process.stdout.write(`${exportLines(existing)}\n`);
+    const state = withPolicyController && !existing.policyController ? await startPolicyController(existing) : existing;
+    process.stdout.write(`${exportLines(state)}\n`);
     return;
   }
   if (existing) await down();
@@ -202,9 +227,10 @@ async function startStack(withCluster: boolean): Promise<void> {
   writeFileSync(STATE_FILE, JSON.stringify(state, null, 2));
   say('seeding the base image');
   const baseImage = await seedBaseImage(registry, files);
-  const final = { ...state, baseImage };
+  let final: StackState = { ...state, baseImage };
   writeFileSync(STATE_FILE, JSON.stringify(final, null, 2));
-  say(`up: ${cluster ? `cluster (KUBECONFIG ${cluster.kubeconfig}), ` : ''}buildkitd at ${buildkitd.address}, registry at ${registry.host}, base image ${baseImage}; logs in ${STACK_DIR}`);
+  if (withPolicyController) final = await startPolicyController(final);
+  say(`up: ${cluster ? `cluster (KUBECONFIG ${cluster.kubeconfig}), ` : ''}${final.policyController ? 'policy-controller, ' : ''}buildkitd at ${buildkitd.address}, registry at ${registry.host}, base image ${baseImage}; logs in ${STACK_DIR}`);
   process.stdout.write(`${exportLines(final)}\n`);
 }
 
@@ -241,6 +267,11 @@ async function status(): Promise<boolean> {
     const up = clusterRunning(CLUSTER_DIR);
     healthy &&= up;
     say(`cluster    ${up ? 'running' : 'NOT RUNNING'} (hack/cluster status shows its processes)`);
+    if (up && state.policyController) {
+      const answers = await policyControllerReady(state.cluster.kubeconfig);
+      healthy &&= answers;
+      say(`policy-controller ${answers ? 'answering' : 'NOT ANSWERING'} (kubectl -n ${POLICY_CONTROLLER.namespace} get pods)`);
+    }
   }
   if (!healthy) return false;
   const workers = await listWorkers(state.buildkitd.address).catch(() => []);
@@ -252,11 +283,16 @@ async function status(): Promise<boolean> {
 
 const command = process.argv[2];
 try {
-  if (command === 'up') await up(!process.argv.includes('--no-cluster'));
+  if (command === 'up') {
+    const withCluster = !process.argv.includes('--no-cluster');
+    const withPolicyController = process.argv.includes('--policy-controller');
+    if (withPolicyController && !withCluster) throw new Error('--policy-controller runs in the cluster, which --no-cluster leaves out; drop one of them');
+    await up(withCluster, withPolicyController);
+  }
   else if (command === 'down') await down();
   else if (command === 'status') process.exitCode = (await status()) ? 0 : 1;
   else {
-    process.stderr.write('usage: hack/local-stack up [--no-cluster]|down|status\n');
+    process.stderr.write('usage: hack/local-stack up [--no-cluster|--policy-controller]|down|status\n');
     process.exitCode = 2;
   }
 } catch (error) {

@@ -19,6 +19,8 @@ export interface LayoutSpec {
   readonly entrypoint?: readonly string[];
   readonly cmd?: readonly string[];
   readonly env?: readonly string[];
+  /** The user the image runs as (`65532`, `user:group`); root when not given. */
+  readonly user?: string;
 }
 
 function umoci(args: string[]): void {
@@ -29,7 +31,7 @@ function umoci(args: string[]): void {
 export function imageLayout(spec: LayoutSpec): string {
   const recipe = createHash('sha256')
     .update(spec.populate.toString())
-    .update(JSON.stringify([spec.tag, spec.entrypoint, spec.cmd, spec.env]))
+    .update(JSON.stringify([spec.tag, spec.entrypoint, spec.cmd, spec.env, ...(spec.user === undefined ? [] : [spec.user])]))
     .digest('hex')
     .slice(0, 8);
   const layout = join(cacheDir(), 'images', `${spec.name}-${recipe}`);
@@ -50,6 +52,7 @@ export function imageLayout(spec: LayoutSpec): string {
     for (const value of spec.entrypoint ?? []) config.push('--config.entrypoint', value);
     for (const value of spec.cmd ?? []) config.push('--config.cmd', value);
     for (const value of spec.env ?? ['PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin']) config.push('--config.env', value);
+    if (spec.user !== undefined) config.push('--config.user', spec.user);
     umoci(['config', '--image', image, ...config]);
     umoci(['gc', '--layout', join(work, 'layout')]);
     rmSync(layout, { recursive: true, force: true });

@@ -49,7 +49,8 @@ export interface ClusterRegistry {
   readonly registry: Registry;
 }
 
-const LOCAL_DIR = process.env.KUBECTL_BUILD_CLUSTER_DIR ?? join(cacheDir(), 'cluster');
+/** The local cluster's folder (hack/cluster's). */
+export const LOCAL_CLUSTER_DIR = process.env.KUBECTL_BUILD_CLUSTER_DIR ?? join(cacheDir(), 'cluster');
 
 
 /** The cluster and a fresh namespace, for the enclosing file. */
@@ -64,11 +65,11 @@ export function useCluster(): Handle<TestCluster> {
       kubeconfig = external;
       buildkitImage = process.env.TEST_BUILDKIT_IMAGE ?? '';
     } else {
-      if (!clusterRunning(LOCAL_DIR)) {
-        await startCluster({ dir: LOCAL_DIR });
+      if (!clusterRunning(LOCAL_CLUSTER_DIR)) {
+        await startCluster({ dir: LOCAL_CLUSTER_DIR });
         startedHere = true;
       }
-      const state = readCluster(LOCAL_DIR);
+      const state = readCluster(LOCAL_CLUSTER_DIR);
       if (!state) throw new Error('the local cluster has no state after start');
       kubeconfig = state.kubeconfig;
       buildkitImage = state.images.buildkit;
@@ -96,7 +97,7 @@ export function useCluster(): Handle<TestCluster> {
   }, 300_000);
   afterAll(async () => {
     if (cluster) await cluster.kubectl(['delete', 'namespace', cluster.namespace, '--wait=false', '-n', 'default']).catch(() => {});
-    if (startedHere) await stopCluster(LOCAL_DIR);
+    if (startedHere) await stopCluster(LOCAL_CLUSTER_DIR);
   }, 120_000);
   return () => {
     if (!cluster) throw new Error('the cluster is not started: use the handle inside a test');
@@ -114,7 +115,7 @@ export function useClusterRegistry(options: { auth?: boolean } = {}): Handle<Clu
       const baseImage = await seedBaseImage(registry, files);
       return { host: external, buildkitdConfig: buildkitdConfigFor(external), baseImage, files, registry };
     }
-    const state = readCluster(LOCAL_DIR);
+    const state = readCluster(LOCAL_CLUSTER_DIR);
     if (!state) throw new Error('useClusterRegistry needs useCluster declared before it');
     const auth = options.auth ? { username: 'cluster-user', password: randomPassword() } : undefined;
     const registry = await startRegistry({ kind: 'distribution', dir, listenAddress: state.nodeIp, ...(auth ? { auth } : {}) });

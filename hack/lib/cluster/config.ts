@@ -8,7 +8,11 @@ export const CLUSTER_NETWORK = {
   bridge: 'kb0',
   nodeIp: '10.244.0.1',
   podSubnet: '10.244.0.0/24',
+  /** What kube-proxy counts as pod traffic (the bridge's /24 lies inside it). */
+  clusterCidr: '10.244.0.0/16',
   serviceRange: '10.96.0.0/24',
+  /** The `kubernetes` Service (KUBERNETES_SERVICE_HOST in pods): the first address of serviceRange. */
+  apiServiceIp: '10.96.0.1',
   nodeName: 'kubectl-build-node',
 } as const;
 
@@ -130,6 +134,42 @@ export function kubeletConfig(paths: KubeletPaths): string {
       serializeImagePulls: false,
       rotateCertificates: false,
       serverTLSBootstrap: false,
+    },
+    null,
+    2,
+  );
+}
+
+export interface KubeProxyPaths {
+  readonly kubeconfig: string;
+  readonly healthzPort: number;
+  readonly metricsPort: number;
+}
+
+/**
+ * kube-proxy in iptables mode: Services work from pods and from this machine (the API server calls
+ * webhook Services by ClusterIP from the host network). It changes nothing else on the machine:
+ * NodePorts only on the node address (not on every interface, and no route_localnet for loopback
+ * ones), conntrack sysctls and its own oom_score_adj left as they are (no CAP_SYS_RESOURCE here).
+ */
+export function kubeProxyConfig(paths: KubeProxyPaths): string {
+  return JSON.stringify(
+    {
+      apiVersion: 'kubeproxy.config.k8s.io/v1alpha1',
+      kind: 'KubeProxyConfiguration',
+      clientConnection: { kubeconfig: paths.kubeconfig },
+      mode: 'iptables',
+      hostnameOverride: CLUSTER_NETWORK.nodeName,
+      // The node's address, so that kube-proxy need not wait for the Node object to learn it.
+      bindAddress: CLUSTER_NETWORK.nodeIp,
+      clusterCIDR: CLUSTER_NETWORK.clusterCidr,
+      detectLocalMode: 'ClusterCIDR',
+      healthzBindAddress: `127.0.0.1:${paths.healthzPort}`,
+      metricsBindAddress: `127.0.0.1:${paths.metricsPort}`,
+      nodePortAddresses: [`${CLUSTER_NETWORK.nodeIp}/32`],
+      iptables: { localhostNodePorts: false },
+      conntrack: { maxPerCore: 0, min: 0, tcpEstablishedTimeout: '0s', tcpCloseWaitTimeout: '0s' },
+      oomScoreAdj: 0,
     },
     null,
     2,

@@ -153,6 +153,29 @@ export function buildkitRootlessImage(): ClusterImage {
   return { reference: `${REPOSITORY}/buildkit:${BUILDKIT_VERSION}-rootless`, layout };
 }
 
+/**
+ * sigstore's policy-controller webhook (the static build from hack/tools.sh) where upstream's ko image
+ * has it, run as the same non-root user (65532) that image has. It needs nothing else offline: no
+ * shell, no CA certificates (the local registries speak plain HTTP, the trust root is a TrustRoot).
+ */
+export function policyControllerImage(): ClusterImage {
+  const version = readVersions().POLICY_CONTROLLER_VERSION ?? 'unknown';
+  const webhook = tool('policy-controller-webhook');
+  const layout = imageLayout({
+    name: `policy-controller-${version}-${hashOf(readFileSync(webhook))}`,
+    tag: version,
+    entrypoint: ['/ko-app/webhook'],
+    user: '65532:65532',
+    populate: (rootfs) => {
+      installFile(rootfs, webhook, '/ko-app/webhook');
+      mkdirSync(join(rootfs, 'etc'), { recursive: true });
+      writeFileSync(join(rootfs, 'etc', 'passwd'), 'root:x:0:0:root:/root:/sbin/nologin\nnonroot:x:65532:65532:nonroot:/home/nonroot:/sbin/nologin\n');
+      writeFileSync(join(rootfs, 'etc', 'group'), 'root:x:0:\nnonroot:x:65532:\n');
+    },
+  });
+  return { reference: `${REPOSITORY}/policy-controller:${version}`, layout };
+}
+
 /** Imports `image` into containerd's k8s.io namespace (what the kubelet sees) under its name. */
 export function importImage(image: ClusterImage, containerdSocket: string, workDir: string): void {
   const archive = join(workDir, `${image.reference.replace(/[/:]/g, '_')}.tar`);

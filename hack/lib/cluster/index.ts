@@ -1,7 +1,8 @@
 // A real single-node Kubernetes as plain processes (no kind, no registry pulls): etcd, kube-apiserver,
-// kube-controller-manager, kube-scheduler, containerd and the kubelet, on this machine, with images
-// made and imported locally. Needs root (containerd, the kubelet, the bridge). Every process is
-// started by us, logged under <dir>/logs, recorded in <dir>/state.json and stopped by PID.
+// kube-controller-manager, kube-scheduler, containerd, the kubelet and kube-proxy, on this machine,
+// with images made and imported locally. Needs root (containerd, the kubelet, the bridge, iptables).
+// Every process is started by us, logged under <dir>/logs, recorded in <dir>/state.json and stopped
+// by PID.
 // ../shared/design/LOCAL-CLUSTER.md has the facts behind each setting.
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -16,8 +17,10 @@ import {
   containerdConfig,
   kubeconfig,
   kubeletConfig,
+  kubeProxyConfig,
   plainHttpRegistryHosts,
 } from './config.ts';
+import { removeClusterFirewallRules } from './firewall.ts';
 import { buildkitImage, buildkitRootlessImage, busyboxImage, importImage, pauseImage } from './images.ts';
 
 /** containerd at its usual paths: builders with the containerd worker mount them from the node. */
@@ -142,11 +145,13 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
     await waitUntil(async () => ((await fetchOk(`${etcdClient}/health`)) ? true : undefined), {
       what: 'etcd to report healthy', process: etcd, timeoutMs: 30_000,
     });
-    const apiPort = await freePort();
-    apiServer = `https://127.0.0.1:${apiPort}`;
+    // On the node's address (on our own bridge, not reachable from other machines): the `kubernetes`
+    // Service leads pods there, and this machine reaches it as well.
+    const apiPort = await freePort(CLUSTER_NETWORK.nodeIp);
+    apiServer = `https://${CLUSTER_NETWORK.nodeIp}:${apiPort}`;
     const apiserver = start('kube-apiserver', 'kube-apiserver', [
       '--etcd-servers', etcdClient,
-      '--bind-address', '127.0.0.1', '--secure-port', String(apiPort), '--advertise-address', CLUSTER_NETWORK.nodeIp,
+      '--bind-address', CLUSTER_NETWORK.nodeIp, '--secure-port', String(apiPort), '--advertise-address', CLUSTER_NETWORK.nodeIp,
       '--tls-cert-file', pki.apiserver.certFile, '--tls-private-key-file', pki.apiserver.keyFile,
       '--client-ca-file', pki.ca.certFile,
       '--kubelet-client-certificate', pki.apiserverKubelet.certFile, '--kubelet-client-key', pki.apiserverKubelet.keyFile,
@@ -203,6 +208,13 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
       '--hostname-override', CLUSTER_NETWORK.nodeName, '--node-ip', CLUSTER_NETWORK.nodeIp,
       '--root-dir', join(dir, 'kubelet', 'root'), '--cert-dir', join(dir, 'kubelet', 'pki'),
     ]);
+
+    log('kube-proxy');
+    const kubeProxyConfigFile = join(dir, 'kube-proxy.json');
+    writeFileSync(kubeProxyConfigFile, kubeProxyConfig({
+      kubeconfig: join(dir, 'kube-proxy.kubeconfig'), healthzPort: await freePort(), metricsPort: await freePort(),
+    }));
+    const kubeProxy = start('kube-proxy', 'kube-proxy', ['--config', kubeProxyConfigFile]);
     await waitUntil(
       async () => {
         const ready = kubectl('get', 'node', CLUSTER_NETWORK.nodeName, '-o', 'jsonpath={.status.conditions[?(@.type=="Ready")].status}');
@@ -210,6 +222,10 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
       },
       { what: 'the node to be Ready', process: kubelet, timeoutMs: 120_000, intervalMs: 1000 },
     );
+    // Services work once kube-proxy has written the `kubernetes` Service's rules.
+    await waitUntil(async () => (serviceRulesWritten(CLUSTER_NETWORK.apiServiceIp) ? true : undefined), {
+      what: `kube-proxy to write the rules of the kubernetes Service (${CLUSTER_NETWORK.apiServiceIp})`, process: kubeProxy, timeoutMs: 60_000, intervalMs: 250,
+    });
     // Pods can only be created once the controller-manager made the namespace's service account.
     await waitUntil(async () => (kubectl('get', 'serviceaccount', 'default', '-o', 'name').trim() ? true : undefined), {
       what: 'the default service account', timeoutMs: 60_000, intervalMs: 500,
@@ -232,6 +248,11 @@ function ctrWorks(): boolean {
   }
 }
 
+function serviceRulesWritten(clusterIp: string): boolean {
+  const rules = execFileSync('iptables', ['-w', '-t', 'nat', '-S', 'KUBE-SERVICES'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+  return rules.includes(`-d ${clusterIp}/32`);
+}
+
 async function fetchOk(url: string): Promise<boolean> {
   try {
     return (await fetch(url, { signal: AbortSignal.timeout(2000) })).ok;
@@ -247,6 +268,8 @@ function setUpHost(): void {
   const addresses = execFileSync('ip', ['-4', '-o', 'addr', 'show', 'dev', bridge], { encoding: 'utf8' });
   if (!addresses.includes(` ${nodeIp}/`)) ip('addr', 'add', `${nodeIp}/24`, 'dev', bridge);
   ip('link', 'set', bridge, 'up');
+  // Left by a cluster that did not stop cleanly: their addresses would clash with the new pods'.
+  removePodNetworks();
   writeFileSync('/proc/sys/net/ipv4/ip_forward', '1');
   // Bidirectional volume mounts (builders with the containerd worker) need / to be a shared mount,
   // as systemd makes it on a usual node; no init here does.
@@ -262,6 +285,7 @@ interface Pki {
   readonly controllerManager: { certFile: string; keyFile: string };
   readonly scheduler: { certFile: string; keyFile: string };
   readonly kubelet: { certFile: string; keyFile: string };
+  readonly kubeProxy: { certFile: string; keyFile: string };
   readonly serviceAccountPrivate: string;
   readonly serviceAccountPublic: string;
 }
@@ -274,7 +298,6 @@ function makePki(dir: string): Pki {
   const client = (name: string, subject: string) => createCertificate(ca, dir, name, subject, CLIENT, DAYS);
   const server = (name: string, subject: string, names: string) =>
     createCertificate(ca, dir, name, subject, `keyUsage=critical,digitalSignature,keyEncipherment\nextendedKeyUsage=serverAuth\nsubjectAltName=${names}\n`, DAYS);
-  const serviceIp = '10.96.0.1';
   const serviceAccountPrivate = join(dir, 'service-account.key');
   const serviceAccountPublic = join(dir, 'service-account.pub');
   execFileSync('openssl', ['genpkey', '-algorithm', 'RSA', '-pkeyopt', 'rsa_keygen_bits:2048', '-out', serviceAccountPrivate], { stdio: 'ignore' });
@@ -282,13 +305,15 @@ function makePki(dir: string): Pki {
   return {
     ca,
     apiserver: server('apiserver', '/CN=kube-apiserver',
-      `IP:127.0.0.1,IP:${CLUSTER_NETWORK.nodeIp},IP:${serviceIp},DNS:localhost,DNS:kubernetes,DNS:kubernetes.default,DNS:kubernetes.default.svc,DNS:kubernetes.default.svc.cluster.local`),
+      `IP:127.0.0.1,IP:${CLUSTER_NETWORK.nodeIp},IP:${CLUSTER_NETWORK.apiServiceIp},DNS:localhost,DNS:kubernetes,DNS:kubernetes.default,DNS:kubernetes.default.svc,DNS:kubernetes.default.svc.cluster.local`),
     apiserverKubelet: client('apiserver-kubelet-client', '/O=system:masters/CN=kube-apiserver-kubelet-client'),
     kubeletServing: server('kubelet-serving', `/CN=${CLUSTER_NETWORK.nodeName}`, `IP:${CLUSTER_NETWORK.nodeIp},IP:127.0.0.1,DNS:${CLUSTER_NETWORK.nodeName}`),
     admin: client('admin', '/O=system:masters/CN=kubernetes-admin'),
     controllerManager: client('controller-manager', '/CN=system:kube-controller-manager'),
     scheduler: client('scheduler', '/CN=system:kube-scheduler'),
     kubelet: client('kubelet', `/O=system:nodes/CN=system:node:${CLUSTER_NETWORK.nodeName}`),
+    // Bound to the system:node-proxier ClusterRole by Kubernetes' default bindings.
+    kubeProxy: client('kube-proxy', '/CN=system:kube-proxy'),
     serviceAccountPrivate,
     serviceAccountPublic,
   };
@@ -301,6 +326,7 @@ function writeKubeconfigs(dir: string, server: string, pki: Pki): void {
   write('controller-manager', 'system:kube-controller-manager', pki.controllerManager);
   write('scheduler', 'system:kube-scheduler', pki.scheduler);
   write('kubelet', `system:node:${CLUSTER_NETWORK.nodeName}`, pki.kubelet);
+  write('kube-proxy', 'system:kube-proxy', pki.kubeProxy);
 }
 
 /** Lets containerd (the kubelet's pulls) use `host`, a test registry speaking plain HTTP. */
@@ -311,19 +337,26 @@ export function trustPlainHttpRegistry(cluster: Pick<Cluster, 'dir'>, host: stri
 }
 
 /**
- * Stops everything `startCluster` started, by PID: the kubelet first, then every pod's containers
- * (containerd's shims outlive containerd by design), then the control plane. Logs stay.
+ * Stops everything `startCluster` started, by PID: kube-proxy and the kubelet first, then every pod's
+ * containers (containerd's shims outlive containerd by design), then the control plane; then removes
+ * the firewall rules they made. Logs stay.
  */
 export async function stopCluster(dir: string, log: (message: string) => void = () => {}): Promise<void> {
   const state = readCluster(dir);
   const processes = state?.processes ?? [];
   const byName = (name: string) => processes.filter((service) => service.name === name);
-  for (const service of byName('kubelet')) await stopIfOurs(service, log);
+  for (const name of ['kube-proxy', 'kubelet']) {
+    for (const service of byName(name)) await stopIfOurs(service, log);
+  }
   if (byName('containerd').some(processRunning)) removeAllContainers(log);
   for (const name of ['containerd', 'kube-scheduler', 'kube-controller-manager', 'kube-apiserver', 'etcd']) {
     for (const service of byName(name)) await stopIfOurs(service, log);
   }
   unmountUnder(join(dir, 'kubelet'));
+  if (state) {
+    removePodNetworks(log);
+    removeClusterFirewallRules(log);
+  }
   rmSync(stateFile(dir), { force: true });
 }
 
@@ -363,6 +396,32 @@ function removeAllContainers(log: (message: string) => void): void {
   } catch (error) {
     log(`could not list containers: ${error instanceof Error ? error.message : String(error)}`);
   }
+}
+
+/**
+ * The network namespaces of our pods. containerd keeps each one bind-mounted under /run/netns
+ * (cni-...) until the CNI plugin is told to delete the pod, which killing the containers skips; the
+ * namespace would outlive the cluster with its veth on our bridge still holding the pod's address,
+ * which the next start hands out again (its address allocator starts afresh). Only namespaces with
+ * an address in our pod subnet are removed.
+ */
+function removePodNetworks(log: (message: string) => void = () => {}): void {
+  const prefix = CLUSTER_NETWORK.podSubnet.replace(/\.0\/24$/, '.');
+  let names: string[];
+  try {
+    names = execFileSync('ip', ['netns', 'list'], { encoding: 'utf8' }).split('\n').map((line) => line.split(' ')[0] ?? '').filter((name) => name.startsWith('cni-'));
+  } catch {
+    return;
+  }
+  const ours = names.filter((name) => {
+    try {
+      return execFileSync('ip', ['-n', name, '-4', '-o', 'addr', 'show'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).includes(` inet ${prefix}`);
+    } catch {
+      return false;
+    }
+  });
+  if (ours.length > 0) log(`removing ${ours.length} pod network namespace(s)`);
+  for (const name of ours) execFileSync('ip', ['netns', 'delete', name], { stdio: 'ignore' });
 }
 
 /** Volumes the kubelet mounted (service account tokens are tmpfs) would outlive it. */
