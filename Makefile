@@ -9,9 +9,12 @@ TOOLS_BIN := $(shell hack/tools.sh bindir)
 export PATH := $(TOOLS_BIN):$(CURDIR)/node_modules/.bin:$(PATH)
 
 PREFIX ?= /usr/local
-SOURCES := $(shell find cmd pkg -name '*.ts' ! -name '*.test.ts' 2>/dev/null) package.json hack/bundle.ts
+# What the bundle is made of: the code, the .proto files it carries, and what renders its help at build time.
+SOURCES := $(shell find cmd pkg -name '*.ts' ! -name '*.test.ts' 2>/dev/null) $(wildcard pkg/buildkit/proto/*.proto) \
+  package.json hack/bundle.ts hack/lib/startup-facts.ts hack/lib/cli-recorder.ts hack/lib/bundle-graph.ts
+RELEASE_SOURCES := hack/release.ts hack/lib/sea.ts hack/lib/krew.ts hack/install-release.sh LICENSE README.md
 
-.PHONY: help tools node deps build install uninstall lint test test-unit test-integration bench demo clean
+.PHONY: help tools node deps build release install uninstall lint test test-unit test-integration bench demo clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-18s %s\n", $$1, $$2}'
@@ -32,9 +35,16 @@ deps: node_modules/.package-lock.json
 dist/kubectl-build.js: $(SOURCES) | deps
 	node hack/bundle.ts
 
-build: dist/kubectl-build.js ## Bundle the two executables into dist/
+build: dist/kubectl-build.js ## Bundle the executables into dist/ (what make install and the npm package run)
 
-install: build ## Put kubectl-build and kubectl-buildkit on PATH (PREFIX=/usr/local) for kubectl's plugin lookup
+# The single executables (linux amd64 and arm64), their archives, SHA256SUMS, install.sh, the krew
+# index and the npm package, in dist/release. KUBECTL_BUILD_RELEASE_URL: where the archives will be.
+dist/release/SHA256SUMS: dist/kubectl-build.js $(RELEASE_SOURCES) | tools
+	node hack/release.ts
+
+release: dist/release/SHA256SUMS ## Single executables, archives, sums, krew index, npm package: dist/release/
+
+install: build ## Put kubectl-build, kubectl-buildkit and kubectl-trust on PATH (PREFIX=/usr/local) for kubectl's plugin lookup
 	hack/install.sh "$(PREFIX)" "$(CURDIR)"
 
 uninstall: ## Remove what `make install` put in PREFIX
@@ -53,18 +63,19 @@ VITEST_REPORT = --reporter=default --reporter=json --outputFile.json=$(REPORTS)/
 test-unit: deps ## Unit tests: no services, seconds
 	vitest run --project unit $(call VITEST_REPORT,unit)
 
-test-integration: tools build ## Integration tests against real services this project starts
+test-integration: tools build release ## Integration tests against real services this project starts (and what make release made)
 	vitest run --project integration $(call VITEST_REPORT,integration)
 
 test: tools lint test-unit test-integration ## Everything CI runs: lint, unit, integration
 	node hack/test-summary.ts $(REPORTS)/unit.json $(REPORTS)/integration.json
 
-bench: tools build ## Benchmarks, side by side with the Go tools (needs root for buildkitd)
+bench: tools build release ## Benchmarks, side by side with the Go tools (needs root for buildkitd)
 	node bench/startup.ts
 	node bench/context-upload.ts
 	node bench/sign.ts
 	node bench/multiplatform.ts
 	node bench/cluster-connect.ts
+	node bench/verify.ts
 
 demo: tools build ## The main job: bring up the local stack, build, push, sign, verify
 	hack/demo.sh

