@@ -5,6 +5,7 @@ import { createPrivateKey, createPublicKey, scryptSync, sign as cryptoSign, type
 import { readFile } from 'node:fs/promises';
 import nacl from 'tweetnacl';
 import { KubectlBuildError } from '../errors/index.ts';
+import { readK8sKey } from './k8s-key.ts';
 
 /** The one-method seam every key source plugs into (sigstore-js's Signer shape). */
 export interface Signer {
@@ -66,22 +67,7 @@ export async function loadSigner(uri: string, options: KeyOptions): Promise<Sign
  * (encrypted) and cosign.password beside it, which is what cosign decrypts it with too.
  */
 async function k8sSigner(uri: string, options: KeyOptions): Promise<Signer> {
-  const path = uri.slice('k8s://'.length);
-  const parts = path.split('/');
-  if (parts.length > 2 || parts.some((part) => !/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/.test(part))) {
-    throw new KubectlBuildError('USAGE', `"${uri}" is not a k8s:// key`, { hint: 'write k8s://NAMESPACE/SECRET (or k8s://SECRET for the current namespace)' });
-  }
-  const [namespace, name] = parts.length === 2 ? parts : [undefined, parts[0]];
-  if (!options.kubeSecret || !name) {
-    throw new KubectlBuildError('USAGE', 'k8s:// keys need a cluster', { hint: 'leave out --builder-addr, or point KUBECONFIG at the cluster holding the key' });
-  }
-  const data = await options.kubeSecret(namespace, name);
-  const pem = data['cosign.key']?.toString('utf8');
-  if (!pem) {
-    throw new KubectlBuildError('NOT_FOUND', `the Secret ${namespace ? `${namespace}/` : ''}${name} holds no cosign.key`, {
-      hint: `make one with cosign generate-key-pair ${uri}`,
-    });
-  }
+  const { pem, data } = await readK8sKey(uri, 'cosign.key', options.kubeSecret, 'leave out --builder-addr, or point KUBECONFIG at the cluster holding the key');
   const password = data['cosign.password']?.toString('utf8');
   return signerFromPem(pem, uri, password === undefined ? options : { ...options, password: async () => password });
 }

@@ -5,6 +5,7 @@
 import { createPublicKey } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { KubectlBuildError } from '../errors/index.ts';
+import { readK8sKey } from '../sign/k8s-key.ts';
 
 export interface PublicKeySources {
   /** Reads an environment variable (env:// keys). */
@@ -52,21 +53,7 @@ export async function loadPublicKey(reference: string, sources: PublicKeySources
 }
 
 async function k8sPublicKey(reference: string, sources: PublicKeySources): Promise<string> {
-  const parts = reference.slice('k8s://'.length).split('/');
-  if (parts.length > 2 || parts.some((part) => !/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/.test(part))) {
-    throw new KubectlBuildError('USAGE', `"${reference}" is not a k8s:// key`, { hint: 'write k8s://NAMESPACE/SECRET (or k8s://SECRET for the current namespace)' });
-  }
-  const [namespace, name] = parts.length === 2 ? parts : [undefined, parts[0]];
-  if (!sources.kubeSecret || !name) {
-    throw new KubectlBuildError('USAGE', 'k8s:// keys need a cluster', { hint: 'point KUBECONFIG (or --kubeconfig) at the cluster holding the key' });
-  }
-  const data = await sources.kubeSecret(namespace, name);
-  const pem = data['cosign.pub']?.toString('utf8');
-  if (!pem) {
-    throw new KubectlBuildError('NOT_FOUND', `the Secret ${namespace ? `${namespace}/` : ''}${name} holds no cosign.pub`, {
-      hint: `make the key pair with cosign generate-key-pair ${reference}`,
-    });
-  }
+  const { pem } = await readK8sKey(reference, 'cosign.pub', sources.kubeSecret, 'point KUBECONFIG (or --kubeconfig) at the cluster holding the key');
   return toSpkiPem(pem, reference);
 }
 
