@@ -9,6 +9,7 @@ import { SWEEP_TRUSTED_ROOT_PATH, sweepJobManifests } from '../pkg/enforce/sweep
 import { errorMessage, KubectlBuildError } from '../pkg/errors/index.ts';
 import { loadPolicy, type Policy } from '../pkg/policy/index.ts';
 import { policyDocument } from '../pkg/policy/serialize.ts';
+import { parseReference } from '../pkg/registry/reference.ts';
 import { imageJson, columns, REPORT_API_VERSION } from '../pkg/verify/report.ts';
 import { kubeConnection } from './cluster-builders.ts';
 import type { SweepArgv } from './options/sweep.ts';
@@ -23,8 +24,9 @@ export async function sweepCommand(argv: SweepArgv, env: NodeJS.ProcessEnv = pro
   const connection = kubeConnection({ kubeconfig: argv.kubeconfig, context: argv.context, namespace: argv.namespace, builder: '' }, env);
   const policy = await loadPolicy(argv.policy);
   if (argv['print-cronjob']) return printCronJob(argv, policy, connection.namespace, env);
-  const containers = await listRunningContainers(connection, argv['all-namespaces'] ? undefined : connection.namespace);
-  const registries = [...new Set(containers.map((container) => runningReference(container)?.registry).filter((registry): registry is string => registry !== undefined))];
+  const containers = await listRunningContainers(connection, argv['all-namespaces'] ? undefined : connection.namespace, argv.selector);
+  // The registries of what runs: where the kubelet pulled it from, and where the Pod's image names it.
+  const registries = [...new Set(containers.flatMap((container) => [runningReference(container)?.registry, registryOf(container.image)]).filter((registry): registry is string => registry !== undefined))];
   const context = await verifyContext(policy, { kube: argv, trustedRoot: argv['trusted-root'], allowHttp: argv['allow-http-registry'] ? registries : [] }, env);
   const { rows, images } = await sweepContainers(context, containers, argv.concurrency);
 
@@ -43,6 +45,14 @@ export async function sweepCommand(argv: SweepArgv, env: NodeJS.ProcessEnv = pro
   exitWithVerdicts(rows.map((row) => row.verdict));
 }
 
+function registryOf(image: string): string | undefined {
+  try {
+    return parseReference(image).registry;
+  } catch {
+    return undefined;
+  }
+}
+
 /** The CronJob that runs this sweep in the cluster: the policy with its keys inlined, RBAC for what it does. */
 async function printCronJob(argv: SweepArgv, policy: Policy, namespace: string, env: NodeJS.ProcessEnv): Promise<void> {
   if (!argv.image) throw new KubectlBuildError('USAGE', '--print-cronjob needs --image, the image of kubectl-trust to run', { hint: 'build it from this repository (see docs/enforce.md) and pass its name' });
@@ -51,6 +61,7 @@ async function printCronJob(argv: SweepArgv, policy: Policy, namespace: string, 
   const trustedRoot = rootPath ? await readFileOrFail(rootPath, 'the trusted root') : undefined;
   const args = [
     ...(argv['all-namespaces'] ? ['--all-namespaces'] : ['--namespace', namespace]),
+    ...(argv.selector ? ['--selector', argv.selector] : []),
     ...(argv.evict ? ['--evict', `--dry-run=${argv['dry-run']}`] : []),
     ...(argv['allow-http-registry'] ? ['--allow-http-registry'] : []),
   ];

@@ -3,7 +3,8 @@
 # cluster and a registry), create a BuildKit builder in the cluster, build the example app there,
 # push it, sign the pushed digest with a throwaway key and keylessly, verify both signatures with
 # cosign v2 and v3 and with kubectl trust verify against a policy that requires both signers, show an
-# unsigned image refused by that policy, and run the signed image as a Pod.
+# unsigned image refused by that policy, enforce the policy with policy-controller (the signed image
+# runs, the unsigned one is refused at admission), and sweep what already runs.
 #
 # `kubectl build` and `kubectl buildkit` run through kubectl's plugin lookup (installed into a
 # private prefix). The stack stays up afterwards (hack/local-stack down stops it).
@@ -14,8 +15,8 @@ eval "$("$ROOT/hack/tools.sh" env)"
 step() { printf '\n==> %s\n' "$*"; }
 started=$SECONDS
 
-step "local stack: Kubernetes cluster (hack/cluster), registry (htpasswd auth, base image seeded), Sigstore (Fulcio, Rekor, OIDC issuer)"
-eval "$("$ROOT/hack/local-stack" up)"
+step "local stack: Kubernetes cluster (hack/cluster), registry (htpasswd auth, base image seeded), Sigstore (Fulcio, Rekor, OIDC issuer), policy-controller"
+eval "$("$ROOT/hack/local-stack" up --policy-controller)"
 "$ROOT/hack/local-stack" status
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/kubectl-build-demo.XXXXXX")
@@ -93,15 +94,40 @@ kubectl trust verify --policy "$work/policy.yaml" --allow-http-registry "$image:
 [ "$status" = 1 ] || { echo "the unsigned image was not refused with exit 1 (exit $status)" >&2; exit 1; }
 echo "refused, as it should be (exit $status)"
 
-step "run the signed image in the cluster: a Pod of $image@$digest"
+step "enforce the same policy in the cluster: kubectl trust export --to policy-controller --apply, namespace demo-enforced opted in"
+kubectl trust export --policy "$work/policy.yaml" --to policy-controller --name kubectl-build-demo --apply
+kubectl delete namespace demo-enforced --ignore-not-found >/dev/null
+kubectl create namespace demo-enforced >/dev/null
+kubectl label namespace demo-enforced policy.sigstore.dev/include=true >/dev/null
+for namespace in default demo-enforced; do
+  kubectl -n "$namespace" delete secret demo-registry --ignore-not-found >/dev/null
+  kubectl -n "$namespace" create secret docker-registry demo-registry --docker-server="$REGISTRY" \
+    --docker-username="$REGISTRY_USER" --docker-password="$REGISTRY_PASSWORD" >/dev/null
+done
+pull_secret='{"apiVersion":"v1","spec":{"imagePullSecrets":[{"name":"demo-registry"}]}}'
+
+step "the image signed by both runs in demo-enforced: policy-controller admits $image:1"
 pod=demo-hello-$RANDOM
-kubectl delete secret demo-registry --ignore-not-found >/dev/null
-kubectl create secret docker-registry demo-registry --docker-server="$REGISTRY" \
-  --docker-username="$REGISTRY_USER" --docker-password="$REGISTRY_PASSWORD" >/dev/null
-kubectl run "$pod" --image="$image@$digest" --restart=Never \
-  --overrides='{"apiVersion":"v1","spec":{"imagePullSecrets":[{"name":"demo-registry"}]}}' >/dev/null
-kubectl wait "pod/$pod" --for=jsonpath='{.status.phase}'=Succeeded --timeout=90s >/dev/null
-kubectl logs "$pod"
-kubectl delete pod "$pod" --wait=false >/dev/null
+kubectl -n demo-enforced run "$pod" --image="$image:1" --restart=Never --overrides="$pull_secret" >/dev/null
+kubectl -n demo-enforced wait "pod/$pod" --for=jsonpath='{.status.phase}'=Succeeded --timeout=90s >/dev/null
+echo "admitted as $(kubectl -n demo-enforced get pod "$pod" -o jsonpath='{.spec.containers[0].image}') (policy-controller pinned the digest it verified); it says:"
+kubectl -n demo-enforced logs "$pod"
+kubectl -n demo-enforced delete pod "$pod" --wait=false >/dev/null
+
+step "the unsigned image is refused in demo-enforced, with policy-controller's reason"
+if kubectl -n demo-enforced run "demo-unsigned-$RANDOM" --image="$image:unsigned" --restart=Never --overrides="$pull_secret" 2>"$work/refused.txt" >/dev/null; then
+  echo "the unsigned image was admitted" >&2; exit 1
+fi
+grep -o 'admission webhook "policy.sigstore.dev" denied the request: validation failed: failed policy: [^:]*' "$work/refused.txt"
+
+step "kubectl trust sweep: what already runs in the default namespace, judged by the digest it runs"
+kubectl delete pod -l demo=sweep --wait=false >/dev/null   # an earlier run's: on its way out, skipped by the sweep
+running=demo-unsigned-running-$RANDOM
+kubectl run "$running" --image="$image:unsigned" --labels=demo=sweep --restart=Never --overrides="$pull_secret" --command -- sleep 300 >/dev/null
+kubectl wait "pod/$running" --for=condition=Ready --timeout=90s >/dev/null
+status=0
+kubectl trust sweep -n default -l demo=sweep --policy "$work/policy.yaml" --allow-http-registry --evict || status=$?
+[ "$status" = 1 ] || { echo "the sweep did not report the unsigned image (exit $status)" >&2; exit 1; }
+kubectl delete pod -l demo=sweep --wait=false >/dev/null
 
 step "done in $((SECONDS - started))s; the stack is still up (hack/local-stack status | down)"

@@ -9,6 +9,7 @@ export interface SweepArgv {
   'trusted-root'?: string;
   namespace?: string;
   'all-namespaces': boolean;
+  selector?: string;
   evict: boolean;
   'dry-run': 'client' | 'server' | 'none';
   output: 'table' | 'json';
@@ -28,6 +29,7 @@ export function withSweepOptions<T>(parser: Argv<T>) {
     'trusted-root': { type: 'string', coerce: last, describe: "Sigstore trusted root (default: the policy's trustedRoot)" },
     namespace: { alias: 'n', type: 'string', coerce: last, describe: "The namespace to sweep (default: the context's)" },
     'all-namespaces': { alias: 'A', type: 'boolean', default: false, describe: 'Sweep every namespace (kube-system is listed, never evicted)' },
+    selector: { alias: 'l', type: 'string', coerce: last, describe: "Only Pods with these labels (kubectl's label selector: app=web,tier!=db)" },
     evict: { type: 'boolean', default: false, describe: 'Evict Pods whose images fail the policy, through the Eviction API (PodDisruptionBudgets hold)' },
     'dry-run': { type: 'string', choices: ['client', 'server', 'none'] as const, default: 'client', coerce: last, describe: 'With --evict: client (say what would be evicted), server (the API checks each eviction, nothing changes) or none (evict)' },
     output: { alias: 'o', type: 'string', choices: ['table', 'json'] as const, default: 'table', coerce: last, describe: 'table, or json (kind SweepReport)' },

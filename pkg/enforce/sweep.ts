@@ -4,7 +4,8 @@
 // decide", never in kube-system.
 import type { RunningContainer } from '../kube/running-pods.ts';
 import { parseReference, type ImageReference } from '../registry/reference.ts';
-import { mapLimited } from '../verify/discover.ts';
+import { errorMessage } from '../errors/index.ts';
+import { mapLimited, resolveImage } from '../verify/discover.ts';
 import type { Verdict } from '../verify/types.ts';
 import { verifyImage, type ImageReport, type VerifyContext } from '../verify/verify-image.ts';
 
@@ -41,23 +42,52 @@ const UNDECIDED: Verdict = { outcome: 'undecided', rules: [], signersMet: [], mi
 
 /** Every container judged; the images behind them verified once each, `concurrency` at a time. */
 export async function sweepContainers(context: VerifyContext, containers: readonly RunningContainer[], concurrency: number): Promise<{ rows: SweptContainer[]; images: ImageReport[] }> {
+  // What each container runs, as a registry reference, or why there is none.
+  const located = await mapLimited(containers, (container) => locate(context, container), concurrency);
   const byReference = new Map<string, ImageReference>();
-  for (const container of containers) {
-    const reference = runningReference(container);
-    if (reference) byReference.set(referenceText(reference), reference);
-  }
+  for (const where of located) if (typeof where !== 'string') byReference.set(referenceText(where), where);
   const images = await mapLimited([...byReference.entries()], ([text, reference]) => verifyImage(context, reference, text), concurrency);
   const reports = new Map(images.map((report) => [report.image, report]));
-  const rows = containers.map((container): SweptContainer => {
-    const reference = runningReference(container);
-    if (!reference) {
-      return { container, verdict: UNDECIDED, error: `the node runs ${container.imageId} (loaded into the node, not pulled): no registry digest to look signatures up by` };
-    }
-    const text = referenceText(reference);
+  const rows = containers.map((container, index): SweptContainer => {
+    const where = located[index] as ImageReference | string;
+    if (typeof where === 'string') return { container, verdict: UNDECIDED, error: where };
+    const text = referenceText(where);
     const report = reports.get(text) as ImageReport;
     return { container, reference: text, verdict: report.verdict, ...(report.error ? { error: report.error.message } : {}) };
   });
   return { rows, images };
+}
+
+/**
+ * The registry digest a container runs. When the node knows the image only by its ID (the digest
+ * of its config: built on the node, or loaded, never pulled), the Pod's image is looked up in the
+ * registry and taken only if its config is that very one (for an index, one of its platform
+ * images'): a tag that moved since names another image, and is not judged in its place.
+ */
+async function locate(context: VerifyContext, container: RunningContainer): Promise<ImageReference | string> {
+  const direct = runningReference(container);
+  if (direct) return direct;
+  const configDigest = /^(?:docker:\/\/)?(sha256:[0-9a-f]{64})$/.exec(container.imageId)?.[1];
+  const unknown = `the node runs ${container.imageId}, which names no registry image to look signatures up by`;
+  if (!configDigest) return unknown;
+  let named: ImageReference;
+  try {
+    named = parseReference(container.image);
+  } catch {
+    return unknown;
+  }
+  try {
+    const image = await resolveImage(context.client, named);
+    const candidates = [image.digest, ...image.children.map((child) => child.digest)];
+    for (const digest of candidates) {
+      const manifest = await context.client.getManifest(image.registry, image.repository, digest);
+      const config = manifest ? (JSON.parse(manifest.body.toString('utf8')) as { config?: { digest?: string } }).config?.digest : undefined;
+      if (config === configDigest) return { registry: image.registry, repository: image.repository, digest: image.digest };
+    }
+    return `the node runs the image ${configDigest}, and ${container.image} now names another one (the tag moved, or it was never pushed)`;
+  } catch (error) {
+    return `the node runs the image ${configDigest}, and ${container.image} could not be looked up: ${errorMessage(error)}`;
+  }
 }
 
 function referenceText(reference: ImageReference): string {

@@ -17,12 +17,13 @@ export interface RunningContainer {
   readonly node?: string;
 }
 
-/** Every running container of one namespace, or of all (`namespace` undefined), of Pods not being deleted. */
-export async function listRunningContainers(connection: KubeConnection, namespace: string | undefined): Promise<RunningContainer[]> {
+/** Every running container of one namespace, or of all (`namespace` undefined), of Pods not being deleted (and matching `labelSelector`). */
+export async function listRunningContainers(connection: KubeConnection, namespace: string | undefined, labelSelector?: string): Promise<RunningContainer[]> {
   const api = connection.config.makeApiClient(CoreV1Api);
   let pods: V1Pod[];
   try {
-    const list = namespace === undefined ? await api.listPodForAllNamespaces({ fieldSelector: 'status.phase=Running' }) : await api.listNamespacedPod({ namespace, fieldSelector: 'status.phase=Running' });
+    const selectors = { fieldSelector: 'status.phase=Running', ...(labelSelector ? { labelSelector } : {}) };
+    const list = namespace === undefined ? await api.listPodForAllNamespaces(selectors) : await api.listNamespacedPod({ namespace, ...selectors });
     pods = list.items;
   } catch (error) {
     const where = namespace === undefined ? connection : { ...connection, description: `context "${connection.contextName}", namespace "${namespace}"` };
