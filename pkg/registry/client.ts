@@ -1,9 +1,10 @@
 // A small OCI distribution client: manifests, blobs and referrers, with the registry's own auth
 // scheme (Basic, or Bearer tokens from the realm it names) and credentials from a CredentialSource.
-// Loopback registries are spoken to over plain HTTP, as docker and cosign do.
+// Loopback registries are spoken to over plain HTTP, as docker and cosign do. HTTP is http.ts's.
 import { createHash } from 'node:crypto';
 import { KubectlBuildError } from '../errors/index.ts';
 import type { CredentialSource } from '../buildkit/session/auth.ts';
+import { httpRequest, type HttpResponse } from './http.ts';
 
 export interface Manifest {
   readonly digest: string;
@@ -60,7 +61,10 @@ export class RegistryClient {
   async getManifest(registry: string, repository: string, reference: string): Promise<Manifest | undefined> {
     const what = `${registry}/${repository}${reference.startsWith('sha256:') ? '@' : ':'}${reference}`;
     const response = await this.#request(registry, repository, 'GET', `manifests/${reference}`, { headers: { accept: MANIFEST_TYPES } });
-    if (response.status === 404) return undefined;
+    if (response.status === 404) {
+      response.discard();
+      return undefined;
+    }
     await expectOk(response, `reading ${what}`);
     const body = await readBounded(response, MAX_MANIFEST_BYTES, `the manifest ${what}`);
     const digest = sha256Digest(body);
@@ -69,13 +73,14 @@ export class RegistryClient {
         hint: 'the registry (or something between it and you) altered the manifest; check it',
       });
     }
-    return { digest, mediaType: (response.headers.get('content-type') ?? '').split(';')[0] ?? '', body };
+    return { digest, mediaType: (response.header('content-type') ?? '').split(';')[0] ?? '', body };
   }
 
   async putManifest(registry: string, repository: string, reference: string, body: Buffer, mediaType: string): Promise<string> {
     const response = await this.#request(registry, repository, 'PUT', `manifests/${reference}`, { headers: { 'content-type': mediaType }, body });
     await expectOk(response, `writing ${registry}/${repository}:${reference}`);
-    return response.headers.get('docker-content-digest') ?? sha256Digest(body);
+    response.discard();
+    return response.header('docker-content-digest') ?? sha256Digest(body);
   }
 
   /** A blob, checked against its digest; `maxBytes` refuses a larger one before reading it all. */
@@ -102,6 +107,7 @@ export class RegistryClient {
     while (path) {
       const response = await this.#request(registry, repository, 'GET', path);
       if (response.status === 404) {
+        response.discard();
         throw new KubectlBuildError('NOT_FOUND', `the repository ${registry}/${repository} does not exist`, { hint: 'check the repository name' });
       }
       await expectOk(response, `listing the tags of ${registry}/${repository}`);
@@ -113,7 +119,7 @@ export class RegistryClient {
         yield tag;
       }
       // Link: </v2/repo/tags/list?n=100&last=x>; rel="next"
-      const next = /<([^>]+)>\s*;\s*rel="?next"?/.exec(response.headers.get('link') ?? '')?.[1];
+      const next = /<([^>]+)>\s*;\s*rel="?next"?/.exec(response.header('link') ?? '')?.[1];
       const last = tags.at(-1);
       if (fresh.length === 0) path = undefined;
       else if (next) path = new URL(next, this.#base(registry)).toString();
@@ -125,10 +131,12 @@ export class RegistryClient {
   async pushBlob(registry: string, repository: string, data: Buffer): Promise<string> {
     const digest = sha256Digest(data);
     const head = await this.#request(registry, repository, 'HEAD', `blobs/${digest}`);
+    head.discard();
     if (head.status === 200) return digest;
     const start = await this.#request(registry, repository, 'POST', 'blobs/uploads/');
     await expectOk(start, `starting an upload to ${registry}/${repository}`);
-    const location = start.headers.get('location');
+    start.discard();
+    const location = start.header('location');
     if (!location) throw new KubectlBuildError('REGISTRY', `${registry} started an upload without a location`, { hint: 'check the registry' });
     const url = new URL(location, this.#base(registry));
     url.searchParams.set('digest', digest);
@@ -137,6 +145,7 @@ export class RegistryClient {
       body: data,
     });
     await expectOk(put, `uploading a blob to ${registry}/${repository}`);
+    put.discard();
     return digest;
   }
 
@@ -147,7 +156,10 @@ export class RegistryClient {
   async referrers(registry: string, repository: string, digest: string, artifactType?: string): Promise<Descriptor[] | undefined> {
     const query = artifactType ? `?artifactType=${encodeURIComponent(artifactType)}` : '';
     const response = await this.#request(registry, repository, 'GET', `referrers/${digest}${query}`, { headers: { accept: OCI_INDEX } });
-    if (response.status === 404 || response.status === 405) return undefined;
+    if (response.status === 404 || response.status === 405) {
+      response.discard();
+      return undefined;
+    }
     await expectOk(response, `listing referrers of ${registry}/${repository}@${digest}`);
     const index = JSON.parse((await readBounded(response, MAX_MANIFEST_BYTES, `the referrers of ${registry}/${repository}@${digest}`)).toString('utf8')) as { manifests?: Descriptor[] };
     return index.manifests ?? [];
@@ -165,17 +177,16 @@ export class RegistryClient {
     method: string,
     path: string,
     init: { headers?: Record<string, string>; body?: Buffer } = {},
-  ): Promise<Response> {
+  ): Promise<HttpResponse> {
     const url = path.includes('://') ? path : `${this.#base(registry)}${repository}/${path}`;
     const scope = `repository:${repository}:pull,push`;
     const key = `${registry} ${scope}`;
     const send = (authorization?: string) =>
-      fetch(url, {
+      httpRequest(url, {
         method,
         headers: { ...init.headers, ...(authorization ? { authorization } : {}) },
-        ...(init.body ? { body: new Uint8Array(init.body) } : {}),
-        redirect: 'follow',
-        signal: AbortSignal.timeout(60_000),
+        ...(init.body ? { body: init.body } : {}),
+        timeoutMs: 60_000,
       }).catch((error: unknown) => {
         throw new KubectlBuildError('UNAVAILABLE', `cannot reach the registry ${registry}`, {
           hint: 'check the registry address and that it is running',
@@ -184,8 +195,9 @@ export class RegistryClient {
       });
     let response = await send(this.#authorization.get(key));
     if (response.status !== 401) return response;
-    const authorization = await this.#answerChallenge(registry, response.headers.get('www-authenticate') ?? '', scope);
+    const authorization = await this.#answerChallenge(registry, response.header('www-authenticate') ?? '', scope);
     if (!authorization) return response;
+    response.discard();
     this.#authorization.set(key, authorization);
     // A body stream can be read once; ours are Buffers, sent again as they are.
     response = await send(authorization);
@@ -207,8 +219,11 @@ export class RegistryClient {
     tokenUrl.searchParams.set('scope', scope);
     const headers: Record<string, string> = {};
     if (credential) headers.authorization = `Basic ${Buffer.from(`${credential.username}:${credential.secret}`).toString('base64')}`;
-    const response = await fetch(tokenUrl, { headers, signal: AbortSignal.timeout(30_000) }).catch(() => undefined);
-    if (!response?.ok) return undefined;
+    const response = await httpRequest(tokenUrl.toString(), { method: 'GET', headers, timeoutMs: 30_000 }).catch(() => undefined);
+    if (!response?.ok) {
+      response?.discard();
+      return undefined;
+    }
     const token = (await response.json()) as { token?: string; access_token?: string };
     const value = token.token ?? token.access_token;
     return value ? `Bearer ${value}` : undefined;
@@ -216,27 +231,28 @@ export class RegistryClient {
 }
 
 /** A response body of at most `maxBytes`, refused (not truncated) when the registry sends more. */
-async function readBounded(response: Response, maxBytes: number, what: string): Promise<Buffer> {
+async function readBounded(response: HttpResponse, maxBytes: number, what: string): Promise<Buffer> {
   const tooLarge = () =>
     new KubectlBuildError('REGISTRY', `${what} is larger than ${maxBytes} bytes`, { hint: 'the registry sent more than such an object can hold; check what is stored there' });
-  const declared = Number(response.headers.get('content-length') ?? Number.NaN);
+  const declared = Number(response.header('content-length') ?? Number.NaN);
   if (declared > maxBytes) {
-    await response.body?.cancel().catch(() => undefined);
+    response.discard();
     throw tooLarge();
   }
   const chunks: Buffer[] = [];
   let total = 0;
-  if (response.body) {
-    for await (const chunk of response.body) {
-      total += chunk.byteLength;
-      if (total > maxBytes) throw tooLarge();
-      chunks.push(Buffer.from(chunk));
+  for await (const chunk of response.body) {
+    total += chunk.byteLength;
+    if (total > maxBytes) {
+      response.discard();
+      throw tooLarge();
     }
+    chunks.push(chunk);
   }
   return Buffer.concat(chunks);
 }
 
-async function expectOk(response: Response, what: string): Promise<void> {
+async function expectOk(response: HttpResponse, what: string): Promise<void> {
   if (response.ok) return;
   const detail = (await response.text().catch(() => '')).slice(0, 300).trim();
   if (response.status === 401 || response.status === 403) {
