@@ -76,6 +76,7 @@ bench: tools build release ## Benchmarks, side by side with the Go tools (needs 
 	node bench/multiplatform.ts
 	node bench/cluster-connect.ts
 	node bench/verify.ts
+	node bench/sweep.ts
 
 demo: tools build ## The main job: bring up the local stack, build, push, sign, verify
 	hack/demo.sh
