@@ -3,6 +3,7 @@
 // its command module parses process.argv and runs when it loads, and nothing of it loads before.
 import type { Invocation } from './fast-path.ts';
 import type { PluginName } from './startup-facts.ts';
+import { ExitCode, VerifyExitCode } from './exit-codes.ts';
 import { exitWhenFlushed, prepareStartup } from './startup.ts';
 
 const COMMANDS: Readonly<Record<PluginName, () => Promise<unknown>>> = {
@@ -12,7 +13,8 @@ const COMMANDS: Readonly<Record<PluginName, () => Promise<unknown>>> = {
 };
 
 export async function runPlugin(invocation: Invocation, args: readonly string[]): Promise<void> {
-  prepareStartup();
+  // kubectl trust's 1 is a verdict ("the policy does not hold"): a broken program must not say it.
+  prepareStartup(invocation.plugin === 'trust' ? VerifyExitCode.UNDECIDED : ExitCode.FAILURE);
   // A completion helper asks the plugin through the flag yargs' completion scripts use.
   process.argv.splice(2, Infinity, ...(invocation.completion ? ['--get-yargs-completions', ...args] : args));
   await COMMANDS[invocation.plugin]();

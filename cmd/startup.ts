@@ -3,9 +3,12 @@
 // and compiled again. (The Node version is checked before anything, in cmd/fast-path.ts.)
 import * as nodeModule from 'node:module';
 
-/** Before a command's modules load: last-resort error handlers, quiet deprecations, the compile cache. */
-export function prepareStartup(): void {
-  installLastResortHandlers();
+/**
+ * Before a command's modules load: last-resort error handlers (ending with `failureExitCode`: 1, or
+ * 2 for kubectl trust, whose 1 means "the policy does not hold"), quiet deprecations, the compile cache.
+ */
+export function prepareStartup(failureExitCode = 1): void {
+  installLastResortHandlers(failureExitCode);
   // Deprecation notices from dependencies (grpc-js naming a TLS server by IP, say) are nothing a
   // user can act on; --debug shows them.
   if (!process.argv.includes('--debug')) process.noDeprecation = true;
@@ -17,14 +20,14 @@ export function prepareStartup(): void {
 
 // A failure that escapes every handler (a rejected promise inside a dependency, say) still reaches
 // the user as one sentence and a hint, never as Node's dump of minified source; --debug shows it all.
-function installLastResortHandlers(): void {
+function installLastResortHandlers(failureExitCode: number): void {
   const debug = process.argv.includes('--debug');
   const report = (error: unknown) => {
     const message = error instanceof Error ? error.message : String(error);
     process.stderr.write(`error: unexpected failure: ${message.split('\n')[0]}\n`);
     process.stderr.write('hint: run again with --debug and report the output at the project issue tracker\n');
     if (debug && error instanceof Error) process.stderr.write(`${error.stack ?? ''}\n`);
-    process.exit(1);
+    process.exit(failureExitCode);
   };
   process.on('uncaughtException', report);
   process.on('unhandledRejection', report);

@@ -3,10 +3,10 @@
 // verified by both with the same flags, and our verdict must equal cosign's, except where a
 // difference is deliberate and documented (docs/verify.md). Then what cosign cannot do: signer
 // policies, multi-arch rules, the repository view, and registries that fail or lie.
-import { execFileSync } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { cpSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import type { ServerResponse } from 'node:http';
-import { join } from 'node:path';
+import { join, resolve, sep } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { OCI_MANIFEST } from '../pkg/registry/client.ts';
 import { runCli, type CliResult } from './harness/cli.ts';
@@ -449,6 +449,19 @@ describe('the repository view reads', () => {
     const sigReads = proxy.requests.filter((line) => line === `GET /v2/${repository}/manifests/${first.digest.replace(':', '-')}.sig`);
     expect(sigReads.length).toBeGreaterThanOrEqual(1);
     expect(sigReads.length).toBeLessThanOrEqual(2); // a 401 challenge answered counts as the same read
+  });
+});
+
+describe('a broken install of kubectl trust', () => {
+  it('is "no verdict" (exit 2), never "fails the policy" (exit 1), in one sentence', async () => {
+    const dir = join(scratchDir('broken'), 'dist');
+    cpSync(resolve('dist'), dir, { recursive: true, filter: (source) => !source.includes(`${sep}release`) });
+    const chunk = readdirSync(join(dir, 'chunks')).find((name) => name.startsWith('verify-run-') && name.endsWith('.js'));
+    expect(chunk).toBeDefined();
+    rmSync(join(dir, 'chunks', chunk as string));
+    const result = spawnSync(process.execPath, [join(dir, 'kubectl-trust.js'), 'verify', '--key', dev.publicKey, '--insecure-ignore-tlog', `${oci().host}/x@sha256:${'a'.repeat(64)}`], { encoding: 'utf8' });
+    expect(result.status, result.stderr).toBe(2);
+    expect(result.stderr).toMatch(/^error: unexpected failure: .+\nhint: .+\n$/);
   });
 });
 
