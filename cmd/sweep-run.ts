@@ -11,6 +11,7 @@ import { loadPolicy, type Policy } from '../pkg/policy/index.ts';
 import { policyDocument } from '../pkg/policy/serialize.ts';
 import { parseReference } from '../pkg/registry/reference.ts';
 import { imageJson, columns, REPORT_API_VERSION } from '../pkg/verify/report.ts';
+import { ROW_OUTCOME_WORD } from '../pkg/verify/repository-report.ts';
 import { kubeConnection } from './cluster-builders.ts';
 import type { SweepArgv } from './options/sweep.ts';
 import { exitWithVerdicts, loadKeys, readFileOrFail, verifyContext } from './trust-inputs.ts';
@@ -80,7 +81,6 @@ async function printCronJob(argv: SweepArgv, policy: Policy, namespace: string, 
 
 function sweepTable(rows: readonly SweptContainer[], actions: readonly Action[]): string {
   if (rows.length === 0) return 'no running containers\n';
-  const word = { pass: 'pass', fail: 'FAIL', undecided: 'UNDECIDED' } as const;
   const table = columns([
     ['NAMESPACE', 'POD', 'CONTAINER', 'IMAGE', 'VERDICT', 'WHY'],
     ...rows.map((row) => [
@@ -88,7 +88,7 @@ function sweepTable(rows: readonly SweptContainer[], actions: readonly Action[])
       row.container.pod,
       row.container.container,
       row.reference ?? row.container.imageId,
-      word[row.verdict.outcome],
+      ROW_OUTCOME_WORD[row.verdict.outcome],
       row.error ?? row.verdict.missing.join('; '),
     ]),
   ]);

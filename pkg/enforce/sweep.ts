@@ -3,7 +3,7 @@
 // share it; then which Pods to evict. Only a verdict of "fails the policy" evicts, never "could not
 // decide", never in kube-system.
 import type { RunningContainer } from '../kube/running-pods.ts';
-import { parseReference, type ImageReference } from '../registry/reference.ts';
+import { parseReference, repositoryName, type ImageReference } from '../registry/reference.ts';
 import { errorMessage } from '../errors/index.ts';
 import { mapLimited, resolveImage } from '../verify/discover.ts';
 import type { Verdict } from '../verify/types.ts';
@@ -78,11 +78,13 @@ async function locate(context: VerifyContext, container: RunningContainer): Prom
   }
   try {
     const image = await resolveImage(context.client, named);
-    const candidates = [image.digest, ...image.children.map((child) => child.digest)];
-    for (const digest of candidates) {
-      const manifest = await context.client.getManifest(image.registry, image.repository, digest);
+    const found = { registry: image.registry, repository: image.repository, digest: image.digest };
+    if (image.configDigest === configDigest) return found;
+    // An index: the node runs one of its platform images.
+    for (const child of image.children) {
+      const manifest = await context.client.getManifest(image.registry, image.repository, child.digest);
       const config = manifest ? (JSON.parse(manifest.body.toString('utf8')) as { config?: { digest?: string } }).config?.digest : undefined;
-      if (config === configDigest) return { registry: image.registry, repository: image.repository, digest: image.digest };
+      if (config === configDigest) return found;
     }
     return `the node runs the image ${configDigest}, and ${container.image} now names another one (the tag moved, or it was never pushed)`;
   } catch (error) {
@@ -91,8 +93,7 @@ async function locate(context: VerifyContext, container: RunningContainer): Prom
 }
 
 function referenceText(reference: ImageReference): string {
-  const host = reference.registry === 'registry-1.docker.io' ? 'index.docker.io' : reference.registry;
-  return `${host}/${reference.repository}@${reference.digest}`;
+  return `${repositoryName(reference)}@${reference.digest}`;
 }
 
 export interface Eviction {

@@ -23,6 +23,8 @@ export interface ResolvedImage {
   readonly mediaType: string;
   /** For an image index or manifest list: its platform images. */
   readonly children: readonly PlatformImage[];
+  /** For a single image: the digest of its config (what a node that built or loaded it calls it). */
+  readonly configDigest?: string;
 }
 
 export interface PlatformImage {
@@ -53,7 +55,7 @@ export async function resolveImage(client: RegistryClient, reference: ImageRefer
       hint: 'check the image name, tag or digest',
     });
   }
-  const parsed = parseJson(manifest.body) as { mediaType?: string; manifests?: Descriptor[] } | undefined;
+  const parsed = parseJson(manifest.body) as { mediaType?: string; manifests?: Descriptor[]; config?: Descriptor } | undefined;
   const mediaType = manifest.mediaType || parsed?.mediaType || '';
   const isIndex = mediaType === OCI_INDEX || mediaType === DOCKER_MANIFEST_LIST || (!mediaType && Array.isArray(parsed?.manifests));
   const children = isIndex
@@ -69,6 +71,7 @@ export async function resolveImage(client: RegistryClient, reference: ImageRefer
     digest: manifest.digest,
     mediaType,
     children,
+    ...(!isIndex && typeof parsed?.config?.digest === 'string' ? { configDigest: parsed.config.digest } : {}),
   };
 }
 

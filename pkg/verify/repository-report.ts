@@ -9,7 +9,8 @@ export interface RowWriter {
   end(): void;
 }
 
-const OUTCOME_WORD = { pass: 'pass', fail: 'FAIL', undecided: 'UNDECIDED' } as const;
+/** A verdict in a row of a listing: what does not pass stands out. */
+export const ROW_OUTCOME_WORD = { pass: 'pass', fail: 'FAIL', undecided: 'UNDECIDED' } as const;
 // Rows are written before the widest is known: fixed widths, wide enough for usual names.
 const WIDTHS = [24, 19, 28, 28, 9];
 
@@ -36,7 +37,7 @@ export function repositoryTable(out: { write(text: string): unknown }, format: '
         report.digest ? report.digest.slice(0, 19) : '-',
         report.indexPlatforms?.join(',') ?? '-',
         `${[...signers].join(',') || (report.signatures.length === 0 ? 'unsigned' : 'none valid')}${invalid > 0 ? ` (+${invalid} invalid)` : ''}`,
-        OUTCOME_WORD[report.verdict.outcome],
+        ROW_OUTCOME_WORD[report.verdict.outcome],
         report.error ? report.error.message : report.verdict.missing.join('; '),
       ]);
     },

@@ -7,7 +7,7 @@ import { errorMessage, KubectlBuildError } from '../errors/index.ts';
 import { evaluate, matchingRules, signersOf, wantsPlatforms } from '../policy/evaluate.ts';
 import type { Policy } from '../policy/types.ts';
 import type { RegistryClient } from '../registry/client.ts';
-import type { ImageReference } from '../registry/reference.ts';
+import { repositoryName, type ImageReference } from '../registry/reference.ts';
 import { checkSignature, type Trust } from './check.ts';
 import { findSignatures, resolveImage, type ResolvedImage, type SignatureStore } from './discover.ts';
 import type { CheckedSignature, Verdict } from './types.ts';
@@ -54,7 +54,7 @@ export interface ImageReport {
 }
 
 export async function verifyImage(context: VerifyContext, reference: ImageReference, shown: string): Promise<ImageReport> {
-  const name = `${reference.registry === 'registry-1.docker.io' ? 'index.docker.io' : reference.registry}/${reference.repository}`;
+  const name = repositoryName(reference);
   let resolved: ResolvedImage;
   try {
     resolved = await resolveImage(context.client, reference);
