@@ -1,0 +1,96 @@
+// The same context built with kubectl build and with buildctl, on the same daemon and without
+// cache, must give the same layers and the same `-o type=local` tree: every file's metadata is
+// carried across both ways (our FileSync sender, our FileSend receiver) exactly as fsutil does.
+import { execFile } from 'node:child_process';
+import { chmodSync, linkSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { tool } from '../hack/lib/paths.ts';
+import { runCli } from './harness/cli.ts';
+import { scratchDir, useBuildkitd } from './harness/index.ts';
+import { variedContext, type VariedContext } from './context-transfer/fixture.ts';
+import { readOciArchive } from './context-transfer/oci-layers.ts';
+import { snapshotTree, treeDifferences } from './context-transfer/tree.ts';
+
+const run = promisify(execFile);
+const buildkitd = useBuildkitd();
+
+let context: VariedContext;
+let dockerfileDir: string;
+let workDir: string;
+beforeAll(async () => {
+  workDir = mkdtempSync(join(tmpdir(), 'kb-context-transfer-'));
+  context = await variedContext(join(workDir, 'context'));
+  dockerfileDir = join(workDir, 'dockerfile');
+  mkdirSync(dockerfileDir);
+  writeFileSync(join(dockerfileDir, 'Dockerfile'), 'FROM scratch\nCOPY . /\n');
+});
+afterAll(async () => {
+  await context?.close();
+  if (workDir) rmSync(workDir, { recursive: true, force: true });
+});
+
+async function withOurs(output: string): Promise<void> {
+  const result = await runCli('kubectl-build', ['--progress=plain', '--no-cache', '-f', join(dockerfileDir, 'Dockerfile'), '-o', output, context.dir], {
+    env: { BUILDKIT_HOST: buildkitd().address },
+  });
+  expect(result.stderr).not.toMatch(/ERROR/);
+  expect(result.status).toBe(0);
+}
+
+async function withBuildctl(output: string): Promise<void> {
+  await run(
+    tool('buildctl'),
+    ['--addr', buildkitd().address, 'build', '--frontend', 'dockerfile.v0', '--local', `context=${context.dir}`, '--local', `dockerfile=${dockerfileDir}`, '--no-cache', '--output', output],
+    { maxBuffer: 64 * 1024 * 1024 },
+  );
+}
+
+describe('a FROM scratch + COPY . / context, kubectl build against buildctl', () => {
+  it('gives the same layer, entry for entry and digest for digest', async () => {
+    const out = scratchDir('oci');
+    await withOurs(`type=oci,dest=${join(out, 'ours.tar')}`);
+    await withBuildctl(`type=oci,dest=${join(out, 'theirs.tar')}`);
+    const ours = readOciArchive(join(out, 'ours.tar'));
+    const theirs = readOciArchive(join(out, 'theirs.tar'));
+    // Entries first, so that a failure names the metadata that differs.
+    expect(ours.layerEntries.flat().join('\n')).toBe(theirs.layerEntries.flat().join('\n'));
+    expect(ours.diffIds).toEqual(theirs.diffIds);
+    expect(ours.layerDigests).toEqual(theirs.layerDigests);
+  });
+
+  it('writes the same -o type=local tree, the destination folder included', async () => {
+    const out = scratchDir('local');
+    const exportStartedNs = BigInt(Date.now()) * 1_000_000n;
+    await withOurs(`type=local,dest=${join(out, 'ours')}`);
+    await withBuildctl(`type=local,dest=${join(out, 'theirs')}`);
+    const differences = treeDifferences(snapshotTree(join(out, 'ours'), { exportStartedNs }), snapshotTree(join(out, 'theirs'), { exportStartedNs }));
+    expect(differences.join('\n')).toBe('');
+    // The folder itself: created private, its time whenever the export last wrote into it.
+    expect(snapshotTree(join(out, 'ours'), { exportStartedNs }).get('.')).toBe('dir mode=0700 uid=0 gid=0 mtime=during-export');
+  });
+
+  it('merges into an existing folder as buildctl does: its mode kept, extra files kept, listed paths replaced', async () => {
+    const out = scratchDir('merge');
+    const outside = join(out, 'outside.txt');
+    writeFileSync(outside, 'must not be written through a hard link\n');
+    for (const side of ['ours', 'theirs']) {
+      const dest = join(out, side);
+      mkdirSync(join(dest, 'links'), { recursive: true });
+      chmodSync(dest, 0o751);
+      writeFileSync(join(dest, 'extra.txt'), 'not in the result: stays\n');
+      linkSync(outside, join(dest, 'plain.txt')); // a stale file, hard-linked outside the folder
+      mkdirSync(join(dest, 'empty-file')); // a directory where the result has a file
+      writeFileSync(join(dest, 'owned'), 'a file where the result has a directory\n');
+    }
+    const exportStartedNs = BigInt(Date.now()) * 1_000_000n;
+    await withOurs(`type=local,dest=${join(out, 'ours')}`);
+    await withBuildctl(`type=local,dest=${join(out, 'theirs')}`);
+    const differences = treeDifferences(snapshotTree(join(out, 'ours'), { exportStartedNs }), snapshotTree(join(out, 'theirs'), { exportStartedNs }));
+    expect(differences.join('\n')).toBe('');
+    expect(snapshotTree(join(out, 'ours'), { exportStartedNs }).get('.')).toBe('dir mode=0751 uid=0 gid=0 mtime=during-export');
+    expect(readFileSync(outside, 'utf8')).toBe('must not be written through a hard link\n');
+  });
+});

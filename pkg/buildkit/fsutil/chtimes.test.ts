@@ -1,0 +1,28 @@
+import { lstatSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { secondsOf, setTimes, touchTimestamp } from './chtimes.ts';
+
+const dirs: string[] = [];
+afterEach(() => dirs.splice(0).forEach((dir) => rmSync(dir, { recursive: true, force: true })));
+
+describe('setTimes', () => {
+  it('sets times to the nanosecond, symlinks their own, whole seconds and fractions alike', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'kb-chtimes-'));
+    dirs.push(dir);
+    const paths = ['a', 'b', 'c', 'd'].map((name) => join(dir, name));
+    for (const path of paths.slice(0, 3)) writeFileSync(path, '');
+    symlinkSync('does-not-exist', paths[3] as string);
+    const times = [1_700_000_000_123_456_789n, 1_700_000_000_000_000_000n, 1_700_000_000_123_456_789n, 1_600_000_000_000_000_001n];
+    await setTimes(paths.map((path, i) => ({ path, ns: times[i] as bigint })));
+    expect(paths.map((path) => lstatSync(path, { bigint: true }).mtimeNs)).toEqual(times);
+    expect(paths.map((path) => lstatSync(path, { bigint: true }).atimeNs)).toEqual(times);
+  });
+
+  it('writes touch timestamps with nine fraction digits and the sign in front', () => {
+    expect(touchTimestamp(1_700_000_000_000_000_001n)).toBe('@1700000000.000000001');
+    expect(touchTimestamp(-1_500_000_000n)).toBe('@-1.500000000');
+    expect(secondsOf(1_700_000_000_000_000_000n)).toBe(1_700_000_000);
+  });
+});
