@@ -12,7 +12,7 @@ import { runCli } from './harness/cli.ts';
 import { scratchDir, useBuildkitd } from './harness/index.ts';
 import { variedContext, type VariedContext } from './context-transfer/fixture.ts';
 import { readOciArchive } from './context-transfer/oci-layers.ts';
-import { snapshotTree, treeDifferences } from './context-transfer/tree.ts';
+import { snapshotTree, treeDifferences, type TreeSnapshot } from './context-transfer/tree.ts';
 
 const run = promisify(execFile);
 const buildkitd = useBuildkitd();
@@ -48,6 +48,16 @@ async function withBuildctl(output: string): Promise<void> {
   );
 }
 
+/** `-o type=local` into out/ours with kubectl build and out/theirs with buildctl: the trees must match. */
+async function exportLocallyBothWays(out: string): Promise<TreeSnapshot> {
+  const exportStartedNs = BigInt(Date.now()) * 1_000_000n;
+  await withOurs(`type=local,dest=${join(out, 'ours')}`);
+  await withBuildctl(`type=local,dest=${join(out, 'theirs')}`);
+  const ours = snapshotTree(join(out, 'ours'), { exportStartedNs });
+  expect(treeDifferences(ours, snapshotTree(join(out, 'theirs'), { exportStartedNs })).join('\n')).toBe('');
+  return ours;
+}
+
 describe('a FROM scratch + COPY . / context, kubectl build against buildctl', () => {
   it('gives the same layer, entry for entry and digest for digest', async () => {
     const out = scratchDir('oci');
@@ -63,13 +73,9 @@ describe('a FROM scratch + COPY . / context, kubectl build against buildctl', ()
 
   it('writes the same -o type=local tree, the destination folder included', async () => {
     const out = scratchDir('local');
-    const exportStartedNs = BigInt(Date.now()) * 1_000_000n;
-    await withOurs(`type=local,dest=${join(out, 'ours')}`);
-    await withBuildctl(`type=local,dest=${join(out, 'theirs')}`);
-    const differences = treeDifferences(snapshotTree(join(out, 'ours'), { exportStartedNs }), snapshotTree(join(out, 'theirs'), { exportStartedNs }));
-    expect(differences.join('\n')).toBe('');
+    const ours = await exportLocallyBothWays(out);
     // The folder itself: created private, its time whenever the export last wrote into it.
-    expect(snapshotTree(join(out, 'ours'), { exportStartedNs }).get('.')).toBe('dir mode=0700 uid=0 gid=0 mtime=during-export');
+    expect(ours.get('.')).toBe('dir mode=0700 uid=0 gid=0 mtime=during-export');
   });
 
   it('merges into an existing folder as buildctl does: its mode kept, extra files kept, listed paths replaced', async () => {
@@ -85,12 +91,8 @@ describe('a FROM scratch + COPY . / context, kubectl build against buildctl', ()
       mkdirSync(join(dest, 'empty-file')); // a directory where the result has a file
       writeFileSync(join(dest, 'owned'), 'a file where the result has a directory\n');
     }
-    const exportStartedNs = BigInt(Date.now()) * 1_000_000n;
-    await withOurs(`type=local,dest=${join(out, 'ours')}`);
-    await withBuildctl(`type=local,dest=${join(out, 'theirs')}`);
-    const differences = treeDifferences(snapshotTree(join(out, 'ours'), { exportStartedNs }), snapshotTree(join(out, 'theirs'), { exportStartedNs }));
-    expect(differences.join('\n')).toBe('');
-    expect(snapshotTree(join(out, 'ours'), { exportStartedNs }).get('.')).toBe('dir mode=0751 uid=0 gid=0 mtime=during-export');
+    const ours = await exportLocallyBothWays(out);
+    expect(ours.get('.')).toBe('dir mode=0751 uid=0 gid=0 mtime=during-export');
     expect(readFileSync(outside, 'utf8')).toBe('must not be written through a hard link\n');
   });
 });

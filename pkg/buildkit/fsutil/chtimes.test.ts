@@ -26,3 +26,14 @@ describe('setTimes', () => {
     expect(secondsOf(1_700_000_000_000_000_000n)).toBe(1_700_000_000);
   });
 });
+
+describe('shellQuote', () => {
+  it('keeps quotes, spaces, newlines and $ inside one sh word', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'kb-chtimes-'));
+    dirs.push(dir);
+    const path = join(dir, `it's a $HOME\n\`name\``);
+    writeFileSync(path, '');
+    await setTimes([{ path, ns: 1_650_000_000_000_000_007n }]);
+    expect(lstatSync(path, { bigint: true }).mtimeNs).toBe(1_650_000_000_000_000_007n);
+  });
+});

@@ -2,16 +2,14 @@
 // not following symlinks). Node cannot: fs.utimes takes seconds as a double, which near today
 // resolves about 240 ns (and older libuv truncates it to microseconds). Whole seconds (all times
 // under SOURCE_DATE_EPOCH) go through lutimes; the others through `touch -h -d @S.NNNNNNNNN`, one
-// process per distinct time for all its paths. Where touch cannot (not GNU touch), they get the
-// nearest time a double holds.
-import { execFile } from 'node:child_process';
+// per distinct time, run by a few shells reading scripts (a process started from Node costs several
+// times a fork by sh). Where that fails (no GNU touch), they get the nearest time a double holds.
+import { spawn } from 'node:child_process';
 import { lutimes } from 'node:fs/promises';
-import { promisify } from 'node:util';
 
-const run = promisify(execFile);
 const NS_PER_SECOND = 1_000_000_000n;
 const PATHS_PER_TOUCH = 256;
-const PARALLEL_TOUCHES = 4;
+const SHELLS = 4;
 
 /** Seconds as fs.utimes takes them: exact for whole seconds, else the nearest double. */
 export function secondsOf(ns: bigint): number {
@@ -24,6 +22,11 @@ export function touchTimestamp(ns: bigint): string {
   const magnitude = ns < 0n ? -ns : ns;
   const fraction = (magnitude % NS_PER_SECOND).toString().padStart(9, '0');
   return `@${ns < 0n ? '-' : ''}${magnitude / NS_PER_SECOND}.${fraction}`;
+}
+
+/** A path as one sh word: single-quoted, with each ' closed, escaped and reopened. */
+export function shellQuote(path: string): string {
+  return `'${path.replaceAll("'", `'\\''`)}'`;
 }
 
 export interface PathTime {
@@ -45,25 +48,29 @@ export async function setTimes(entries: readonly PathTime[]): Promise<void> {
       fractional.set(ns, paths);
     }
   }
-  const batches = [...fractional].flatMap(([ns, paths]) => {
-    const chunks: Array<{ ns: bigint; paths: string[] }> = [];
-    for (let i = 0; i < paths.length; i += PATHS_PER_TOUCH) chunks.push({ ns, paths: paths.slice(i, i + PATHS_PER_TOUCH) });
-    return chunks;
-  });
-  let touchWorks = true;
-  const worker = async () => {
-    for (let batch = batches.shift(); batch; batch = batches.shift()) {
-      if (touchWorks) {
-        try {
-          await run('touch', ['-c', '-h', '-d', touchTimestamp(batch.ns), '--', ...batch.paths]);
-          continue;
-        } catch {
-          touchWorks = false;
-        }
-      }
-      const seconds = secondsOf(batch.ns);
-      for (const path of batch.paths) await lutimes(path, seconds, seconds);
+  if (fractional.size === 0) return;
+  const scripts: string[][] = Array.from({ length: SHELLS }, () => ['set -e']);
+  let next = 0;
+  for (const [ns, paths] of fractional) {
+    for (let i = 0; i < paths.length; i += PATHS_PER_TOUCH) {
+      (scripts[next++ % SHELLS] as string[]).push(`touch -c -h -d ${touchTimestamp(ns)} -- ${paths.slice(i, i + PATHS_PER_TOUCH).map(shellQuote).join(' ')}`);
     }
-  };
-  await Promise.all(Array.from({ length: PARALLEL_TOUCHES }, worker));
+  }
+  const ran = await Promise.all(scripts.filter((lines) => lines.length > 1).map((lines) => runShell(`${lines.join('\n')}\n`)));
+  if (ran.every(Boolean)) return;
+  for (const [ns, paths] of fractional) {
+    const seconds = secondsOf(ns);
+    for (const path of paths) await lutimes(path, seconds, seconds);
+  }
+}
+
+/** Whether sh ran the script to its end. */
+function runShell(script: string): Promise<boolean> {
+  return new Promise((resolve) => {
+    const shell = spawn('sh', ['-s'], { stdio: ['pipe', 'ignore', 'ignore'] });
+    shell.on('error', () => resolve(false));
+    shell.on('close', (code) => resolve(code === 0));
+    shell.stdin.on('error', () => undefined);
+    shell.stdin.end(script);
+  });
 }
