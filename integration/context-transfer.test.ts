@@ -69,6 +69,13 @@ describe('a FROM scratch + COPY . / context, kubectl build against buildctl', ()
     expect(ours.layerEntries.flat().join('\n')).toBe(theirs.layerEntries.flat().join('\n'));
     expect(ours.diffIds).toEqual(theirs.diffIds);
     expect(ours.layerDigests).toEqual(theirs.layerDigests);
+    // Not equal by being empty: the special entries are there, as fsutil sends them.
+    const entry = (path: string) => ours.layerEntries.flat().find((line) => line.startsWith(`${path}: `));
+    expect(entry('a-socket')).toMatch(/type=0 mode=755 .* size=0 /);
+    expect(entry('a-fifo')).toMatch(/type=6 mode=640 /);
+    expect(entry('a-char-device')).toMatch(/type=3 mode=620 .* dev=4,300 /);
+    expect(entry('private.txt')).toMatch(/mode=640 uid=0 gid=0 /);
+    expect(entry('ignored/secret.txt')).toBeUndefined();
   });
 
   it('writes the same -o type=local tree, the destination folder included', async () => {
@@ -76,6 +83,11 @@ describe('a FROM scratch + COPY . / context, kubectl build against buildctl', ()
     const ours = await exportLocallyBothWays(out);
     // The folder itself: created private, its time whenever the export last wrote into it.
     expect(ours.get('.')).toBe('dir mode=0700 uid=0 gid=0 mtime=during-export');
+    expect(ours.get('times/old')).toMatch(/^file mode=0644 uid=0 gid=0 mtime=31536000000000001 /);
+    expect(ours.get('setuid-bin')).toMatch(/^file mode=4755 /);
+    expect(ours.get('links/dangling')).toMatch(/^symlink .* target=does\/not\/exist$/);
+    expect(ours.get('elsewhere/third')).toMatch(/hardlink-of=elsewhere\/third$/);
+    expect(ours.get('hard/second')).toMatch(/hardlink-of=elsewhere\/third$/);
   });
 
   it('merges into an existing folder as buildctl does: its mode kept, extra files kept, listed paths replaced', async () => {

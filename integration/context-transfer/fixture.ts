@@ -103,6 +103,10 @@ export async function variedContext(dir: string): Promise<VariedContext> {
 
   execFileSync('mkfifo', ['-m', '0640', join(dir, 'a-fifo')]);
   entries.push('a-fifo (fifo)');
+  // Device numbers with a minor above 255 (its high bits go elsewhere in st_rdev).
+  execFileSync('mknod', ['-m', '0620', join(dir, 'a-char-device'), 'c', '4', '300']);
+  execFileSync('mknod', ['-m', '0600', join(dir, 'a-block-device'), 'b', '7', '2']);
+  entries.push('a-char-device (4,300)', 'a-block-device (7,2)');
   const server: Server = createServer();
   await new Promise<void>((resolve) => server.listen(join(dir, 'a-socket'), resolve));
   entries.push('a-socket (socket)');
