@@ -2,7 +2,7 @@
 // cache, must give the same layers and the same `-o type=local` tree: every file's metadata is
 // carried across both ways (our FileSync sender, our FileSend receiver) exactly as fsutil does.
 import { execFile } from 'node:child_process';
-import { chmodSync, linkSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, linkSync, mkdirSync, mkdtempSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -97,14 +97,21 @@ describe('a FROM scratch + COPY . / context, kubectl build against buildctl', ()
     for (const side of ['ours', 'theirs']) {
       const dest = join(out, side);
       mkdirSync(join(dest, 'links'), { recursive: true });
+      mkdirSync(join(dest, 'nested/empty/deeper'), { recursive: true }); // folders kept, nothing written into two of them
       chmodSync(dest, 0o751);
       writeFileSync(join(dest, 'extra.txt'), 'not in the result: stays\n');
+      utimesSync(join(dest, 'extra.txt'), 1_000_000_000, 1_000_000_000); // the same on both sides
       linkSync(outside, join(dest, 'plain.txt')); // a stale file, hard-linked outside the folder
       mkdirSync(join(dest, 'empty-file')); // a directory where the result has a file
       writeFileSync(join(dest, 'owned'), 'a file where the result has a directory\n');
     }
     const ours = await exportLocallyBothWays(out);
     expect(ours.get('.')).toBe('dir mode=0751 uid=0 gid=0 mtime=during-export');
+    // As buildctl leaves them: a kept folder that took new entries has the time of those writes,
+    // one that took none has the result's time.
+    expect(ours.get('links')).toMatch(/mtime=during-export$/);
+    expect(ours.get('nested/empty')).toMatch(/mtime=\d+$/);
+    expect(ours.get('extra.txt')).toMatch(/^file /);
     expect(readFileSync(outside, 'utf8')).toBe('must not be written through a hard link\n');
   });
 });

@@ -8,7 +8,7 @@
 import { execFile } from 'node:child_process';
 import { createWriteStream, type WriteStream } from 'node:fs';
 import { chmod, lchown, link, lstat, mkdir, rm, symlink, writeFile } from 'node:fs/promises';
-import { isAbsolute, join, normalize, sep } from 'node:path';
+import { dirname, isAbsolute, join, normalize, sep } from 'node:path';
 import { promisify } from 'node:util';
 import { setTimes, type PathTime } from './chtimes.ts';
 import { GoMode, type WireStat } from './stat.ts';
@@ -51,6 +51,9 @@ export async function receiveTree(channel: PacketChannel, dest: string, counters
   const pending = new Map<number, { path: string; stat: WireStat; out?: WriteStream }>();
   const directories: Array<{ path: string; stat: WireStat }> = [];
   const times: PathTime[] = [];
+  const existingDirectories: PathTime[] = [];
+  // Folders in which an entry was created or replaced (their time is that write's).
+  const writtenInto = new Set<string>();
   // Symlinks written so far: nothing may be written through one (it could point anywhere).
   const symlinks = new Set<string>();
   const target = (relative: string) => {
@@ -68,7 +71,7 @@ export async function receiveTree(channel: PacketChannel, dest: string, counters
   const finishIfDone = async () => {
     if (!listed || pending.size > 0) return;
     for (const dir of directories.reverse()) await chmod(dir.path, posixPermissions(dir.stat.mode));
-    await setTimes(times);
+    await setTimes([...times, ...existingDirectories.filter((dir) => !writtenInto.has(dir.path))]);
     channel.send({ type: 'PACKET_FIN' });
   };
 
@@ -88,11 +91,14 @@ export async function receiveTree(channel: PacketChannel, dest: string, counters
         if (mode & GoMode.dir) {
           if (await isDirectory(path)) {
             // A folder that was already there takes its metadata now, as fsutil's receiver gives
-            // it, so what is written into it afterwards leaves it with the time of that write.
+            // it, so that an entry written into it afterwards leaves it with the time of that
+            // write. Its time is set at the end, and only when nothing was written into it: the
+            // same result without a shell per folder.
             await setOwner(path);
             await chmod(path, posixPermissions(mode));
-            await setTimes([{ path, ns: BigInt(stat.modTime) }]);
+            existingDirectories.push({ path, ns: BigInt(stat.modTime) });
           } else {
+            writtenInto.add(dirname(path));
             await rm(path, { force: true });
             await mkdir(path);
             await setOwner(path);
@@ -100,6 +106,7 @@ export async function receiveTree(channel: PacketChannel, dest: string, counters
             times.push({ path, ns: BigInt(stat.modTime) });
           }
         } else {
+          writtenInto.add(dirname(path));
           times.push({ path, ns: BigInt(stat.modTime) });
           // Whatever was there is replaced (never written through: it may be a hard link).
           await rm(path, { force: true, recursive: true });
