@@ -14,15 +14,15 @@ describe('setTimes', () => {
     const paths = ['a', 'b', 'c', 'd'].map((name) => join(dir, name));
     for (const path of paths.slice(0, 3)) writeFileSync(path, '');
     symlinkSync('does-not-exist', paths[3] as string);
-    const times = [1_700_000_000_123_456_789n, 1_700_000_000_000_000_000n, 1_700_000_000_123_456_789n, 1_600_000_000_000_000_001n];
+    const times = [1_700_000_000_123_456_789n, 1_700_000_000_000_000_000n, -1_500_000_001n, 1_600_000_000_000_000_001n];
     await setTimes(paths.map((path, i) => ({ path, ns: times[i] as bigint })));
     expect(paths.map((path) => lstatSync(path, { bigint: true }).mtimeNs)).toEqual(times);
     expect(paths.map((path) => lstatSync(path, { bigint: true }).atimeNs)).toEqual(times);
   });
 
-  it('writes touch timestamps with nine fraction digits and the sign in front', () => {
-    expect(touchTimestamp(1_700_000_000_000_000_001n)).toBe('@1700000000.000000001');
-    expect(touchTimestamp(-1_500_000_000n)).toBe('@-1.500000000');
+  it('writes touch timestamps in UTC with nine fraction digits, before 1970 too', () => {
+    expect(touchTimestamp(1_700_000_000_000_000_001n)).toBe('2023-11-14T22:13:20.000000001Z');
+    expect(touchTimestamp(-1_500_000_000n)).toBe('1969-12-31T23:59:58.500000000Z');
     expect(secondsOf(1_700_000_000_000_000_000n)).toBe(1_700_000_000);
   });
 });

@@ -1,9 +1,9 @@
 // Sets access and modification times to the nanosecond, as fsutil's receiver does (UtimesNanoAt,
 // not following symlinks). Node cannot: fs.utimes takes seconds as a double, which near today
 // resolves about 240 ns (and older libuv truncates it to microseconds). Whole seconds (all times
-// under SOURCE_DATE_EPOCH) go through lutimes; the others through `touch -h -d @S.NNNNNNNNN`, one
+// under SOURCE_DATE_EPOCH) go through lutimes; the others through `touch -h -d <ISO 8601>`, one
 // per distinct time, run by a few shells reading scripts (a process started from Node costs several
-// times a fork by sh). Where that fails (no GNU touch), they get the nearest time a double holds.
+// times a fork by sh). Where that fails, they get the nearest time a double holds.
 import { spawn } from 'node:child_process';
 import { lutimes } from 'node:fs/promises';
 
@@ -17,11 +17,15 @@ export function secondsOf(ns: bigint): number {
   return Number(wholeSeconds) + Number(ns - wholeSeconds * NS_PER_SECOND) / 1e9;
 }
 
-/** `@S.NNNNNNNNN` for touch -d, the sign in front of the whole value. */
+/**
+ * `YYYY-MM-DDThh:mm:ss.NNNNNNNNNZ` for touch -d: the form both GNU and BSD touch read (a BSD
+ * touch may keep fewer digits).
+ */
 export function touchTimestamp(ns: bigint): string {
-  const magnitude = ns < 0n ? -ns : ns;
-  const fraction = (magnitude % NS_PER_SECOND).toString().padStart(9, '0');
-  return `@${ns < 0n ? '-' : ''}${magnitude / NS_PER_SECOND}.${fraction}`;
+  let seconds = ns / NS_PER_SECOND;
+  if (seconds * NS_PER_SECOND > ns) seconds -= 1n; // floor, for times before 1970
+  const fraction = (ns - seconds * NS_PER_SECOND).toString().padStart(9, '0');
+  return `${new Date(Number(seconds) * 1000).toISOString().slice(0, 19)}.${fraction}Z`;
 }
 
 /** A path as one sh word: single-quoted, with each ' closed, escaped and reopened. */
