@@ -1,5 +1,6 @@
-// fsutil's Stat, the way the daemon reads it: Go os.FileMode bits, nanosecond times, hardlinks
-// as a link to the first path seen with the same inode.
+// fsutil's Stat, the way its sender fills it (mkstat): Go os.FileMode bits, nanosecond times,
+// hardlinks as a link to the first path seen with the same inode (still with their own size), a
+// socket as a plain file (fsutil clears the socket bit, so the daemon asks for its contents).
 import type { BigIntStats } from 'node:fs';
 
 /** fsutil.types.Stat as it goes on the wire (int64 fields as decimal strings). */
@@ -58,6 +59,7 @@ export function goFileMode(posixMode: number): number {
     case S_IFIFO:
       mode += GoMode.namedPipe;
       break;
+    // S_IFSOCK: Go's ModeSocket, which fsutil clears before sending (tar has no socket type).
   }
   return mode;
 }
@@ -76,21 +78,27 @@ export class HardlinkTracker {
   }
 }
 
+/** Major and minor numbers as fsutil splits st_rdev (the old 8+8 bit layout extended to 12+20). */
+export function deviceNumbers(rdev: bigint): { major: bigint; minor: bigint } {
+  return { major: (rdev >> 8n) & 0xfffn, minor: (rdev & 0xffn) | ((rdev >> 12n) & 0xfff00n) };
+}
+
 export function wireStat(path: string, stats: BigIntStats, linkname: string, hardlinkOf: string | undefined): WireStat {
   const device = stats.isBlockDevice() || stats.isCharacterDevice();
-  const rdev = Number(stats.rdev);
+  const { major, minor } = deviceNumbers(stats.rdev);
   return {
     path,
     mode: goFileMode(Number(stats.mode)),
     uid: Number(stats.uid),
     gid: Number(stats.gid),
-    // Directories carry no size; a hardlink carries none either (its data is the first path's).
-    size: stats.isDirectory() || hardlinkOf !== undefined ? '0' : stats.size.toString(),
+    // Directories carry no size. A hardlink keeps its file's size (fsutil sets it after the
+    // hardlink check) although its data comes from the first path; a symlink's is its target's length.
+    size: stats.isDirectory() ? '0' : stats.size.toString(),
     modTime: stats.mtimeNs.toString(),
     linkname: hardlinkOf ?? linkname,
-    // Linux's encoding of major and minor device numbers.
-    devmajor: device ? String(((rdev >>> 8) & 0xfff) | ((rdev >>> 32) & ~0xfff)) : '0',
-    devminor: device ? String((rdev & 0xff) | ((rdev >>> 12) & ~0xff)) : '0',
+    devmajor: device ? major.toString() : '0',
+    devminor: device ? minor.toString() : '0',
+    // Extended attributes are not read: Node has no API for them (see the README's limits).
     xattrs: {},
   };
 }

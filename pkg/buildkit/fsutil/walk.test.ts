@@ -1,8 +1,10 @@
+import { execFileSync } from 'node:child_process';
+import { createServer } from 'node:net';
 import { chmodSync, linkSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { GoMode } from './stat.ts';
+import { deviceNumbers, GoMode } from './stat.ts';
 import { patternMayReachBelow, walkContext, type WalkOptions } from './walk.ts';
 
 const dirs: string[] = [];
@@ -68,8 +70,27 @@ describe('walkContext', () => {
     expect(byPath['run.sh']?.stat).toMatchObject({ mode: GoMode.setuid + 0o755, size: '10', modTime: '1700000000500000000' });
     expect(byPath['run.sh']?.hasData).toBe(true);
     expect(byPath.link?.stat).toMatchObject({ mode: GoMode.symlink + 0o777, linkname: 'run.sh' });
-    expect(byPath['zz-hard']?.stat).toMatchObject({ linkname: 'run.sh', size: '0' });
+    // fsutil keeps a hardlink's own size (its data still comes from the first name).
+    expect(byPath['zz-hard']?.stat).toMatchObject({ linkname: 'run.sh', size: '10' });
     expect(byPath['zz-hard']?.hasData).toBe(false);
+  });
+
+  it('sends a socket as an empty plain file, and a fifo as a named pipe, as fsutil does', async () => {
+    const root = tree({ 'a.txt': '' });
+    execFileSync('mkfifo', ['-m', '0640', join(root, 'fifo')]);
+    const server = createServer();
+    await new Promise<void>((resolve) => server.listen(join(root, 'socket'), resolve));
+    try {
+      const entries = [];
+      for await (const entry of walkContext(root)) entries.push(entry);
+      const byPath = Object.fromEntries(entries.map((e) => [e.stat.path, e]));
+      expect(byPath.fifo?.stat.mode).toBe(GoMode.namedPipe + 0o640);
+      expect(byPath.fifo?.hasData).toBe(false);
+      expect((byPath.socket?.stat.mode ?? 0) & ~0o777).toBe(0);
+      expect(byPath.socket).toMatchObject({ hasData: true, isSocket: true });
+    } finally {
+      await new Promise((resolve) => server.close(resolve));
+    }
   });
 });
 
@@ -80,5 +101,13 @@ describe('patternMayReachBelow', () => {
     expect(patternMayReachBelow('s*/x', 'src')).toBe(true);
     expect(patternMayReachBelow('**/x', 'any/dir')).toBe(true);
     expect(patternMayReachBelow('src', 'src/deeper')).toBe(true);
+  });
+});
+
+describe('deviceNumbers', () => {
+  it('splits st_rdev as fsutil does', () => {
+    // /dev/null is 1,3; a minor above 255 goes in the high bits.
+    expect(deviceNumbers(0x103n)).toEqual({ major: 1n, minor: 3n });
+    expect(deviceNumbers(0x12300803n)).toEqual({ major: 8n, minor: 0x12300n + 3n });
   });
 });

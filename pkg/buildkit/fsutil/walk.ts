@@ -13,8 +13,10 @@ import { HardlinkTracker, wireStat, type WireStat } from './stat.ts';
 export interface ContextEntry {
   readonly stat: WireStat;
   readonly absolutePath: string;
-  /** A regular file whose contents the daemon may ask for. */
+  /** An entry whose contents the daemon may ask for: a regular file, or a socket (sent as one). */
   readonly hasData: boolean;
+  /** A socket: fsutil sends it as an empty file (its open fails, and fsutil then sends no bytes). */
+  readonly isSocket: boolean;
 }
 
 export interface WalkOptions {
@@ -63,7 +65,6 @@ export async function* walkContext(root: string, options: WalkOptions = {}): Asy
       const path = relativeDir === '' ? name : `${relativeDir}/${name}`;
       const absolutePath = join(absoluteDir, name);
       const stats = lstatSync(absolutePath, { bigint: true });
-      if (stats.isSocket()) continue; // nothing a build can use
       const sent = !excludes.matches(path) && (includes === undefined || includes.matches(path));
       const isDir = stats.isDirectory();
       if (!sent && !(isDir && mayHoldSentPaths(path))) continue;
@@ -73,7 +74,8 @@ export async function* walkContext(root: string, options: WalkOptions = {}): Asy
       const entry: ContextEntry = {
         stat: wireStat(path, stats, linkname, hardlinkOf),
         absolutePath,
-        hasData: stats.isFile() && hardlinkOf === undefined,
+        hasData: (stats.isFile() || stats.isSocket()) && hardlinkOf === undefined,
+        isSocket: stats.isSocket(),
       };
       if (sent) {
         yield* flushAncestors();

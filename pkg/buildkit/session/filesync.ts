@@ -1,7 +1,9 @@
 // FileSync.DiffCopy: how the daemon reads the build context and the Dockerfile from us. We send a
 // STAT per entry (walkContext's order), then each regular file's bytes when the daemon asks for
 // them by index (REQ), in chunks, streamed from disk. The daemon only asks for files it lacks, so a
-// rebuild of an unchanged context sends no file contents at all.
+// rebuild of an unchanged context sends no file contents at all. Owners go as 0:0, as BuildKit's own
+// client sends them (its prepareSyncedFiles resets uid and gid), so that buildctl, buildx and we
+// give the same layers from the same context.
 import { createReadStream, readFileSync } from 'node:fs';
 import * as grpc from '@grpc/grpc-js';
 import { errorMessage } from '../../errors/index.ts';
@@ -80,7 +82,8 @@ async function diffCopy(call: DiffCopyCall, dirs: SyncedDirs, counters: Transfer
   const send = async (packet: Packet) => {
     if (!call.write(packet)) await new Promise((resolve) => call.once('drain', resolve));
   };
-  const filesById = new Map<number, string>();
+  // The path to read, or null for a socket: sent as an empty file, as fsutil does.
+  const filesById = new Map<number, string | null>();
   const filesSizes = new Map<number, { size: number }>();
   const queue: number[] = [];
   let active = 0;
@@ -100,7 +103,9 @@ async function diffCopy(call: DiffCopyCall, dirs: SyncedDirs, counters: Transfer
     filesById.delete(id);
     const { size } = filesSizes.get(id) ?? { size: Infinity };
     filesSizes.delete(id);
-    if (size <= SMALL_FILE) {
+    if (path === null) {
+      // nothing to read
+    } else if (size <= SMALL_FILE) {
       const data = readFileSync(path);
       if (data.length > 0) await send({ type: 'PACKET_DATA', ID: id, data });
       counted.bytesSent += data.length;
@@ -157,11 +162,11 @@ async function diffCopy(call: DiffCopyCall, dirs: SyncedDirs, counters: Transfer
     })) {
       if (failed) return;
       if (entry.hasData) {
-        filesById.set(id, entry.absolutePath);
+        filesById.set(id, entry.isSocket ? null : entry.absolutePath);
         filesSizes.set(id, { size: Number(entry.stat.size) });
       }
       id++;
-      await send({ type: 'PACKET_STAT', stat: entry.stat });
+      await send({ type: 'PACKET_STAT', stat: { ...entry.stat, uid: 0, gid: 0 } });
       counted.statsSent++;
     }
     // A STAT without a stat: the listing is complete.
