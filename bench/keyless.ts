@@ -12,9 +12,9 @@ import { join } from 'node:path';
 import { tool } from '../hack/lib/paths.ts';
 import { stopProcess, type ServiceProcess } from '../hack/lib/process.ts';
 import { startSigstore } from '../hack/lib/sigstore.ts';
-import { startBuildPush } from './lib/build-push.ts';
+import { signingAdds, startBuildPush, unsignedCases, unsignedRow } from './lib/build-push.ts';
 import { inSequence, measure } from './lib/process.ts';
-import { benchRuns, interleaved, medianMs } from './lib/runs.ts';
+import { benchRuns, interleaved } from './lib/runs.ts';
 import { printCommands, printComparison } from './lib/table.ts';
 
 const RUNS = benchRuns(5);
@@ -37,8 +37,7 @@ try {
     bench.kubectlBuild(repository, ['--sign', ...extra, ...ourServices], { SIGSTORE_ID_TOKEN: token });
 
   const samples = await interleaved(RUNS, {
-    'ours push': () => bench.kubectlBuild('push/ours'),
-    'buildctl push': () => bench.buildctlBuild('push/anchor'),
+    ...unsignedCases(bench),
     'ours legacy': ours('legacy/ours', []),
     'cosign legacy': cosign(cosignLegacy, 'legacy/anchor'),
     'ours bundle': ours('bundle/ours', ['--signature-format', 'bundle']),
@@ -46,7 +45,7 @@ try {
   });
   const side = (label: string, name: string) => ({ label, samples: samples[name] ?? [] });
   printComparison('keyless: a cached build of a small image, pushed to a local registry (auth), signed keylessly with one identity token on a local Fulcio and Rekor', RUNS, [
-    { what: 'build + push', ours: side('`kubectl build --push`', 'ours push'), anchor: side('`buildctl build --push`', 'buildctl push') },
+    unsignedRow(samples),
     {
       what: 'build + push + keyless, legacy .sig',
       ours: side('`kubectl build --push --sign`', 'ours legacy'),
@@ -58,9 +57,8 @@ try {
       anchor: side('`buildctl build --push` then `cosign sign` (v3, bundle)', 'cosign bundle'),
     },
   ], 's');
-  const adds = (signed: string, pushed: string) => (medianMs(samples[signed]) - medianMs(samples[pushed])).toFixed(0);
-  console.log(`\nkeyless signing adds (difference of the medians): legacy: ours ${adds('ours legacy', 'ours push')} ms, cosign ${adds('cosign legacy', 'buildctl push')} ms; ` +
-    `bundle: ours ${adds('ours bundle', 'ours push')} ms, cosign ${adds('cosign bundle', 'buildctl push')} ms`);
+  console.log(`\nkeyless signing adds (difference of the medians): legacy: ours ${signingAdds(samples, 'ours legacy', 'ours')}, cosign ${signingAdds(samples, 'cosign legacy', 'anchor')}; ` +
+    `bundle: ours ${signingAdds(samples, 'ours bundle', 'ours')}, cosign ${signingAdds(samples, 'cosign bundle', 'anchor')}`);
   printCommands(work, [
     ...bench.commands(),
     `SIGSTORE_ID_TOKEN=... kubectl build ... --sign [--signature-format bundle] ${ourServices.join(' ')}`,

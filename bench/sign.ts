@@ -11,9 +11,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { tool } from '../hack/lib/paths.ts';
 import { stopProcess, type ServiceProcess } from '../hack/lib/process.ts';
-import { startBuildPush } from './lib/build-push.ts';
+import { signingAdds, startBuildPush, unsignedCases, unsignedRow } from './lib/build-push.ts';
 import { inSequence, measure } from './lib/process.ts';
-import { benchRuns, interleaved, medianMs } from './lib/runs.ts';
+import { benchRuns, interleaved } from './lib/runs.ts';
 import { printCommands, printComparison } from './lib/table.ts';
 
 const RUNS = benchRuns(10);
@@ -26,8 +26,7 @@ try {
   const cosignSign = ['sign', '--yes', '--key', key, '--tlog-upload=false', '--use-signing-config=false', '--new-bundle-format=false'];
 
   const samples = await interleaved(RUNS, {
-    'ours push': () => bench.kubectlBuild('push/ours'),
-    'buildctl push': () => bench.buildctlBuild('push/anchor'),
+    ...unsignedCases(bench),
     'ours sign': () => bench.kubectlBuild('sign/ours', ['--sign', '--cosign-key', key, '--tlog-upload=false']),
     'buildctl + cosign sign': () => inSequence(
       () => bench.buildctlBuild('sign/anchor'),
@@ -36,15 +35,14 @@ try {
   });
   const side = (label: string, name: string) => ({ label, samples: samples[name] ?? [] });
   printComparison('sign (key): a cached build of a small image, pushed to a local registry (auth), signed with a cosign key, no log', RUNS, [
-    { what: 'build + push', ours: side('`kubectl build --push`', 'ours push'), anchor: side('`buildctl build --push`', 'buildctl push') },
+    unsignedRow(samples),
     {
       what: 'build + push + sign',
       ours: side('`kubectl build --push --sign --cosign-key`', 'ours sign'),
       anchor: side('`buildctl build --push` then `cosign sign --key` (v3)', 'buildctl + cosign sign'),
     },
   ], 's');
-  const adds = (signed: string, pushed: string) => (medianMs(samples[signed]) - medianMs(samples[pushed])).toFixed(0);
-  console.log(`\nsigning adds (difference of the medians): ours ${adds('ours sign', 'ours push')} ms, buildctl then cosign ${adds('buildctl + cosign sign', 'buildctl push')} ms`);
+  console.log(`\nsigning adds (difference of the medians): ours ${signingAdds(samples, 'ours sign', 'ours')}, buildctl then cosign ${signingAdds(samples, 'buildctl + cosign sign', 'anchor')}`);
   printCommands(work, [...bench.commands(), `kubectl build ... --sign --cosign-key ${key} --tlog-upload=false`, `cosign ${cosignSign.join(' ')} IMAGE@DIGEST`]);
 } finally {
   for (const service of services.reverse()) await stopProcess(service);

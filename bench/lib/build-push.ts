@@ -11,6 +11,8 @@ import type { ServiceProcess } from '../../hack/lib/process.ts';
 import { randomPassword, startRegistry, type Registry } from '../../hack/lib/registry.ts';
 import { seedBaseImage } from '../../hack/lib/seed.ts';
 import { linkPlugins, measure, type Run } from './process.ts';
+import { medianMs, type Cases } from './runs.ts';
+import type { Row } from './table.ts';
 
 export const COSIGN_PASSWORD = 'bench';
 
@@ -67,4 +69,22 @@ export async function startBuildPush(work: string, services: ServiceProcess[]): 
       `buildctl ${buildctlArgs('REPOSITORY').join(' ')}`,
     ],
   };
+}
+
+/** The row both signing benchmarks start with: the same cached build pushed, nothing signed. */
+export function unsignedCases(bench: BuildPush): Cases<Run> {
+  return { 'ours push': () => bench.kubectlBuild('push/ours'), 'buildctl push': () => bench.buildctlBuild('push/anchor') };
+}
+
+export function unsignedRow(samples: Record<string, readonly Run[]>): Row {
+  return {
+    what: 'build + push',
+    ours: { label: '`kubectl build --push`', samples: samples['ours push'] ?? [] },
+    anchor: { label: '`buildctl build --push`', samples: samples['buildctl push'] ?? [] },
+  };
+}
+
+/** What signing adds to a side: its signed case's median less its unsigned push's, in ms. */
+export function signingAdds(samples: Record<string, readonly Run[]>, signed: string, side: 'ours' | 'anchor'): string {
+  return `${(medianMs(samples[signed]) - medianMs(samples[side === 'ours' ? 'ours push' : 'buildctl push'])).toFixed(0)} ms`;
 }
