@@ -73,6 +73,7 @@ bench: tools build release ## Benchmarks, side by side with the Go tools (needs 
 	node bench/startup.ts
 	node bench/context-upload.ts
 	node bench/sign.ts
+	node bench/keyless.ts
 	node bench/multiplatform.ts
 	node bench/cluster-connect.ts
 	node bench/verify.ts

@@ -1,56 +1,50 @@
-// Key-based signing of a pushed image: kubectl-build's signing against `cosign sign --key`, on the
-// same image and registry, in one run (runs interleaved). Both write the legacy .sig layout without
-// a transparency log. Prints median wall time and the ratio; goal: <= 1.0.
-import { execFileSync, spawnSync } from 'node:child_process';
+// Key signing as a user feels it: there is no command of ours that signs a digest already pushed
+// (signing is part of `kubectl build --push --sign`), so the comparison is the whole job, a cached
+// build pushed and signed, `kubectl build --push --sign --cosign-key` (the shipped executable)
+// against `buildctl build --push` followed by `cosign sign --key` on the digest buildctl reports;
+// and the same build pushed without signing on both sides, so that the difference of the two rows is
+// what signing adds on each side. Same buildkitd and build cache, same registry; both write the
+// legacy .sig layout without a transparency log. BENCH_RUNS (default 10).
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { build } from 'esbuild';
-import { performance } from 'node:perf_hooks';
-import { writeClientFiles } from '../hack/lib/client-files.ts';
 import { tool } from '../hack/lib/paths.ts';
-import { stopProcess } from '../hack/lib/process.ts';
-import { randomPassword, startRegistry } from '../hack/lib/registry.ts';
-import { seedBaseImage } from '../hack/lib/seed.ts';
+import { stopProcess, type ServiceProcess } from '../hack/lib/process.ts';
+import { signingAdds, startBuildPush, unsignedCases, unsignedRow } from './lib/build-push.ts';
+import { inSequence, measure } from './lib/process.ts';
+import { benchRuns, interleaved } from './lib/runs.ts';
+import { printCommands, printComparison } from './lib/table.ts';
 
-const RUNS = Number(process.env.BENCH_RUNS ?? 10);
+const RUNS = benchRuns(10);
 const work = mkdtempSync(join(tmpdir(), 'kb-bench-sign-'));
-const registry = await startRegistry({ kind: 'distribution', dir: join(work, 'registry'), auth: { username: 'bench', password: randomPassword() } });
+const services: ServiceProcess[] = [];
 try {
-  const files = writeClientFiles(work, [registry]);
-  const reference = await seedBaseImage(registry, files);
-  const digest = execFileSync(tool('skopeo'), ['inspect', '--format', '{{.Digest}}', '--authfile', files.authFile, '--tls-verify=false', `docker://${reference}`], { encoding: 'utf8' }).trim();
-  const image = `${registry.host}/library/busybox@${digest}`;
-  const env = { ...process.env, DOCKER_CONFIG: files.dockerConfigDir, COSIGN_PASSWORD: 'bench', TUF_ROOT: join(work, 'tuf') };
-  execFileSync(tool('cosign-v3'), ['generate-key-pair', '--output-key-prefix', join(work, 'cosign')], { env, stdio: 'ignore' });
+  const bench = await startBuildPush(work, services);
+  execFileSync(tool('cosign-v3'), ['generate-key-pair', '--output-key-prefix', join(work, 'cosign')], { env: bench.env, cwd: work, stdio: 'ignore' });
   const key = join(work, 'cosign.key');
+  const cosignSign = ['sign', '--yes', '--key', key, '--tlog-upload=false', '--use-signing-config=false', '--new-bundle-format=false'];
 
-  // Bundled as the CLI is shipped, so both sides pay only their real start-up.
-  const bundled = join(work, 'sign-once.mjs');
-  await build({
-    entryPoints: ['bench/sign-once.ts'], outfile: bundled, bundle: true, format: 'esm', platform: 'node', target: 'node24', minify: true, logLevel: 'warning',
-    external: ['*.node'],
-    banner: { js: "import { createRequire as __r } from 'node:module'; const require = __r(import.meta.url);" },
+  const samples = await interleaved(RUNS, {
+    ...unsignedCases(bench),
+    'ours sign': () => bench.kubectlBuild('sign/ours', ['--sign', '--cosign-key', key, '--tlog-upload=false']),
+    'buildctl + cosign sign': () => inSequence(
+      () => bench.buildctlBuild('sign/anchor'),
+      () => measure(tool('cosign-v3'), [...cosignSign, bench.buildctlPushed('sign/anchor')], { env: bench.env, cwd: work }),
+    ),
   });
-  const cases = {
-    'kubectl-build signing': [process.execPath, [bundled, key, image]],
-    'cosign sign --key (v3)': [tool('cosign-v3'), ['sign', '--yes', '--key', key, '--tlog-upload=false', '--use-signing-config=false', '--new-bundle-format=false', image]],
-  } as const;
-  const samples: Record<string, number[]> = {};
-  for (let i = 0; i < RUNS; i++) {
-    for (const [name, [command, args]] of Object.entries(cases)) {
-      const start = performance.now();
-      const run = spawnSync(command, [...args], { env, encoding: 'utf8' });
-      if (run.status !== 0) throw new Error(`${name} failed: ${run.stderr}`);
-      (samples[name] ??= []).push(performance.now() - start);
-    }
-  }
-  const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? NaN;
-  console.log(`key-based signing of a pushed image, ${RUNS} runs each, median (the .sig tag grows by one signature per run)`);
-  for (const [name, xs] of Object.entries(samples)) console.log(`  ${name.padEnd(26)} ${median(xs).toFixed(0).padStart(6)} ms`);
-  const [ours, theirs] = Object.values(samples).map(median) as [number, number];
-  console.log(`ratio ours/cosign: ${(ours / theirs).toFixed(2)} (goal: <= 1.00)`);
+  const side = (label: string, name: string) => ({ label, samples: samples[name] ?? [] });
+  printComparison('sign (key): a cached build of a small image, pushed to a local registry (auth), signed with a cosign key, no log', RUNS, [
+    unsignedRow(samples),
+    {
+      what: 'build + push + sign',
+      ours: side('`kubectl build --push --sign --cosign-key`', 'ours sign'),
+      anchor: side('`buildctl build --push` then `cosign sign --key` (v3)', 'buildctl + cosign sign'),
+    },
+  ], 's');
+  console.log(`\nsigning adds (difference of the medians): ours ${signingAdds(samples, 'ours sign', 'ours')}, buildctl then cosign ${signingAdds(samples, 'buildctl + cosign sign', 'anchor')}`);
+  printCommands(work, [...bench.commands(), `kubectl build ... --sign --cosign-key ${key} --tlog-upload=false`, `cosign ${cosignSign.join(' ')} IMAGE@DIGEST`]);
 } finally {
-  await stopProcess(registry.process);
+  for (const service of services.reverse()) await stopProcess(service);
   rmSync(work, { recursive: true, force: true });
 }

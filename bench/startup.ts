@@ -7,23 +7,22 @@
 // off (KUBECTL_BUILD_FAST_PATH=0: yargs renders help and usage errors), to show what it saves.
 // Goal: help and usage errors within 1.15x of the floor. BENCH_RUNS (default 20).
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { tool } from '../hack/lib/paths.ts';
+import { linkPlugins } from './lib/process.ts';
+import { benchRuns, median } from './lib/runs.ts';
 
-const RUNS = Number(process.env.BENCH_RUNS ?? 20);
+const RUNS = benchRuns(20);
 const GOAL = 1.15;
 const kubectl = tool('kubectl');
-const sea = resolve('dist', 'release', `linux-${process.arch === 'x64' ? 'amd64' : 'arm64'}`, 'kubectl-build');
-if (!existsSync(sea)) throw new Error(`${sea} is missing: run "make release" first`);
 
 const scratch = mkdtempSync(join(tmpdir(), 'kb-bench-'));
 const bin = (form: string) => join(scratch, form, 'bin');
 execFileSync('hack/install.sh', [join(scratch, 'bundle'), process.cwd()], { stdio: 'ignore' });
-mkdirSync(bin('sea'), { recursive: true });
-for (const name of ['kubectl-build', 'kubectl-buildkit', 'kubectl-trust']) symlinkSync(sea, join(bin('sea'), name));
+linkPlugins(bin('sea'));
 // The floor: a plugin that starts the same Node, launched the way make install's launchers are.
 mkdirSync(bin('floor'), { recursive: true });
 writeFileSync(join(bin('floor'), 'kubectl-floor'), `#!/bin/sh\nexec "${process.execPath}" -e 0\n`, { mode: 0o755 });
@@ -46,14 +45,15 @@ const COMMANDS: ReadonlyArray<readonly [string[], number]> = [
   [['buildkit', '--help'], 0],
   [['trust', '--help'], 0],
 ];
+const FORM_NAMES: Record<string, string> = { bundle: 'bundle', sea: 'single executable' };
 const cases: Case[] = [
-  { label: 'kubectl --help', args: ['--help'], env: envFor('floor'), status: 0, goal: false, samples: [] },
-  { label: 'kubectl floor (node -e 0)', args: ['floor'], env: envFor('floor'), status: 0, goal: false, samples: [] },
+  { label: '`kubectl --help`', args: ['--help'], env: envFor('floor'), status: 0, goal: false, samples: [] },
+  { label: 'floor: `kubectl floor`, a plugin running `node -e 0`', args: ['floor'], env: envFor('floor'), status: 0, goal: false, samples: [] },
 ];
 for (const form of ['bundle', 'sea']) {
-  for (const [args, status] of COMMANDS) cases.push({ label: `${form}: kubectl ${args.join(' ')}`, args, env: envFor(form), status, goal: true, samples: [] });
+  for (const [args, status] of COMMANDS) cases.push({ label: `${FORM_NAMES[form]}: \`kubectl ${args.join(' ')}\``, args, env: envFor(form), status, goal: true, samples: [] });
   for (const [args, status] of COMMANDS.slice(0, 2)) {
-    cases.push({ label: `${form}: kubectl ${args.join(' ')} (fast path off)`, args, env: envFor(form, { KUBECTL_BUILD_FAST_PATH: '0' }), status, goal: false, samples: [] });
+    cases.push({ label: `${FORM_NAMES[form]}, fast path off: \`kubectl ${args.join(' ')}\``, args, env: envFor(form, { KUBECTL_BUILD_FAST_PATH: '0' }), status, goal: false, samples: [] });
   }
 }
 
@@ -72,18 +72,16 @@ for (let round = 0; round < RUNS; round++) {
 }
 rmSync(scratch, { recursive: true, force: true });
 
-const sorted = (xs: number[]) => [...xs].sort((a, b) => a - b);
-const median = (xs: number[]) => sorted(xs)[Math.floor(xs.length / 2)] ?? NaN;
-const p90 = (xs: number[]) => sorted(xs)[Math.floor(xs.length * 0.9)] ?? NaN;
+const p90 = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length * 0.9)] ?? NaN;
 const kubectlVersion = execFileSync(kubectl, ['version', '--client'], { encoding: 'utf8' }).split('\n')[0];
-console.log(`start-up, ${RUNS} runs each, interleaved; ${kubectlVersion}, node ${process.versions.node}`);
+console.log(`start-up, through kubectl's plugin lookup; ${RUNS} runs each after one warm-up, interleaved; ${kubectlVersion}, node ${process.versions.node}\n`);
 const [kubectlHelp, floor] = [median(cases[0]?.samples ?? []), median(cases[1]?.samples ?? [])];
-console.log(`  ${'case'.padEnd(50)} ${'median'.padStart(9)} ${'p90'.padStart(9)}   ${'/kubectl'.padStart(8)} ${'/floor'.padStart(7)}`);
+console.log('| | median | p90 | / `kubectl --help` | / floor | goal (<= ' + GOAL.toFixed(2) + 'x floor) |\n|---|---|---|---|---|---|');
 let met = true;
 for (const c of cases) {
   const m = median(c.samples);
-  const verdict = c.goal ? (m / floor <= GOAL ? '  goal met' : '  goal NOT met') : '';
+  const verdict = c.goal ? (m / floor <= GOAL ? 'met' : 'NOT met') : '';
   if (c.goal && m / floor > GOAL) met = false;
-  console.log(`  ${c.label.padEnd(50)} ${m.toFixed(1).padStart(6)} ms ${p90(c.samples).toFixed(1).padStart(6)} ms   ${(m / kubectlHelp).toFixed(2).padStart(7)}x ${(m / floor).toFixed(2).padStart(6)}x${verdict}`);
+  console.log(`| ${c.label} | ${m.toFixed(1)} ms | ${p90(c.samples).toFixed(1)} ms | ${(m / kubectlHelp).toFixed(2)}x | ${(m / floor).toFixed(2)}x | ${verdict} |`);
 }
-console.log(`help and usage errors within ${GOAL.toFixed(2)}x of the floor, both forms: ${met ? 'MET' : 'NOT MET'}`);
+console.log(`\nhelp and usage errors within ${GOAL.toFixed(2)}x of the floor, both forms: ${met ? 'MET' : 'NOT MET'}`);

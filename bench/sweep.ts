@@ -2,12 +2,12 @@
 // against what a hand-assembled sweep does: `cosign verify` once per Pod, in a shell loop. The local
 // cluster (started if needed), a registry on its node, 10 repositories of the same base image, half
 // of them signed with a key. Prints the medians, the ratio, and checks that both give the same
-// verdict Pod by Pod. BENCH_RUNS (default 5).
-import { execFileSync, spawnSync } from 'node:child_process';
+// verdict Pod by Pod. Ours is the shipped executable (make release) under the name kubectl-trust.
+// BENCH_RUNS (default 5), one warm-up of each side first.
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { performance } from 'node:perf_hooks';
+import { join } from 'node:path';
 import { writeClientFiles } from '../hack/lib/client-files.ts';
 import { clusterRunning, readCluster, startCluster, stopCluster, trustPlainHttpRegistry } from '../hack/lib/cluster/index.ts';
 import { cacheDir, tool } from '../hack/lib/paths.ts';
@@ -15,8 +15,11 @@ import { stopProcess } from '../hack/lib/process.ts';
 import { startRegistry } from '../hack/lib/registry.ts';
 import { seedBaseImage } from '../hack/lib/seed.ts';
 import { skopeo, skopeoRegistryFlags } from '../hack/lib/skopeo.ts';
+import { linkPlugins, measure } from './lib/process.ts';
+import { benchRuns, interleaved, medianMs } from './lib/runs.ts';
+import { printCommands, printComparison } from './lib/table.ts';
 
-const RUNS = Number(process.env.BENCH_RUNS ?? 5);
+const RUNS = benchRuns(5);
 const IMAGES = 10;
 const PODS_PER_IMAGE = 10;
 const CLUSTER_DIR = process.env.KUBECTL_BUILD_CLUSTER_DIR ?? join(cacheDir(), 'cluster');
@@ -61,46 +64,34 @@ rules:
 
   const pods = JSON.parse(kubectl(['-n', namespace, 'get', 'pods', '-o', 'json'])) as { items: Array<{ metadata: { name: string }; spec: { containers: Array<{ image: string }> } }> };
   const podImages = pods.items.map((pod) => [pod.metadata.name, pod.spec.containers[0]?.image ?? ''] as const);
-  const ours = (): { ms: number; verdicts: Map<string, string>; images: number } => {
-    const started = performance.now();
-    const run = spawnSync(process.execPath, [resolve('dist/kubectl-trust.js'), 'sweep', '-n', namespace, '--policy', policy, '--allow-http-registry', '-o', 'json'], { env, encoding: 'utf8', maxBuffer: 64 << 20 });
-    const ms = performance.now() - started;
-    if (run.status !== 1) throw new Error(`kubectl trust sweep exited ${run.status}: ${run.stderr}`);
+  const trust = linkPlugins(join(work, 'bin'))['kubectl-trust'];
+  const sweepArgs = ['sweep', '-n', namespace, '--policy', policy, '--allow-http-registry', '-o', 'json'];
+  const ours = async () => {
+    // Exit 1: some Pods run images that fail the policy (the unsigned half).
+    const run = await measure(trust, sweepArgs, { env, ok: [1] });
     const report = JSON.parse(run.stdout) as { containers: Array<{ pod: string; verdict: { outcome: string } }>; images: unknown[] };
-    return { ms, verdicts: new Map(report.containers.map((row) => [row.pod, row.verdict.outcome])), images: report.images.length };
+    return { ...run, verdicts: new Map(report.containers.map((row) => [row.pod, row.verdict.outcome])), images: report.images.length };
   };
   // The hand-assembled sweep: cosign verify for every Pod's image, one process each.
   const loopScript = podImages.map(([pod, image]) => `if ${tool('cosign-v3')} verify --key ${join(work, 'release.pub')} --insecure-ignore-tlog=true --allow-http-registry ${image} >/dev/null 2>&1; then echo "${pod} pass"; else echo "${pod} fail"; fi`).join('\n');
-  const loop = (): { ms: number; verdicts: Map<string, string> } => {
-    const started = performance.now();
-    const run = spawnSync('bash', ['-c', loopScript], { env, encoding: 'utf8', maxBuffer: 64 << 20 });
-    return { ms: performance.now() - started, verdicts: new Map(run.stdout.trim().split('\n').map((line) => line.split(' ') as [string, string])) };
+  const loop = async () => {
+    const run = await measure('bash', ['-c', loopScript], { env });
+    return { ...run, verdicts: new Map(run.stdout.trim().split('\n').map((line) => line.split(' ') as [string, string])) };
   };
 
-  const mine: number[] = [];
-  const theirs: number[] = [];
-  let last: ReturnType<typeof ours> | undefined;
-  let lastLoop: ReturnType<typeof loop> | undefined;
-  for (let round = 0; round < RUNS; round++) {
-    // Interleaved, each side first every other round.
-    for (const side of round % 2 === 0 ? ['ours', 'loop'] : ['loop', 'ours']) {
-      if (side === 'ours') {
-        last = ours();
-        mine.push(last.ms);
-      } else {
-        lastLoop = loop();
-        theirs.push(lastLoop.ms);
-      }
-    }
-  }
-  const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? NaN;
+  const samples = await interleaved(RUNS, { ours, loop });
+  const last = samples.ours?.at(-1) as Awaited<ReturnType<typeof ours>> | undefined;
+  const lastLoop = samples.loop?.at(-1);
+  printComparison(`sweep: ${podImages.length} running Pods sharing ${IMAGES} images (half signed), key policy`, RUNS, [{
+    what: `${podImages.length} Pods, ${IMAGES} images`,
+    ours: { label: `\`kubectl trust sweep\` (one process; ${last?.images} images verified, once each)`, samples: samples.ours ?? [] },
+    anchor: { label: '`cosign-v3 verify` once per Pod (shell loop)', samples: samples.loop ?? [] },
+  }], 's');
+  console.log(`\n${(medianMs(samples.loop) / medianMs(samples.ours)).toFixed(1)}x faster`);
   const differ = podImages.filter(([pod]) => last?.verdicts.get(pod) !== lastLoop?.verdicts.get(pod));
-  console.log(`sweep of ${podImages.length} running Pods sharing ${IMAGES} images (half signed), ${RUNS} runs each interleaved, median`);
-  console.log(`  kubectl trust sweep (one process)          ${(median(mine) / 1000).toFixed(2)} s   (${last?.images} images verified, once each)`);
-  console.log(`  cosign-v3 verify per Pod (shell loop)       ${(median(theirs) / 1000).toFixed(2)} s`);
-  console.log(`  ratio ours/loop: ${(median(mine) / median(theirs)).toFixed(3)}, ${(median(theirs) / median(mine)).toFixed(1)}x faster`);
   console.log(`verdicts: ${[...(last?.verdicts.values() ?? [])].filter((v) => v === 'pass').length} pods pass with ours, ${[...(lastLoop?.verdicts.values() ?? [])].filter((v) => v === 'pass').length} with cosign; ${differ.length} differ`);
   if (differ.length > 0) throw new Error(`verdicts differ for ${differ.map(([pod]) => pod).join(', ')}`);
+  printCommands(work, [`kubectl trust ${sweepArgs.join(' ')}`, `cosign-v3 verify --key ${join(work, 'release.pub')} --insecure-ignore-tlog=true --allow-http-registry IMAGE  # for each Pod`]);
 } finally {
   try {
     kubectl(['delete', 'namespace', namespace, '--wait=false']);

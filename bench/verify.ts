@@ -5,11 +5,12 @@
 // `kubectl trust verify --repository` (one process) against a shell loop of `cosign verify` per tag,
 // and our peak RSS (GNU time) for 50, 100 and 200 tags. Every verdict is compared with cosign's.
 // Prints medians and ratios; goals: single images <= 1.0, the repository at least 10x faster,
-// memory flat in the number of tags. BENCH_RUNS (default 10), BENCH_REPO_RUNS (default 1).
-import { execFile, spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+// memory flat in the number of tags. Ours is the shipped executable (make release) under the name
+// kubectl-trust. BENCH_RUNS (default 10), BENCH_REPO_RUNS (default 1); one warm-up of each case first.
+import { execFile } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { promisify } from 'node:util';
 import { writeClientFiles } from '../hack/lib/client-files.ts';
@@ -22,50 +23,17 @@ import { dockerConfigCredentials } from '../pkg/registry/docker-config.ts';
 import { RegistryClient } from '../pkg/registry/client.ts';
 import { parseReference } from '../pkg/registry/reference.ts';
 import { loadSigner, signPushed, type Signer } from '../pkg/sign/index.ts';
+import { linkPlugins, measure } from './lib/process.ts';
+import { benchRuns, interleaved, median, medianMs } from './lib/runs.ts';
+import { printCommands, printComparison, type Row } from './lib/table.ts';
 
-const RUNS = Number(process.env.BENCH_RUNS ?? 10);
+const RUNS = benchRuns(10);
 const REPO_RUNS = Number(process.env.BENCH_REPO_RUNS ?? 1);
 const REPO_SIZES = [50, 100, 200] as const;
 const KEYS = ['key1', 'key2', 'key3'] as const;
 const PASSWORD = 'bench';
-const ours = resolve('dist/kubectl-trust.js');
 const execFileAsync = promisify(execFile);
 
-interface Sample {
-  ms: number;
-  status: number;
-  stdout: string;
-  stderr: string;
-  rssMb?: number;
-}
-
-/** One whole process, wall time from spawn to exit; `ok` lists the exit codes that are not a failure. */
-function timed(env: NodeJS.ProcessEnv, command: string, args: readonly string[], ok: readonly number[] = [0], rssFile?: string): Sample {
-  const [run, runArgs] = rssFile ? ['/usr/bin/time', ['-f', '%M', '-o', rssFile, command, ...args]] : [command, args];
-  const start = performance.now();
-  const result = spawnSync(run, runArgs, { env, encoding: 'utf8', maxBuffer: 64 << 20 });
-  const ms = performance.now() - start;
-  if (result.status === null || !ok.includes(result.status)) throw new Error(`${command} ${args.join(' ')} exited ${result.status ?? result.signal}:\n${result.stderr.slice(-1500)}`);
-  const rssMb = rssFile ? Number(readFileSync(rssFile, 'utf8').trim().split('\n').pop()) / 1024 : undefined;
-  return { ms, status: result.status, stdout: result.stdout, stderr: result.stderr, ...(rssMb === undefined ? {} : { rssMb }) };
-}
-
-/** `runs` rounds of every case; each round starts one case later, so that no side always goes first. */
-function interleaved(runs: number, cases: Record<string, () => Sample>): Record<string, Sample[]> {
-  const names = Object.keys(cases);
-  const samples: Record<string, Sample[]> = {};
-  for (let round = 0; round < runs; round++) {
-    for (let n = 0; n < names.length; n++) {
-      const name = names[(round + n) % names.length] as string;
-      (samples[name] ??= []).push((cases[name] as () => Sample)());
-    }
-  }
-  return samples;
-}
-
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? NaN;
-const medianMs = (samples: Sample[] | undefined) => median((samples ?? []).map((s) => s.ms));
-const spread = (samples: Sample[]) => `(min ${Math.min(...samples.map((s) => s.ms)).toFixed(0)}, max ${Math.max(...samples.map((s) => s.ms)).toFixed(0)})`;
 
 /** At most `limit` of `tasks` at once. */
 async function pool(limit: number, tasks: Array<() => Promise<void>>): Promise<void> {
@@ -88,8 +56,9 @@ try {
   await Promise.all(KEYS.map((name) => cosign('cosign-v3', ['generate-key-pair', '--output-key-prefix', join(work, name)])));
   const publicKey = (name: string) => join(work, `${name}.pub`);
   const root = sigstore.trustedRootPath;
+  const ours = linkPlugins(join(work, 'bin'))['kubectl-trust'];
   const verifiers: Record<string, (args: string[]) => [string, string[]]> = {
-    'kubectl trust verify': (args) => [process.execPath, [ours, 'verify', ...args]],
+    'kubectl trust verify': (args) => [ours, ['verify', ...args]],
     'cosign-v3 verify': (args) => [tool('cosign-v3'), ['verify', ...args]],
     'cosign-v2 verify': (args) => [tool('cosign-v2'), ['verify', ...args]],
   };
@@ -107,21 +76,22 @@ try {
     'key + Rekor': ['--key', publicKey('key1'), '--trusted-root', root, keyed.byDigest],
     keyless: ['--certificate-identity', sigstore.identity, '--certificate-oidc-issuer', sigstore.issuerUrl, '--trusted-root', root, keyless.byDigest],
   };
-  console.log(`one image signed by cosign v3 (bundle), whole-process wall time, ${RUNS} runs each interleaved, median ms`);
-  console.log(`  ${'case'.padEnd(12)} ${'ours'.padStart(6)} ${'cosign-v3'.padStart(10)} ${'cosign-v2'.padStart(10)}   ours/v3  ours/v2`);
+  const singleRows: Row[] = [];
+  const singleCommands: string[] = [];
   for (const [label, args] of Object.entries(singles)) {
-    const samples = interleaved(
+    const samples = await interleaved(
       RUNS,
       Object.fromEntries(Object.entries(verifiers).map(([name, make]) => {
         const [command, commandArgs] = make(args);
-        return [name, () => timed(env, command, commandArgs)];
+        return [name, () => measure(command, commandArgs, { env })];
       })),
     );
-    const [mine, v3, v2] = Object.keys(verifiers).map((name) => medianMs(samples[name]));
-    console.log(`  ${label.padEnd(12)} ${mine?.toFixed(0).padStart(6)} ${v3?.toFixed(0).padStart(10)} ${v2?.toFixed(0).padStart(10)}   ${((mine ?? NaN) / (v3 ?? NaN)).toFixed(2).padStart(7)}  ${((mine ?? NaN) / (v2 ?? NaN)).toFixed(2).padStart(7)}`);
-    for (const [name, xs] of Object.entries(samples)) console.log(`    ${name.padEnd(22)} ${spread(xs)}`);
-    for (const make of Object.values(verifiers)) console.log(`    $ ${make(args).flat().join(' ')}`);
+    const side = (name: string) => ({ label: `\`${name}\``, samples: samples[name] ?? [] });
+    for (const cosign of ['cosign-v3 verify', 'cosign-v2 verify']) singleRows.push({ what: `one image, ${label}`, ours: side('kubectl trust verify'), anchor: side(cosign) });
+    for (const make of Object.values(verifiers)) singleCommands.push(make(args).flat().join(' ').replace(/^\S*\//, ''));
   }
+  printComparison('verify: one image signed by cosign v3 (bundle), whole process', RUNS, singleRows, 'ms');
+  printCommands(work, singleCommands);
 
   // ---- 2. repositories of 50, 100 and 200 tags; tag i signed by the first i % 4 keys, in process ----
   const signers: Signer[] = await Promise.all(KEYS.map((name) => loadSigner(join(work, `${name}.key`), { password: async () => PASSWORD, env: (v) => process.env[v] })));
@@ -143,8 +113,8 @@ try {
   for (const name of KEYS) await cosign('cosign-v3', ['verify', '--key', publicKey(name), '--trusted-root', root, `${big}:${tagName(3)}`]);
 
   const repoArgs = (size: number) => ['--repository', `${registry.host}/${repositories[size as 200]}`, '--key', publicKey('key1'), '--trusted-root', root];
-  const oursRepo = (size: number) => () => {
-    const sample = timed(env, process.execPath, [ours, 'verify', ...repoArgs(size)], [0, 1], join(work, `rss-${size}`));
+  const oursRepo = (size: number) => async () => {
+    const sample = await measure(ours, ['verify', ...repoArgs(size)], { env, ok: [0, 1], rssFile: join(work, `rss-${size}`) });
     // Exit 1 is also how a crash ends: a verdict it is only with a row for every tag (and the header).
     const rows = sample.stdout.trim().split('\n').length - 1;
     if (rows !== size) throw new Error(`kubectl trust verify --repository printed ${rows} rows for ${size} tags:\n${sample.stdout.slice(-1000)}${sample.stderr.slice(-1000)}`);
@@ -154,18 +124,19 @@ try {
   writeFileSync(tagsFile, `${Array.from({ length: 200 }, (_, i) => tagName(i)).join('\n')}\n`);
   // The loop prints each tag's exit code (a free echo) so that cosign's verdicts can be compared to ours.
   const loop = `for t in $(cat ${tagsFile}); do if ${tool('cosign-v3')} verify --key ${publicKey('key1')} --trusted-root ${root} ${big}:$t >/dev/null 2>&1; then echo "$t 0"; else echo "$t $?"; fi; done`;
-  const repoSamples = interleaved(REPO_RUNS, {
+  const repoSamples = await interleaved(REPO_RUNS, {
     'ours, 200 tags': oursRepo(200),
-    'cosign-v3 loop, 200 tags': () => timed(env, 'bash', ['-c', loop]),
+    'cosign-v3 loop, 200 tags': () => measure('bash', ['-c', loop], { env }),
     'ours, 50 tags': oursRepo(50),
     'ours, 100 tags': oursRepo(100),
   });
-  const mine = medianMs(repoSamples['ours, 200 tags']);
-  const theirs = medianMs(repoSamples['cosign-v3 loop, 200 tags']);
-  console.log(`\na repository of 200 tags (0-3 signatures each), verified with key1, ${REPO_RUNS} run(s) each interleaved, median`);
-  console.log(`  kubectl trust verify --repository   ${(mine / 1000).toFixed(2).padStart(7)} s   ${spread(repoSamples['ours, 200 tags'] ?? [])}`);
-  console.log(`  cosign-v3 verify, one per tag        ${(theirs / 1000).toFixed(2).padStart(7)} s   ${spread(repoSamples['cosign-v3 loop, 200 tags'] ?? [])}`);
-  console.log(`  ratio ours/cosign: ${(mine / theirs).toFixed(3)}, ${(theirs / mine).toFixed(1)}x faster (goal: >= 10x)`);
+  printComparison(`verify: a repository of 200 tags (0-3 signatures each), verified with key1 (BENCH_REPO_RUNS=${REPO_RUNS})`, REPO_RUNS, [{
+    what: '200 tags',
+    ours: { label: '`kubectl trust verify --repository`', samples: repoSamples['ours, 200 tags'] ?? [] },
+    anchor: { label: '`cosign-v3 verify`, one per tag (shell loop)', samples: repoSamples['cosign-v3 loop, 200 tags'] ?? [] },
+  }], 's');
+  const faster = medianMs(repoSamples['cosign-v3 loop, 200 tags']) / medianMs(repoSamples['ours, 200 tags']);
+  console.log(`\n${faster.toFixed(1)}x faster (goal: >= 10x)`);
   console.log('our peak RSS by repository size, median');
   for (const size of REPO_SIZES) {
     const samples = repoSamples[`ours, ${size} tags`] ?? [];
@@ -173,13 +144,13 @@ try {
   }
 
   // Verdicts, tag by tag: ours (JSON) against the cosign loop's exit codes.
-  const report = JSON.parse(timed(env, process.execPath, [ours, 'verify', ...repoArgs(200), '-o', 'json'], [0, 1]).stdout) as { images: Array<{ tag: string; verdict: { outcome: string } }> };
+  const report = JSON.parse((await measure(ours, ['verify', ...repoArgs(200), '-o', 'json'], { env, ok: [0, 1] })).stdout) as { images: Array<{ tag: string; verdict: { outcome: string } }> };
   const cosignVerdicts = new Map(((repoSamples['cosign-v3 loop, 200 tags'] ?? [])[0]?.stdout ?? '').trim().split('\n').map((line) => line.split(' ') as [string, string]));
   const differ = report.images.filter((image) => (image.verdict.outcome === 'pass') !== (cosignVerdicts.get(image.tag) === '0'));
   const passed = report.images.filter((image) => image.verdict.outcome === 'pass').length;
   console.log(`verdicts: ours ${passed} pass of ${report.images.length} tags, cosign-v3 ${[...cosignVerdicts.values()].filter((code) => code === '0').length} of ${cosignVerdicts.size}; ${differ.length} differ`);
   for (const image of differ) console.log(`  ${image.tag}: ours ${image.verdict.outcome}, cosign-v3 exit ${cosignVerdicts.get(image.tag)}`);
-  console.log(`compared:\n  $ node ${ours} verify ${repoArgs(200).join(' ')}\n  $ bash -c '${loop}'`);
+  console.log(`compared:\n  $ kubectl trust verify ${repoArgs(200).join(' ')}\n  $ bash -c '${loop}'`);
 } finally {
   for (const service of services.reverse()) await stopProcess(service);
   rmSync(work, { recursive: true, force: true });
