@@ -5,12 +5,13 @@ import { spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { describe, expect, it } from 'vitest';
-import { httpGet } from '../hack/lib/http.ts';
+import { describe, expect, it, onTestFinished } from 'vitest';
 import { freePort } from '../hack/lib/net.ts';
 import { runCli, type CliResult } from './harness/cli.ts';
 import { COSIGN_VERSIONS, cosign, generateKeyPair, type CosignBinary, type CosignContext } from './harness/cosign.ts';
+import { failAfter, startForwarder } from './harness/http-forwarder.ts';
 import { clientFilesFor, scratchDir, useBuildkitd, useRegistry } from './harness/index.ts';
+import { digestTag, readManifest } from './harness/registry-state.ts';
 import { keylessVerifyFlags, sigstoreFlags as localSigstoreFlags, useSigstore } from './harness/sigstore.ts';
 
 const registry = useRegistry({ kind: 'distribution', auth: true, seed: true });
@@ -60,17 +61,16 @@ async function buildAndSign(repository: string, args: string[], env: NodeJS.Proc
 }
 
 function imageOf(repository: string, output: string): { image?: string } {
-  const digest = /pushed \S+ as (sha256:[0-9a-f]{64})/.exec(output)?.[1];
+  const digest = /pushed \S+(?:, \S+)* as (sha256:[0-9a-f]{64})/.exec(output)?.[1];
   return digest ? { image: `${registry().host}/${repository}@${digest}` } : {};
 }
 
-/** Neither layout holds a signature for the image: nothing half-written. */
+/** Neither layout holds a signature for the image (nothing half-written), and the image stays. */
 async function expectNoSignature(image: string): Promise<void> {
   const [repository, digest] = image.slice(registry().host.length + 1).split('@') as [string, string];
-  const tag = digest.replace(':', '-');
-  const auth = { basicAuth: registry().auth };
-  expect((await httpGet(`${registry().url}/v2/${repository}/manifests/${tag}.sig`, auth)).status).toBe(404);
-  expect((await httpGet(`${registry().url}/v2/${repository}/manifests/${tag}`, { ...auth, headers: { accept: 'application/vnd.oci.image.index.v1+json' } })).status).toBe(404);
+  expect((await readManifest(registry(), repository, digest))?.digest).toBe(digest);
+  expect(await readManifest(registry(), repository, `${digestTag(digest)}.sig`)).toBeUndefined();
+  expect(await readManifest(registry(), repository, digestTag(digest))).toBeUndefined();
 }
 
 describe.each(['legacy', 'bundle'] as const)('keyless signing with an identity token, %s format', (format) => {
@@ -107,6 +107,33 @@ describe('key signing with the transparency log (cosign\'s default)', () => {
     expect(signed.result.stderr).toMatch(new RegExp(`error: \\S+@sha256:[0-9a-f]{64} was pushed, but its signature could not be made: cannot reach the transparency log at ${rekor} \\(ECONNREFUSED\\)\\n`));
     expect(signed.result.stderr).toMatch(/hint: check --rekor-url and the network; .*--tlog-upload=false\n$/);
     await expectNoSignature(signed.image as string);
+  });
+});
+
+describe('a transparency log that fails on its second entry', () => {
+  // Two repositories: one signature each per layout, so the entry the log accepts belongs to a
+  // signature that could be stored on its own; none is, because every entry is made before any store.
+  it.each(['legacy', 'bundle', 'both'] as const)('keyless, %s layout, two repositories: one certificate, the run fails naming the log, no signature stored', async (format) => {
+    const fulcio = await startForwarder(sigstore().fulcioUrl);
+    const rekorFailure = failAfter(/^POST \/api\/v1\/log\/entries/, 1, 500);
+    const rekor = await startForwarder(sigstore().rekorUrl, () => [rekorFailure]);
+    onTestFinished(async () => {
+      await Promise.all([fulcio.close(), rekor.close()]);
+    });
+    const repositories = [`keyless/second-${format}-a`, `keyless/second-${format}-b`];
+    const flags = ['--signature-format', format, ...sigstoreFlags(), '--fulcio-url', fulcio.url, '--rekor-url', rekor.url, '-t', `${registry().host}/${repositories[1]}:1`];
+    const signed = await buildAndSign(repositories[0] as string, flags, { SIGSTORE_ID_TOKEN: await sigstore().token() });
+    expect(signed.result.status, signed.result.stderr.slice(-1500)).toBe(1);
+    expect(signed.result.stderr).toMatch(
+      new RegExp(`\\nerror: \\S+@sha256:[0-9a-f]{64} was pushed, but its signature could not be made: the transparency log at ${rekor.url} failed on the signature \\(HTTP 500\\)\\nhint: [^\\n]+\\n$`),
+    );
+    // The first entry was made (it stays: a log is append-only, and no signature points to it); the rest refused.
+    expect(rekorFailure.forwarded).toEqual([201]);
+    expect(rekorFailure.seen()).toBeGreaterThanOrEqual(2);
+    // One certificate serves every signature of a run: there is no second request for Fulcio to fail.
+    expect(fulcio.requests.filter((line) => line.startsWith('POST '))).toEqual(['POST /api/v2/signingCert']);
+    const digest = (signed.image as string).split('@')[1] as string;
+    for (const repository of repositories) await expectNoSignature(`${registry().host}/${repository}@${digest}`);
   });
 });
 
