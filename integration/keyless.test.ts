@@ -2,13 +2,13 @@
 // an OIDC issuer, Fulcio and Rekor on loopback; the real cosign v2 and v3 are the judges. The
 // browser login runs on a real terminal (script(1)); the issuer's test helper plays the browser.
 import { spawn } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { freePort } from '../hack/lib/net.ts';
 import { runCli, type CliResult } from './harness/cli.ts';
-import { COSIGN_VERSIONS, cosign, generateKeyPair, type CosignBinary, type CosignContext } from './harness/cosign.ts';
+import { COSIGN_VERSIONS, cosign, generateKeyPair, offlineTrustedRoot, type CosignBinary, type CosignContext } from './harness/cosign.ts';
 import { failAfter, startForwarder } from './harness/http-forwarder.ts';
 import { clientFilesFor, scratchDir, useBuildkitd, useRegistry } from './harness/index.ts';
 import { digestTag, readManifest } from './harness/registry-state.ts';
@@ -234,7 +234,7 @@ function onTerminal(args: string[], env: NodeJS.ProcessEnv) {
 describe('keyless signing with the browser login, on a terminal', () => {
   const URL_LINE = /\n {2}(http\S+)\r?\n/;
 
-  function start(repository: string, extra: string[], dockerfileTail = '') {
+  function start(repository: string, extra: string[], dockerfileTail = '', env: NodeJS.ProcessEnv = {}) {
     const config = dockerConfig();
     const dir = context(dockerfileTail);
     const tag = `${registry().host}/${repository}:1`;
@@ -244,9 +244,26 @@ describe('keyless signing with the browser login, on a terminal', () => {
       COSIGN_EXPERIMENTAL: '1',
       KUBECTL_BUILD_BROWSER: 'none',
       SIGSTORE_ID_TOKEN: '',
+      ...env,
     });
     return { terminal, config, repository };
   }
+
+  it('KUBECTL_BUILD_BROWSER names the browser: it is started with the address printed, and that address logs in', async () => {
+    const dir = scratchDir('browser');
+    const opened = join(dir, 'opened');
+    const browser = join(dir, 'browser');
+    writeFileSync(browser, `#!/bin/sh\nprintf '%s\\n' "$@" > '${opened}'\n`, { mode: 0o755 });
+    const { terminal, config, repository } = start('keyless/own-browser', [], '', { KUBECTL_BUILD_BROWSER: browser });
+    const url = (await terminal.waitFor(URL_LINE))[1] as string;
+    expect(terminal.state.output).toContain('opening it in your browser');
+    await waitUntil(() => existsSync(opened) && readFileSync(opened, 'utf8').length > 0);
+    expect(readFileSync(opened, 'utf8')).toBe(`${url}\n`);
+    await sigstore().completeLogin(readFileSync(opened, 'utf8').trim());
+    expect(await terminal.exited, terminal.state.output.slice(-1500)).toBe(0);
+    const image = imageOf(repository, terminal.state.output).image as string;
+    expect(await verifyKeyless('cosign-v3', config, image)).not.toHaveLength(0);
+  });
 
   it('logs in while the build runs; signing does not wait; cosign v2 and v3 verify', async () => {
     const { terminal, config, repository } = start('keyless/login-during-build', [], 'RUN sleep 4\n');
@@ -292,3 +309,32 @@ describe('keyless signing with the browser login, on a terminal', () => {
     await expectNoSignature(imageOf(repository, terminal.state.output).image as string);
   });
 });
+
+describe('an encrypted key without COSIGN_PASSWORD, on a terminal', () => {
+  it('asks for the password without echoing it, before the build, and signs', async () => {
+    const config = dockerConfig();
+    const keys = await generateKeyPair(cosignContext(config), 'prompted');
+    const repository = 'keyed/prompted';
+    const terminal = onTerminal(
+      ['--progress', 'plain', '-t', `${registry().host}/${repository}:1`, '--push', '--sign', '--tlog-upload=false', '--cosign-key', keys.privateKey, context()],
+      { BUILDKIT_HOST: buildkitd().address, DOCKER_CONFIG: config, COSIGN_PASSWORD: undefined },
+    );
+    await terminal.waitFor(/Enter password for private key: /);
+    // Asked before anything is built.
+    expect(terminal.state.output).not.toMatch(/#1 /);
+    terminal.type(`${keys.password}\r`);
+    expect(await terminal.exited, terminal.state.output.slice(-1500)).toBe(0);
+    expect(terminal.state.output).not.toContain(keys.password);
+    const image = imageOf(repository, terminal.state.output).image as string;
+    const stdout = await cosign('cosign-v3', cosignContext(config), ['verify', '--key', keys.publicKey, '--insecure-ignore-tlog=true', '--trusted-root', offlineTrustedRoot(cosignContext(config)), image]);
+    expect(JSON.parse(stdout)).toHaveLength(1);
+  });
+});
+
+async function waitUntil(condition: () => boolean, timeoutMs = 60_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${condition.toString()}`);
+    await sleep(50);
+  }
+}

@@ -7,12 +7,12 @@ import { join } from 'node:path';
 import { inspect } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { freePort } from '../hack/lib/net.ts';
-import { COSIGN_VERSIONS, cosign, generateKeyPair, verifyWithKey, type CosignContext } from './harness/cosign.ts';
+import { COSIGN_VERSIONS, cosign, generateKeyPair, verifyWithKey, type CosignBinary, type CosignContext } from './harness/cosign.ts';
 import { runCli, type CliResult } from './harness/cli.ts';
 import { reply } from './harness/http-forwarder.ts';
 import { clientFilesFor, scratchDir, useBuildkitd, useKms, useRegistry, type TestRegistry } from './harness/index.ts';
 import { pushRandomImage, type PushedImage } from './harness/random-image.ts';
-import { useProxiedRegistry } from './harness/registry-proxy.ts';
+import { status, useProxiedRegistry } from './harness/registry-proxy.ts';
 import { digestTag, readBlob, readManifest, readReferrers } from './harness/registry-state.ts';
 import { leaks, privateKeyForms, type Secret } from './harness/secrets.ts';
 
@@ -108,20 +108,28 @@ describe.each([
 });
 
 describe('kubectl build --sign key sources and annotations', () => {
-  it('takes a plain PKCS#8 key from env://VAR and puts -a annotations in the payload', async () => {
+  it('takes a plain PKCS#8 key from env://VAR named by COSIGN_KEY, and puts -a annotations where cosign checks them', async () => {
     const dir = scratchDir('pkcs8');
     execFileSync('openssl', ['genpkey', '-algorithm', 'EC', '-pkeyopt', 'ec_paramgen_curve:P-256', '-out', join(dir, 'key.pem')]);
     execFileSync('openssl', ['pkey', '-in', join(dir, 'key.pem'), '-pubout', '-out', join(dir, 'key.pub')]);
-    const { result, image, config } = await buildAndSign(distribution(), 'signed/env', ['--cosign-key', 'env://SIGNING_KEY', '-a', 'team=platform'], {
-      SIGNING_KEY: readFileSync(join(dir, 'key.pem'), 'utf8'),
-    });
-    expect(result.status).toBe(0);
+    // No --cosign-key: COSIGN_KEY names the key.
+    const env = { COSIGN_KEY: 'env://SIGNING_KEY', SIGNING_KEY: readFileSync(join(dir, 'key.pem'), 'utf8') };
+    const verifyAnnotated = (binary: CosignBinary, config: string, image: string, annotation: string) =>
+      cosign(binary, cosignContext(config), ['verify', '--key', join(dir, 'key.pub'), '--insecure-ignore-tlog=true', '--trusted-root', trustedRoot(), '-a', annotation, image]);
+
+    // The legacy payload's optional.
+    const legacy = await buildAndSign(distribution(), 'signed/env', ['-a', 'team=platform'], env);
+    expect(legacy.result.status, legacy.result.stderr.slice(-800)).toBe(0);
+    expect(legacy.result.stderr).toContain('sign: loaded the key (env://SIGNING_KEY)');
     for (const binary of COSIGN_VERSIONS) {
-      const payloads = (await cosign(binary, cosignContext(config), [
-        'verify', '--key', join(dir, 'key.pub'), '--insecure-ignore-tlog=true', '--trusted-root', trustedRoot(), '-a', 'team=platform', image,
-      ])) as string;
-      expect(JSON.parse(payloads)[0].optional).toEqual({ team: 'platform' });
+      expect(JSON.parse(await verifyAnnotated(binary, legacy.config, legacy.image, 'team=platform'))[0].optional).toEqual({ team: 'platform' });
+      await expect(verifyAnnotated(binary, legacy.config, legacy.image, 'team=other'), binary).rejects.toThrow(/annotation|no matching signatures/i);
     }
+    // The bundle statement's subject, where cosign v3 writes and checks them.
+    const bundle = await buildAndSign(distribution(), 'signed/env-bundle', ['--signature-format', 'bundle', '-a', 'team=platform'], env);
+    expect(bundle.result.status, bundle.result.stderr.slice(-800)).toBe(0);
+    expect(await verifyAnnotated('cosign-v3', bundle.config, bundle.image, 'team=platform')).not.toBe('');
+    await expect(verifyAnnotated('cosign-v3', bundle.config, bundle.image, 'team=other')).rejects.toThrow(/annotation|no matching signatures/i);
   });
 
   it('signs an image pushed by -o type=registry,name=... (no -t)', async () => {
@@ -152,6 +160,24 @@ describe('kubectl build --sign key sources and annotations', () => {
       expect(await verifyWithKey('cosign-v3', cosignContext(config), image, key.publicKey)).toHaveLength(1);
     }
     expect(await verifyWithKey('cosign-v2', cosignContext(config), image, keys[9]?.publicKey as string)).not.toHaveLength(0);
+  });
+});
+
+describe('kubectl build --sign when the registry fails part way through storing', () => {
+  it('keeps the signatures stored before the failure, and says which one could not be stored', async () => {
+    const repository = 'signed/partial';
+    // The bundle's referrer manifest (PUT by digest, after the .sig tag) is refused.
+    proxied().intercept({ match: new RegExp(`^PUT /v2/${repository}/manifests/sha256:`), answer: status(500) });
+    const keys = await generateKeyPair(cosignContext(dockerConfig()), 'partial');
+    const { result } = await buildAndSign(proxied(), repository, ['--signature-format', 'both', '--cosign-key', keys.privateKey], { COSIGN_PASSWORD: keys.password });
+    expect(result.status).toBe(1);
+    expect(result.stderr).toMatch(/\nerror: \S+\/signed\/partial@sha256:[0-9a-f]{64} was pushed, but its signature could not be stored: .*500/);
+    const digest = /pushed \S+ as (sha256:[0-9a-f]{64})/.exec(result.stderr)?.[1] as string;
+    // As the README says: the image stands, the legacy signature stored first stays, the bundle is nowhere.
+    expect((await readManifest(distribution(), repository, '1'))?.digest).toBe(digest);
+    expect((await readManifest(distribution(), repository, `${digestTag(digest)}.sig`))?.json.layers).toHaveLength(1);
+    expect(await readManifest(distribution(), repository, digestTag(digest))).toBeUndefined();
+    expect(await verifyWithKey('cosign-v2', cosignContext(dockerConfig()), `${distribution().host}/${repository}@${digest}`, keys.publicKey)).toHaveLength(1);
   });
 });
 
@@ -234,9 +260,11 @@ describe('kubectl build --sign errors', () => {
     expect(scheme.status).toBe(2);
     expect(scheme.stderr).toMatch(/^error: unknown key scheme "vault2:\/\/" in --cosign-key\n/);
 
-    const kms = await failFast(['--push', '--sign', '--cosign-key', 'gcpkms://projects/p/locations/l/keyRings/r/cryptoKeys/k']);
-    expect(kms.status).toBe(1);
-    expect(kms.stderr).toMatch(/^error: gcpkms:\/\/ keys are not implemented/);
+    for (const uri of ['gcpkms://projects/p/locations/l/keyRings/r/cryptoKeys/k', 'azurekms://vault/key', 'hashivault://key']) {
+      const kms = await failFast(['--push', '--sign', '--cosign-key', uri]);
+      expect(kms.status).toBe(1);
+      expect(kms.stderr).toMatch(new RegExp(`^error: ${uri.slice(0, uri.indexOf(':'))}:// keys are not implemented`));
+    }
 
     const noPassword = await failFast(['--push', '--sign', '--cosign-key', keys.privateKey], { COSIGN_PASSWORD: undefined });
     expect(noPassword.status).toBe(2);
