@@ -3,8 +3,11 @@
 // interception answers itself: a service that fails from its second request on, or a hook that acts
 // between a request and its answer (moving a tag right after a push). The body is read first, so an
 // interception may still forward the request and send back what the service said.
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { readFileSync } from 'node:fs';
+import { createServer, type IncomingMessage, type RequestListener, type ServerResponse } from 'node:http';
+import { createServer as createTlsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
+import type { ServerCertificate } from '../../hack/lib/tls.ts';
 
 export interface Forwarded {
   readonly status: number;
@@ -19,7 +22,7 @@ export interface Interception {
 }
 
 export interface Forwarder {
-  /** http://127.0.0.1:PORT */
+  /** http://127.0.0.1:PORT, or https:// with a certificate */
   readonly url: string;
   /** 127.0.0.1:PORT */
   readonly host: string;
@@ -31,27 +34,34 @@ export interface Forwarder {
 /** Headers a hop sets for itself; the rest pass through both ways. */
 const HOP_HEADERS = ['host', 'connection', 'content-encoding', 'transfer-encoding', 'content-length', 'keep-alive'];
 
-/** Starts a forwarder to `upstream`; `interceptions` is asked on every request, so a test may change it. */
-export async function startForwarder(upstream: string, interceptions: () => readonly Interception[] = () => []): Promise<Forwarder> {
+/**
+ * Starts a forwarder to `upstream`; `interceptions` is asked on every request, so a test may change
+ * it. With `certificate`, it speaks HTTPS (a service behind a private CA).
+ */
+export async function startForwarder(upstream: string, interceptions: () => readonly Interception[] = () => [], certificate?: ServerCertificate): Promise<Forwarder> {
   const requests: string[] = [];
-  let host = '';
-  const server = createServer((request, response) => {
+  let origin = '';
+  const listener: RequestListener = (request, response) => {
     const line = `${request.method} ${request.url}`;
     requests.push(line);
     const chunks: Buffer[] = [];
     request.on('data', (chunk: Buffer) => chunks.push(chunk));
     request.on('end', () => {
       const body = Buffer.concat(chunks);
-      const forward = () => forwardRequest(upstream, `http://${host}`, request, body);
+      const forward = () => forwardRequest(upstream, origin, request, body);
       const interception = interceptions().find((candidate) => candidate.match.test(line));
       const answered = interception ? interception.answer(response, request, forward) : forward().then((forwarded) => reply(response, forwarded));
       Promise.resolve(answered).catch(() => response.headersSent || response.writeHead(502).end());
     });
-  });
+  };
+  const server = certificate
+    ? createTlsServer({ cert: readFileSync(certificate.certFile), key: readFileSync(certificate.keyFile) }, listener)
+    : createServer(listener);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  host = `127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const host = `127.0.0.1:${(server.address() as AddressInfo).port}`;
+  origin = `${certificate ? 'https' : 'http'}://${host}`;
   return {
-    url: `http://${host}`,
+    url: origin,
     host,
     requests,
     close: () =>
