@@ -60,8 +60,10 @@ describe.each([
   it('signs the pushed digest with an encrypted cosign key; cosign v2 and v3 verify it', async () => {
     const keys = await generateKeyPair(cosignContext(dockerConfig()), 'builder');
     const { result, image, config } = await buildAndSign(registry(), 'signed/encrypted', ['--cosign-key', keys.privateKey], { COSIGN_PASSWORD: keys.password });
-    expect(result.stderr).toMatch(/sign: pushed the signature to .*\.sig \(1 signature there\)/);
     expect(result.status).toBe(0);
+    const digest = image.slice(image.indexOf('@') + 1);
+    expect(result.stderr).toContain(`sign: pushed the signature to ${registry().host}/signed/encrypted:${digestTag(digest)}.sig (1 signature there)`);
+    expect((await readManifest(registry(), 'signed/encrypted', `${digestTag(digest)}.sig`))?.json.layers).toHaveLength(1);
     for (const binary of COSIGN_VERSIONS) {
       expect(await verifyWithKey(binary, cosignContext(config), image, keys.publicKey)).toHaveLength(1);
     }
