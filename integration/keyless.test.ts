@@ -2,15 +2,17 @@
 // an OIDC issuer, Fulcio and Rekor on loopback; the real cosign v2 and v3 are the judges. The
 // browser login runs on a real terminal (script(1)); the issuer's test helper plays the browser.
 import { spawn } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { describe, expect, it } from 'vitest';
-import { httpGet } from '../hack/lib/http.ts';
+import { describe, expect, it, onTestFinished } from 'vitest';
 import { freePort } from '../hack/lib/net.ts';
+import { createCertificateAuthority, createServerCertificate } from '../hack/lib/tls.ts';
 import { runCli, type CliResult } from './harness/cli.ts';
-import { COSIGN_VERSIONS, cosign, generateKeyPair, type CosignBinary, type CosignContext } from './harness/cosign.ts';
+import { COSIGN_VERSIONS, cosign, generateKeyPair, offlineTrustedRoot, type CosignBinary, type CosignContext } from './harness/cosign.ts';
+import { failAfter, startForwarder } from './harness/http-forwarder.ts';
 import { clientFilesFor, scratchDir, useBuildkitd, useRegistry } from './harness/index.ts';
+import { digestTag, readManifest } from './harness/registry-state.ts';
 import { keylessVerifyFlags, sigstoreFlags as localSigstoreFlags, useSigstore } from './harness/sigstore.ts';
 
 const registry = useRegistry({ kind: 'distribution', auth: true, seed: true });
@@ -60,17 +62,16 @@ async function buildAndSign(repository: string, args: string[], env: NodeJS.Proc
 }
 
 function imageOf(repository: string, output: string): { image?: string } {
-  const digest = /pushed \S+ as (sha256:[0-9a-f]{64})/.exec(output)?.[1];
+  const digest = /pushed \S+(?:, \S+)* as (sha256:[0-9a-f]{64})/.exec(output)?.[1];
   return digest ? { image: `${registry().host}/${repository}@${digest}` } : {};
 }
 
-/** Neither layout holds a signature for the image: nothing half-written. */
+/** Neither layout holds a signature for the image (nothing half-written), and the image stays. */
 async function expectNoSignature(image: string): Promise<void> {
   const [repository, digest] = image.slice(registry().host.length + 1).split('@') as [string, string];
-  const tag = digest.replace(':', '-');
-  const auth = { basicAuth: registry().auth };
-  expect((await httpGet(`${registry().url}/v2/${repository}/manifests/${tag}.sig`, auth)).status).toBe(404);
-  expect((await httpGet(`${registry().url}/v2/${repository}/manifests/${tag}`, { ...auth, headers: { accept: 'application/vnd.oci.image.index.v1+json' } })).status).toBe(404);
+  expect((await readManifest(registry(), repository, digest))?.digest).toBe(digest);
+  expect(await readManifest(registry(), repository, `${digestTag(digest)}.sig`)).toBeUndefined();
+  expect(await readManifest(registry(), repository, digestTag(digest))).toBeUndefined();
 }
 
 describe.each(['legacy', 'bundle'] as const)('keyless signing with an identity token, %s format', (format) => {
@@ -110,6 +111,62 @@ describe('key signing with the transparency log (cosign\'s default)', () => {
   });
 });
 
+describe('a transparency log that fails on its second entry', () => {
+  // Two repositories: one signature each per layout, so the entry the log accepts belongs to a
+  // signature that could be stored on its own; none is, because every entry is made before any store.
+  it.each(['legacy', 'bundle', 'both'] as const)('keyless, %s layout, two repositories: one certificate, the run fails naming the log, no signature stored', async (format) => {
+    const fulcio = await startForwarder(sigstore().fulcioUrl);
+    const rekorFailure = failAfter(/^POST \/api\/v1\/log\/entries/, 1, 500);
+    const rekor = await startForwarder(sigstore().rekorUrl, () => [rekorFailure]);
+    onTestFinished(async () => {
+      await Promise.all([fulcio.close(), rekor.close()]);
+    });
+    const repositories = [`keyless/second-${format}-a`, `keyless/second-${format}-b`];
+    const flags = ['--signature-format', format, ...sigstoreFlags(), '--fulcio-url', fulcio.url, '--rekor-url', rekor.url, '-t', `${registry().host}/${repositories[1]}:1`];
+    const signed = await buildAndSign(repositories[0] as string, flags, { SIGSTORE_ID_TOKEN: await sigstore().token() });
+    expect(signed.result.status, signed.result.stderr.slice(-1500)).toBe(1);
+    expect(signed.result.stderr).toMatch(
+      new RegExp(`\\nerror: \\S+@sha256:[0-9a-f]{64} was pushed, but its signature could not be made: the transparency log at ${rekor.url} failed on the signature \\(HTTP 500\\)\\nhint: [^\\n]+\\n$`),
+    );
+    // The first entry was made (it stays: a log is append-only, and no signature points to it); the rest refused.
+    expect(rekorFailure.forwarded).toEqual([201]);
+    expect(rekorFailure.seen()).toBeGreaterThanOrEqual(2);
+    // One certificate serves every signature of a run: there is no second request for Fulcio to fail.
+    expect(fulcio.requests.filter((line) => line.startsWith('POST '))).toEqual(['POST /api/v2/signingCert']);
+    const digest = (signed.image as string).split('@')[1] as string;
+    for (const repository of repositories) await expectNoSignature(`${registry().host}/${repository}@${digest}`);
+  });
+});
+
+describe('a private Sigstore over HTTPS with a CA of its own', () => {
+  it('is reached with NODE_EXTRA_CA_CERTS; without it, one sentence naming Fulcio and nothing stored', async () => {
+    const dir = scratchDir('private-ca');
+    const ca = createCertificateAuthority(dir);
+    const certificate = createServerCertificate(ca, dir);
+    const fulcio = await startForwarder(sigstore().fulcioUrl, undefined, certificate);
+    const rekor = await startForwarder(sigstore().rekorUrl, undefined, certificate);
+    onTestFinished(async () => {
+      await Promise.all([fulcio.close(), rekor.close()]);
+    });
+    const flags = ['--signature-format', 'both', ...sigstoreFlags(), '--fulcio-url', fulcio.url, '--rekor-url', rekor.url];
+    const token = await sigstore().token();
+
+    const untrusted = await buildAndSign('keyless/private-ca-untrusted', flags, { SIGSTORE_ID_TOKEN: token, NODE_EXTRA_CA_CERTS: undefined });
+    expect(untrusted.result.status).toBe(1);
+    expect(untrusted.result.stderr).toMatch(
+      new RegExp(`\\nerror: Fulcio at ${fulcio.url} answered with a certificate this machine does not trust \\([A-Z_]+\\)\\nhint: [^\\n]*NODE_EXTRA_CA_CERTS[^\\n]*\\n$`),
+    );
+    await expectNoSignature(untrusted.image as string);
+
+    const trusted = await buildAndSign('keyless/private-ca', flags, { SIGSTORE_ID_TOKEN: token, NODE_EXTRA_CA_CERTS: ca.certFile });
+    expect(trusted.result.status, trusted.result.stderr.slice(-1500)).toBe(0);
+    // Both services were reached through HTTPS: one certificate, one log entry per layout.
+    expect(fulcio.requests.filter((line) => line.startsWith('POST '))).toHaveLength(1);
+    expect(rekor.requests.filter((line) => line.startsWith('POST '))).toHaveLength(2);
+    for (const binary of COSIGN_VERSIONS) expect(await verifyKeyless(binary, trusted.config, trusted.image as string)).not.toHaveLength(0);
+  });
+});
+
 describe('keyless signing failures', () => {
   it('without a terminal and without a token: a usage error before the build', async () => {
     const { result } = await buildAndSign('keyless/no-tty', sigstoreFlags(), { COSIGN_EXPERIMENTAL: '1' });
@@ -133,7 +190,7 @@ describe('keyless signing failures', () => {
     expect(late.result.status).toBe(1);
     expect(late.result.stderr).toMatch(/^error: the identity token from SIGSTORE_ID_TOKEN expired \d+(ms|s) ago\n/);
     expect(late.result.stderr).not.toContain('#1 ');
-    expect(late.result.stderr).not.toContain(expired.split('.')[1]);
+    for (const part of expired.split('.')) expect(`${late.result.stdout}${late.result.stderr}`).not.toContain(part);
 
     const other = await sigstore().token({ audience: 'not-sigstore' });
     const tokenFile = join(scratchDir('token'), 'token');
@@ -141,7 +198,7 @@ describe('keyless signing failures', () => {
     const wrong = await buildAndSign('keyless/audience', ['--identity-token', tokenFile, ...sigstoreFlags()]);
     expect(wrong.result.status).toBe(1);
     expect(wrong.result.stderr).toMatch(/^error: the identity token from --identity-token is for the audience "not-sigstore", not "sigstore"\n/);
-    expect(wrong.result.stderr).not.toContain(other.split('.')[1]);
+    for (const part of other.split('.')) expect(`${wrong.result.stdout}${wrong.result.stderr}`).not.toContain(part);
   });
 
   it('Fulcio down: a clear error after the push, no signature stored, the token absent even with --debug', async () => {
@@ -207,7 +264,7 @@ function onTerminal(args: string[], env: NodeJS.ProcessEnv) {
 describe('keyless signing with the browser login, on a terminal', () => {
   const URL_LINE = /\n {2}(http\S+)\r?\n/;
 
-  function start(repository: string, extra: string[], dockerfileTail = '') {
+  function start(repository: string, extra: string[], dockerfileTail = '', env: NodeJS.ProcessEnv = {}) {
     const config = dockerConfig();
     const dir = context(dockerfileTail);
     const tag = `${registry().host}/${repository}:1`;
@@ -217,9 +274,26 @@ describe('keyless signing with the browser login, on a terminal', () => {
       COSIGN_EXPERIMENTAL: '1',
       KUBECTL_BUILD_BROWSER: 'none',
       SIGSTORE_ID_TOKEN: '',
+      ...env,
     });
     return { terminal, config, repository };
   }
+
+  it('KUBECTL_BUILD_BROWSER names the browser: it is started with the address printed, and that address logs in', async () => {
+    const dir = scratchDir('browser');
+    const opened = join(dir, 'opened');
+    const browser = join(dir, 'browser');
+    writeFileSync(browser, `#!/bin/sh\nprintf '%s\\n' "$@" > '${opened}'\n`, { mode: 0o755 });
+    const { terminal, config, repository } = start('keyless/own-browser', [], '', { KUBECTL_BUILD_BROWSER: browser });
+    const url = (await terminal.waitFor(URL_LINE))[1] as string;
+    expect(terminal.state.output).toContain('opening it in your browser');
+    await waitUntil(() => existsSync(opened) && readFileSync(opened, 'utf8').length > 0);
+    expect(readFileSync(opened, 'utf8')).toBe(`${url}\n`);
+    await sigstore().completeLogin(readFileSync(opened, 'utf8').trim());
+    expect(await terminal.exited, terminal.state.output.slice(-1500)).toBe(0);
+    const image = imageOf(repository, terminal.state.output).image as string;
+    expect(await verifyKeyless('cosign-v3', config, image)).not.toHaveLength(0);
+  });
 
   it('logs in while the build runs; signing does not wait; cosign v2 and v3 verify', async () => {
     const { terminal, config, repository } = start('keyless/login-during-build', [], 'RUN sleep 4\n');
@@ -265,3 +339,32 @@ describe('keyless signing with the browser login, on a terminal', () => {
     await expectNoSignature(imageOf(repository, terminal.state.output).image as string);
   });
 });
+
+describe('an encrypted key without COSIGN_PASSWORD, on a terminal', () => {
+  it('asks for the password without echoing it, before the build, and signs', async () => {
+    const config = dockerConfig();
+    const keys = await generateKeyPair(cosignContext(config), 'prompted');
+    const repository = 'keyed/prompted';
+    const terminal = onTerminal(
+      ['--progress', 'plain', '-t', `${registry().host}/${repository}:1`, '--push', '--sign', '--tlog-upload=false', '--cosign-key', keys.privateKey, context()],
+      { BUILDKIT_HOST: buildkitd().address, DOCKER_CONFIG: config, COSIGN_PASSWORD: undefined },
+    );
+    await terminal.waitFor(/Enter password for private key: /);
+    // Asked before anything is built.
+    expect(terminal.state.output).not.toMatch(/#1 /);
+    terminal.type(`${keys.password}\r`);
+    expect(await terminal.exited, terminal.state.output.slice(-1500)).toBe(0);
+    expect(terminal.state.output).not.toContain(keys.password);
+    const image = imageOf(repository, terminal.state.output).image as string;
+    const stdout = await cosign('cosign-v3', cosignContext(config), ['verify', '--key', keys.publicKey, '--insecure-ignore-tlog=true', '--trusted-root', offlineTrustedRoot(cosignContext(config)), image]);
+    expect(JSON.parse(stdout)).toHaveLength(1);
+  });
+});
+
+async function waitUntil(condition: () => boolean, timeoutMs = 60_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${condition.toString()}`);
+    await sleep(50);
+  }
+}

@@ -1,23 +1,33 @@
 // kubectl build --push --sign with cosign keys, judged by the real cosign v2 and v3; without a
 // transparency log (--tlog-upload=false), which integration/keyless.test.ts covers.
 import { execFileSync } from 'node:child_process';
-import { createPublicKey } from 'node:crypto';
+import { createPrivateKey, createPublicKey } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { inspect } from 'node:util';
 import { describe, expect, it } from 'vitest';
-import { COSIGN_VERSIONS, cosign, generateKeyPair, verifyWithKey, type CosignContext } from './harness/cosign.ts';
-import { httpGet } from '../hack/lib/http.ts';
-import { runCli } from './harness/cli.ts';
+import { freePort } from '../hack/lib/net.ts';
+import { COSIGN_VERSIONS, cosign, generateKeyPair, verifyWithKey, type CosignBinary, type CosignContext } from './harness/cosign.ts';
+import { runCli, type CliResult } from './harness/cli.ts';
+import { reply } from './harness/http-forwarder.ts';
 import { clientFilesFor, scratchDir, useBuildkitd, useKms, useRegistry, type TestRegistry } from './harness/index.ts';
+import { pushRandomImage, type PushedImage } from './harness/random-image.ts';
+import { status, useProxiedRegistry } from './harness/registry-proxy.ts';
+import { digestTag, readBlob, readManifest, readReferrers } from './harness/registry-state.ts';
+import { leaks, privateKeyForms, type Secret } from './harness/secrets.ts';
+
+const BUNDLE_MEDIA_TYPE = 'application/vnd.dev.sigstore.bundle.v0.3+json';
 
 const distribution = useRegistry({ kind: 'distribution', auth: true, seed: true });
 const oci = useRegistry({ kind: 'oci', auth: true });
 // A registry whose write policy refuses signature tags.
 const guarded = useRegistry({ kind: 'oci', auth: true, denyTags: '\\.sig$' });
-const buildkitd = useBuildkitd({ trust: [distribution, oci, guarded] });
+// The distribution registry behind a recording proxy that the builder pushes through too.
+const proxied = useProxiedRegistry(distribution);
+const buildkitd = useBuildkitd({ trust: [distribution, oci, guarded, proxied] });
 
 function dockerConfig(): string {
-  return clientFilesFor([distribution(), oci(), guarded()]).dockerConfigDir;
+  return clientFilesFor([distribution(), oci(), guarded(), proxied()]).dockerConfigDir;
 }
 
 function context(): string {
@@ -50,37 +60,33 @@ describe.each([
   it('signs the pushed digest with an encrypted cosign key; cosign v2 and v3 verify it', async () => {
     const keys = await generateKeyPair(cosignContext(dockerConfig()), 'builder');
     const { result, image, config } = await buildAndSign(registry(), 'signed/encrypted', ['--cosign-key', keys.privateKey], { COSIGN_PASSWORD: keys.password });
-    expect(result.stderr).toMatch(/sign: pushed the signature to .*\.sig \(1 signature there\)/);
     expect(result.status).toBe(0);
+    const digest = image.slice(image.indexOf('@') + 1);
+    expect(result.stderr).toContain(`sign: pushed the signature to ${registry().host}/signed/encrypted:${digestTag(digest)}.sig (1 signature there)`);
+    expect((await readManifest(registry(), 'signed/encrypted', `${digestTag(digest)}.sig`))?.json.layers).toHaveLength(1);
     for (const binary of COSIGN_VERSIONS) {
       expect(await verifyWithKey(binary, cosignContext(config), image, keys.publicKey)).toHaveLength(1);
     }
   });
 
-  it('signs as a Sigstore bundle, and in both layouts at once; cosign v2 and v3 verify each', async () => {
+  it('signs as a Sigstore bundle, and in both layouts at once, stored where cosign looks; cosign v2 and v3 verify each', async () => {
     const keys = await generateKeyPair(cosignContext(dockerConfig()), 'bundler');
     const { result, image, config } = await buildAndSign(registry(), 'signed/bundle', ['--signature-format', 'bundle', '--cosign-key', keys.privateKey], { COSIGN_PASSWORD: keys.password });
-    expect(result.status).toBe(0);
+    expect(result.status, result.stderr.slice(-800)).toBe(0);
     const digest = image.slice(image.indexOf('@') + 1);
-    const auth = { basicAuth: registry().auth };
-    const accept = { accept: 'application/vnd.oci.image.index.v1+json' };
-    if (registry().referrers) {
-      expect(result.stderr).toMatch(/sign: pushed the bundle as the referrer \S+@sha256:[0-9a-f]{64} \(/);
-      const referrers = JSON.parse((await httpGet(`${registry().url}/v2/signed/bundle/referrers/${digest}`, { ...auth, headers: accept })).body);
-      expect(referrers.manifests.map((m: { artifactType: string }) => m.artifactType)).toEqual(['application/vnd.dev.sigstore.bundle.v0.3+json']);
-    } else {
-      expect(result.stderr).toMatch(/listed under \S+:sha256-[0-9a-f]{64} \(no referrers API\)/);
-      const fallback = await httpGet(`${registry().url}/v2/signed/bundle/manifests/${digest.replace(':', '-')}`, { ...auth, headers: accept });
-      expect(JSON.parse(fallback.body).manifests).toHaveLength(1);
-    }
+    const referrer = await expectBundleStored(registry(), 'signed/bundle', digest);
+    // Only the bundle: what cosign verifies below is the referrer, not a .sig tag.
+    expect(await readManifest(registry(), 'signed/bundle', `${digestTag(digest)}.sig`)).toBeUndefined();
+    expect(result.stderr).toContain(`pushed the bundle as the referrer ${registry().host}/signed/bundle@${referrer}`);
     for (const binary of COSIGN_VERSIONS) {
       expect(await verifyWithKey(binary, cosignContext(config), image, keys.publicKey)).not.toHaveLength(0);
     }
 
     const both = await buildAndSign(registry(), 'signed/both-formats', ['--signature-format', 'both', '--cosign-key', keys.privateKey], { COSIGN_PASSWORD: keys.password });
     expect(both.result.status).toBe(0);
-    expect(both.result.stderr).toMatch(/\.sig \(1 signature there\)/);
-    expect(both.result.stderr).toMatch(/pushed the bundle as the referrer/);
+    const bothDigest = both.image.slice(both.image.indexOf('@') + 1);
+    await expectBundleStored(registry(), 'signed/both-formats', bothDigest);
+    expect((await readManifest(registry(), 'signed/both-formats', `${digestTag(bothDigest)}.sig`))?.json.layers).toHaveLength(1);
     for (const binary of COSIGN_VERSIONS) {
       expect(await verifyWithKey(binary, cosignContext(both.config), both.image, keys.publicKey)).not.toHaveLength(0);
     }
@@ -104,20 +110,28 @@ describe.each([
 });
 
 describe('kubectl build --sign key sources and annotations', () => {
-  it('takes a plain PKCS#8 key from env://VAR and puts -a annotations in the payload', async () => {
+  it('takes a plain PKCS#8 key from env://VAR named by COSIGN_KEY, and puts -a annotations where cosign checks them', async () => {
     const dir = scratchDir('pkcs8');
     execFileSync('openssl', ['genpkey', '-algorithm', 'EC', '-pkeyopt', 'ec_paramgen_curve:P-256', '-out', join(dir, 'key.pem')]);
     execFileSync('openssl', ['pkey', '-in', join(dir, 'key.pem'), '-pubout', '-out', join(dir, 'key.pub')]);
-    const { result, image, config } = await buildAndSign(distribution(), 'signed/env', ['--cosign-key', 'env://SIGNING_KEY', '-a', 'team=platform'], {
-      SIGNING_KEY: readFileSync(join(dir, 'key.pem'), 'utf8'),
-    });
-    expect(result.status).toBe(0);
+    // No --cosign-key: COSIGN_KEY names the key.
+    const env = { COSIGN_KEY: 'env://SIGNING_KEY', SIGNING_KEY: readFileSync(join(dir, 'key.pem'), 'utf8') };
+    const verifyAnnotated = (binary: CosignBinary, config: string, image: string, annotation: string) =>
+      cosign(binary, cosignContext(config), ['verify', '--key', join(dir, 'key.pub'), '--insecure-ignore-tlog=true', '--trusted-root', trustedRoot(), '-a', annotation, image]);
+
+    // The legacy payload's optional.
+    const legacy = await buildAndSign(distribution(), 'signed/env', ['-a', 'team=platform'], env);
+    expect(legacy.result.status, legacy.result.stderr.slice(-800)).toBe(0);
+    expect(legacy.result.stderr).toContain('sign: loaded the key (env://SIGNING_KEY)');
     for (const binary of COSIGN_VERSIONS) {
-      const payloads = (await cosign(binary, cosignContext(config), [
-        'verify', '--key', join(dir, 'key.pub'), '--insecure-ignore-tlog=true', '--trusted-root', trustedRoot(), '-a', 'team=platform', image,
-      ])) as string;
-      expect(JSON.parse(payloads)[0].optional).toEqual({ team: 'platform' });
+      expect(JSON.parse(await verifyAnnotated(binary, legacy.config, legacy.image, 'team=platform'))[0].optional).toEqual({ team: 'platform' });
+      await expect(verifyAnnotated(binary, legacy.config, legacy.image, 'team=other'), binary).rejects.toThrow(/annotation|no matching signatures/i);
     }
+    // The bundle statement's subject, where cosign v3 writes and checks them.
+    const bundle = await buildAndSign(distribution(), 'signed/env-bundle', ['--signature-format', 'bundle', '-a', 'team=platform'], env);
+    expect(bundle.result.status, bundle.result.stderr.slice(-800)).toBe(0);
+    expect(await verifyAnnotated('cosign-v3', bundle.config, bundle.image, 'team=platform')).not.toBe('');
+    await expect(verifyAnnotated('cosign-v3', bundle.config, bundle.image, 'team=other')).rejects.toThrow(/annotation|no matching signatures/i);
   });
 
   it('signs an image pushed by -o type=registry,name=... (no -t)', async () => {
@@ -143,15 +157,29 @@ describe('kubectl build --sign key sources and annotations', () => {
     expect(new Set(runs.map((run) => run.image)).size).toBe(1);
     // Exactly ten signature layers: none lost, none written twice.
     const digest = image.slice(image.indexOf('@') + 1);
-    const sig = await httpGet(`${distribution().url}/v2/signed/concurrent/manifests/${digest.replace(':', '-')}.sig`, {
-      basicAuth: distribution().auth,
-      headers: { accept: 'application/vnd.oci.image.manifest.v1+json' },
-    });
-    expect(JSON.parse(sig.body).layers).toHaveLength(10);
+    expect((await readManifest(distribution(), 'signed/concurrent', `${digestTag(digest)}.sig`))?.json.layers).toHaveLength(10);
     for (const key of keys) {
       expect(await verifyWithKey('cosign-v3', cosignContext(config), image, key.publicKey)).toHaveLength(1);
     }
     expect(await verifyWithKey('cosign-v2', cosignContext(config), image, keys[9]?.publicKey as string)).not.toHaveLength(0);
+  });
+});
+
+describe('kubectl build --sign when the registry fails part way through storing', () => {
+  it('keeps the signatures stored before the failure, and says which one could not be stored', async () => {
+    const repository = 'signed/partial';
+    // The bundle's referrer manifest (PUT by digest, after the .sig tag) is refused.
+    proxied().intercept({ match: new RegExp(`^PUT /v2/${repository}/manifests/sha256:`), answer: status(500) });
+    const keys = await generateKeyPair(cosignContext(dockerConfig()), 'partial');
+    const { result } = await buildAndSign(proxied(), repository, ['--signature-format', 'both', '--cosign-key', keys.privateKey], { COSIGN_PASSWORD: keys.password });
+    expect(result.status).toBe(1);
+    expect(result.stderr).toMatch(/\nerror: \S+\/signed\/partial@sha256:[0-9a-f]{64} was pushed, but its signature could not be stored: .*500/);
+    const digest = /pushed \S+ as (sha256:[0-9a-f]{64})/.exec(result.stderr)?.[1] as string;
+    // As the README says: the image stands, the legacy signature stored first stays, the bundle is nowhere.
+    expect((await readManifest(distribution(), repository, '1'))?.digest).toBe(digest);
+    expect((await readManifest(distribution(), repository, `${digestTag(digest)}.sig`))?.json.layers).toHaveLength(1);
+    expect(await readManifest(distribution(), repository, digestTag(digest))).toBeUndefined();
+    expect(await verifyWithKey('cosign-v2', cosignContext(dockerConfig()), `${distribution().host}/${repository}@${digest}`, keys.publicKey)).toHaveLength(1);
   });
 });
 
@@ -208,8 +236,9 @@ describe('kubectl build --sign errors', () => {
     const result = await runCli('kubectl-build', ['--progress', 'plain', '-t', tag, ...args, dir], {
       env: { BUILDKIT_HOST: buildkitd().address, DOCKER_CONFIG: dockerConfig(), ...env },
     });
-    // Nothing was built: every one of these fails before the build starts.
+    // Nothing was built: every one of these fails before the build starts, and nothing reached the registry.
     expect(result.stderr).not.toContain('#1 ');
+    expect(await readManifest(distribution(), 'signed/errors', '1')).toBeUndefined();
     return result;
   };
 
@@ -233,9 +262,11 @@ describe('kubectl build --sign errors', () => {
     expect(scheme.status).toBe(2);
     expect(scheme.stderr).toMatch(/^error: unknown key scheme "vault2:\/\/" in --cosign-key\n/);
 
-    const kms = await failFast(['--push', '--sign', '--cosign-key', 'gcpkms://projects/p/locations/l/keyRings/r/cryptoKeys/k']);
-    expect(kms.status).toBe(1);
-    expect(kms.stderr).toMatch(/^error: gcpkms:\/\/ keys are not implemented/);
+    for (const uri of ['gcpkms://projects/p/locations/l/keyRings/r/cryptoKeys/k', 'azurekms://vault/key', 'hashivault://key']) {
+      const kms = await failFast(['--push', '--sign', '--cosign-key', uri]);
+      expect(kms.status).toBe(1);
+      expect(kms.stderr).toMatch(new RegExp(`^error: ${uri.slice(0, uri.indexOf(':'))}:// keys are not implemented`));
+    }
 
     const noPassword = await failFast(['--push', '--sign', '--cosign-key', keys.privateKey], { COSIGN_PASSWORD: undefined });
     expect(noPassword.status).toBe(2);
@@ -249,24 +280,128 @@ describe('kubectl build --sign errors', () => {
     expect(result.stderr).toMatch(/error: \S+signed\/refused@sha256:[0-9a-f]{64} was pushed, but its signature could not be stored: the registry refused writing .*\.sig \(HTTP 403\)\n/);
     const digest = /pushed .* as (sha256:[0-9a-f]{64})/.exec(result.stderr)?.[1];
     expect(digest).toBeDefined();
-    const sig = await httpGet(`${guarded().url}/v2/signed/refused/manifests/${(digest as string).replace(':', '-')}.sig`, { basicAuth: guarded().auth });
-    expect(sig.status).toBe(404);
+    expect(await readManifest(guarded(), 'signed/refused', `${digestTag(digest as string)}.sig`)).toBeUndefined();
+    // The push stands.
+    expect((await readManifest(guarded(), 'signed/refused', '1'))?.digest).toBe(digest);
   });
 
-  it('never prints the private key or its password, even with --debug', async () => {
-    const keys = await generateKeyPair(cosignContext(dockerConfig()), 'secretive');
-    const password = 'a-password-that-must-not-leak';
+  it('the leak finder finds the key in every form it could be printed in, and not in what is no secret', () => {
+    const dir = scratchDir('forms');
+    const { pem, forms } = plainKey(dir);
+    const key = createPrivateKey(pem);
+    const der = key.export({ type: 'pkcs8', format: 'der' });
+    const printed = [
+      pem,
+      key.export({ type: 'sec1', format: 'pem' }).toString(),
+      der.toString('base64'),
+      der.toString('hex'),
+      JSON.stringify(key.export({ format: 'jwk' })),
+      inspect(der),
+      JSON.stringify(der),
+    ];
+    for (const [n, text] of printed.entries()) expect(leaks(`debug: before ${text} after`, forms), `form ${n}`).not.toEqual([]);
+    expect(leaks(`${createPublicKey(key).export({ type: 'spki', format: 'pem' })}`, forms)).toEqual([]);
+  });
+
+  it('never prints the private key or its password, with --debug, when it signs and when it fails', async () => {
+    const config = dockerConfig();
     const dir = scratchDir('rekey');
-    // Re-encrypt under a distinctive password by importing the PEM into cosign's format.
-    await cosign('cosign-v3', cosignContext(dockerConfig()), ['import-key-pair', '--key', exportPlain(keys, dir), '--output-key-prefix', join(dir, 'imported')], password);
-    const { result } = await buildAndSign(distribution(), 'signed/quiet', ['--debug', '--cosign-key', join(dir, 'imported.key')], { COSIGN_PASSWORD: password });
-    expect(result.status).toBe(0);
-    const output = `${result.stdout}${result.stderr}`;
-    expect(output).not.toContain(password);
-    const keyBody = readFileSync(join(dir, 'imported.key'), 'utf8').split('\n')[1] as string;
-    expect(output).not.toContain(keyBody);
+    const { file, pem, forms } = plainKey(dir);
+    const password = 'a-password-that-must-not-leak';
+    // The same key under cosign's encryption, with a password of our own.
+    await cosign('cosign-v3', cosignContext(config), ['import-key-pair', '--key', file, '--output-key-prefix', join(dir, 'imported')], password);
+    const encrypted = join(dir, 'imported.key');
+    const secrets: Secret[] = [...forms, { name: 'the password', value: password }, { name: 'the wrong password', value: 'wrong-password-typed' }];
+    const expectSilent = (run: CliResult, what: string) => expect(leaks(`${run.stdout}\n${run.stderr}`, secrets), what).toEqual([]);
+
+    const signed = await buildAndSign(distribution(), 'signed/quiet', ['--debug', '--cosign-key', encrypted], { COSIGN_PASSWORD: password });
+    expect(signed.result.status).toBe(0);
+    expectSilent(signed.result, 'signed');
+    expect(await verifyWithKey('cosign-v3', cosignContext(config), signed.image, join(dir, 'imported.pub'))).toHaveLength(1);
+
+    const wrong = await buildAndSign(distribution(), 'signed/quiet', ['--debug', '--cosign-key', encrypted], { COSIGN_PASSWORD: 'wrong-password-typed' });
+    expect(wrong.result.stderr).toMatch(/error: wrong password for the cosign key/);
+    expectSilent(wrong.result, 'wrong password');
+
+    // Failing after the signature was made: the registry refuses it; the log cannot be reached.
+    const refused = await buildAndSign(guarded(), 'signed/quiet', ['--debug', '--cosign-key', encrypted], { COSIGN_PASSWORD: password });
+    expect(refused.result.stderr).toMatch(/its signature could not be stored/);
+    expectSilent(refused.result, 'refused');
+    const rekor = `http://127.0.0.1:${await freePort()}`;
+    const unlogged = await buildAndSign(distribution(), 'signed/quiet', ['--debug', '--tlog-upload=true', '--rekor-url', rekor, '--cosign-key', encrypted], { COSIGN_PASSWORD: password });
+    expect(unlogged.result.stderr).toMatch(/its signature could not be made: cannot reach the transparency log/);
+    expectSilent(unlogged.result, 'log down');
+
+    // The plain key from env://, where it sits in the environment.
+    const fromEnv = await buildAndSign(guarded(), 'signed/quiet', ['--debug', '--cosign-key', 'env://SIGNING_KEY'], { SIGNING_KEY: pem });
+    expect(fromEnv.result.stderr).toMatch(/its signature could not be stored/);
+    expectSilent(fromEnv.result, 'env://');
   });
 });
+
+describe('kubectl build --sign signs the digest the builder pushed', () => {
+  it('though the tag names another image by the time it signs: the tag is never read again', async () => {
+    const repository = 'signed/moved';
+    let other: PushedImage | undefined;
+    // Between the builder's push and the signing, someone else pushes to the same tag.
+    proxied().intercept({
+      match: new RegExp(`^PUT /v2/${repository}/manifests/1$`),
+      answer: async (response, _request, forward) => {
+        const pushed = await forward();
+        if (pushed.status === 201) other = await pushRandomImage(distribution(), repository, '1');
+        reply(response, pushed);
+      },
+    });
+    const config = dockerConfig();
+    const keys = await generateKeyPair(cosignContext(config), 'pinned');
+    const { result, image } = await buildAndSign(proxied(), repository, ['--cosign-key', keys.privateKey], { COSIGN_PASSWORD: keys.password });
+    // What the run asked of the registry (cosign verify below goes through the proxy too).
+    const requests = proxied().requests.slice();
+    expect(result.status, result.stderr.slice(-800)).toBe(0);
+    const pushed = image.slice(image.indexOf('@') + 1);
+    expect(other?.digest).toBeDefined();
+    expect(other?.digest).not.toBe(pushed);
+    expect((await readManifest(distribution(), repository, '1'))?.digest).toBe(other?.digest);
+
+    // The signature is the pushed digest's; the image the tag names now has none.
+    expect((await readManifest(distribution(), repository, `${digestTag(pushed)}.sig`))?.json.layers).toHaveLength(1);
+    expect(await readManifest(distribution(), repository, `${digestTag(other?.digest as string)}.sig`)).toBeUndefined();
+    for (const binary of COSIGN_VERSIONS) {
+      expect(await verifyWithKey(binary, cosignContext(config), image, keys.publicKey)).toHaveLength(1);
+      await expect(verifyWithKey(binary, cosignContext(config), `${proxied().host}/${repository}:1`, keys.publicKey)).rejects.toThrow(/no (matching )?signatures/i);
+    }
+
+    // After the builder's push, the signing wrote through the proxy and never read the tag.
+    const push = requests.indexOf(`PUT /v2/${repository}/manifests/1`);
+    expect(push).toBeGreaterThanOrEqual(0);
+    const signing = requests.slice(push + 1);
+    expect(signing).toContain(`PUT /v2/${repository}/manifests/${digestTag(pushed)}.sig`);
+    const tagReads = signing.filter((line) => new RegExp(`^(GET|HEAD) /v2/${repository}/manifests/1$`).test(line));
+    expect(tagReads, `requests after the push: ${signing.join(', ')}`).toEqual([]);
+  });
+});
+
+/**
+ * The image has exactly one Sigstore bundle referrer, found where cosign looks on this registry: the
+ * referrers API (and no fallback tag), or without the API the fallback index tag sha256-<hex>. The
+ * referrer's subject is the image, and its bundle's statement names the digest. Returns the referrer.
+ */
+async function expectBundleStored(registry: TestRegistry, repository: string, digest: string): Promise<string> {
+  const referrers = await readReferrers(registry, repository, digest);
+  const fallback = await readManifest(registry, repository, digestTag(digest));
+  const listed = registry.referrers ? referrers : fallback?.json.manifests;
+  if (registry.referrers) expect(fallback).toBeUndefined();
+  else expect(referrers).toBeUndefined();
+  expect(listed?.map((entry) => entry.artifactType)).toEqual([BUNDLE_MEDIA_TYPE]);
+  const referrer = listed?.[0]?.digest as string;
+  const manifest = await readManifest(registry, repository, referrer);
+  expect(manifest?.json.subject?.digest).toBe(digest);
+  expect(manifest?.json.layers?.map((layer) => layer.mediaType)).toEqual([BUNDLE_MEDIA_TYPE]);
+  const bundle = JSON.parse((await readBlob(registry, repository, manifest?.json.layers?.[0]?.digest as string)) ?? '{}');
+  const statement = JSON.parse(Buffer.from(bundle.dsseEnvelope.payload, 'base64').toString('utf8'));
+  expect(statement.subject).toEqual([{ digest: { sha256: digest.replace('sha256:', '') } }]);
+  return referrer;
+}
 
 function trustedRoot(): string {
   const file = join(scratchDir('trusted-root'), 'trusted_root.json');
@@ -274,9 +409,10 @@ function trustedRoot(): string {
   return file;
 }
 
-// A plain PKCS#8 copy of a cosign key (openssl reads the PKCS#8 that cosign's import accepts).
-function exportPlain(_keys: { privateKey: string }, dir: string): string {
+/** A new plain PKCS#8 P-256 key (openssl's; cosign import-key-pair reads it) and its forms for the leak finder. */
+function plainKey(dir: string): { file: string; pem: string; forms: Secret[] } {
   const file = join(dir, 'plain.pem');
   execFileSync('openssl', ['genpkey', '-algorithm', 'EC', '-pkeyopt', 'ec_paramgen_curve:P-256', '-out', file]);
-  return file;
+  const pem = readFileSync(file, 'utf8');
+  return { file, pem, forms: privateKeyForms(pem) };
 }

@@ -1,18 +1,20 @@
 // A proxy in front of a real test registry that answers some requests itself: a registry that
-// fails (401, 404, 500), lies (a referrers listing naming what is not a bundle) or sends too much.
-// Everything else goes through unchanged, credentials included. Listens on 127.0.0.1; the test
-// closes it (onTestFinished) so nothing outlives the test.
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { onTestFinished } from 'vitest';
+// fails (401, 404, 500), lies (a referrers listing naming what is not a bundle), sends too much, or
+// changes under a client (a tag moved right after a push). Everything else goes through unchanged,
+// credentials included (http-forwarder.ts). Listens on 127.0.0.1.
+//   proxyRegistry: for one test, closed when it finishes;
+//   useProxiedRegistry: for a file, declared before useBuildkitd({ trust: [...] }) so that the
+//   builder pushes through it too; each test sets its interceptions, dropped when it finishes.
+import type { ServerResponse } from 'node:http';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, onTestFinished } from 'vitest';
 import { writeClientFiles, type ClientFiles } from '../../hack/lib/client-files.ts';
-import { scratchDir, type TestRegistry } from './index.ts';
+import { startForwarder, type Forwarder, type Interception } from './http-forwarder.ts';
+import { scratchDir, type Handle, type TestRegistry } from './index.ts';
 
-export interface Fault {
-  /** Requests whose method and path (with query) match are answered by `answer`. */
-  readonly match: RegExp;
-  readonly answer: (response: ServerResponse, request: IncomingMessage) => void;
-}
+export type Fault = Interception;
 
 export interface RegistryProxy {
   /** host:port of the proxy, to use in image references. */
@@ -24,37 +26,54 @@ export interface RegistryProxy {
 }
 
 export async function proxyRegistry(registry: TestRegistry, faults: readonly Fault[]): Promise<RegistryProxy> {
-  const requests: string[] = [];
-  const server = createServer((request, response) => {
-    const line = `${request.method} ${request.url}`;
-    requests.push(line);
-    const fault = faults.find((candidate) => candidate.match.test(line));
-    if (fault) return fault.answer(response, request);
-    const upstream = new URL(request.url ?? '/', registry.url);
-    const chunks: Buffer[] = [];
-    request.on('data', (chunk: Buffer) => chunks.push(chunk));
-    request.on('end', () => {
-      const headers = Object.fromEntries(Object.entries(request.headers).filter(([name]) => name !== 'host' && name !== 'connection')) as Record<string, string>;
-      fetch(upstream, { method: request.method ?? 'GET', headers, ...(chunks.length > 0 ? { body: Buffer.concat(chunks) } : {}), redirect: 'manual' })
-        .then(async (answer) => {
-          const body = Buffer.from(await answer.arrayBuffer());
-          const forwarded: Record<string, string> = {};
-          answer.headers.forEach((value, name) => {
-            if (!['content-encoding', 'transfer-encoding', 'connection', 'content-length'].includes(name)) forwarded[name] = value;
-          });
-          response.writeHead(answer.status, forwarded).end(body);
-        })
-        .catch(() => response.writeHead(502).end());
-    });
+  const forwarder = await startForwarder(registry.url, () => faults);
+  onTestFinished(() => forwarder.close());
+  const files = writeClientFiles(scratchDir('proxy-clients'), [{ ...registry, host: forwarder.host }]);
+  return { host: forwarder.host, files, requests: forwarder.requests };
+}
+
+/** The registry as seen through the proxy (host, url, files are the proxy's), with what it saw. */
+export interface ProxiedRegistry extends TestRegistry {
+  /** Every request seen since the file started, as "METHOD /path?query", in order. */
+  readonly requests: readonly string[];
+  /** Answers matching requests for the rest of the running test. Call it inside a test. */
+  intercept(interception: Interception): void;
+}
+
+export function useProxiedRegistry(registry: Handle<TestRegistry>): Handle<ProxiedRegistry> {
+  let value: ProxiedRegistry | undefined;
+  let forwarder: Forwarder | undefined;
+  let dir: string | undefined;
+  let interceptions: Interception[] = [];
+  beforeAll(async () => {
+    const upstream = registry();
+    forwarder = await startForwarder(upstream.url, () => interceptions);
+    dir = mkdtempSync(join(tmpdir(), 'kb-registry-proxy-'));
+    const proxied = { ...upstream, host: forwarder.host, url: forwarder.url };
+    value = {
+      ...proxied,
+      files: writeClientFiles(dir, [proxied]),
+      requests: forwarder.requests,
+      intercept: (interception) => {
+        interceptions = [...interceptions, interception];
+        onTestFinished(() => {
+          interceptions = interceptions.filter((other) => other !== interception);
+        });
+      },
+    };
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  onTestFinished(() => new Promise<void>((resolve) => server.close(() => resolve())));
-  const host = `127.0.0.1:${(server.address() as AddressInfo).port}`;
-  const files = writeClientFiles(scratchDir('proxy-clients'), [{ ...registry, host }]);
-  return { host, files, requests };
+  afterAll(async () => {
+    await forwarder?.close();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+  return () => {
+    if (!value) throw new Error('the registry proxy is not started: use the handle inside a test');
+    return value;
+  };
 }
 
 /** Answers with a status and a JSON error body, as a registry does. */
 export function status(code: number): Fault['answer'] {
-  return (response) => response.writeHead(code, { 'content-type': 'application/json' }).end(JSON.stringify({ errors: [{ code: 'INJECTED', message: `injected ${code}` }] }));
+  return (response: ServerResponse) =>
+    response.writeHead(code, { 'content-type': 'application/json' }).end(JSON.stringify({ errors: [{ code: 'INJECTED', message: `injected ${code}` }] }));
 }

@@ -1,6 +1,7 @@
 // Failures of Sigstore's services (Fulcio, Rekor) as @sigstore/sign reports them (an InternalError
 // around an HTTPError or a fetch error) turned into one sentence: the service refused (4xx), broke
-// (5xx) or cannot be reached. The services' own messages are about requests, never the token.
+// (5xx), cannot be reached, or has a certificate we do not trust (a private CA: NODE_EXTRA_CA_CERTS).
+// The services' own messages are about requests, never the token.
 import { errorMessage, KubectlBuildError } from '../errors/index.ts';
 
 export interface ServiceFailure {
@@ -23,8 +24,23 @@ export function sigstoreServiceError(failure: ServiceFailure, error: unknown): K
     return new KubectlBuildError('UNAVAILABLE', `${failure.service} failed on ${failure.what} (HTTP ${status})`, { hint: 'try again later' });
   }
   const code = (cause as { code?: string }).code;
+  if (code && UNTRUSTED_CERTIFICATE.has(code)) {
+    return new KubectlBuildError('UNAVAILABLE', `${failure.service} answered with a certificate this machine does not trust (${code})`, {
+      hint: 'for a service with a private CA, set NODE_EXTRA_CA_CERTS to the CA certificate (PEM file)',
+    });
+  }
   return new KubectlBuildError('UNAVAILABLE', `cannot reach ${failure.service} (${code ?? errorMessage(cause)})`, { hint: failure.unreachableHint });
 }
+
+/** Node's TLS errors that mean "the chain does not end at a CA we trust", not "no answer". */
+const UNTRUSTED_CERTIFICATE = new Set([
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'UNABLE_TO_GET_ISSUER_CERT',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'CERT_UNTRUSTED',
+]);
 
 /** A CommonJS module's named exports, whether a bundler put them on the namespace or under default. */
 export function commonJs<T extends object>(module: T, name: string): T {
