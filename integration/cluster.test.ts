@@ -1,20 +1,28 @@
 // kubectl build and kubectl buildkit against a real cluster (the local one of hack/cluster, or
 // TEST_KUBECONFIG + TEST_REGISTRY): builders created and removed, builds reaching buildkitd through
 // pods/exec, images pushed and run as pods, --load, and what a user sees when things go wrong.
-import { execFile, spawn } from 'node:child_process';
+// Where a build ran is observed from outside the CLI: its RUN steps write the pod's addresses (runc
+// workers share the pod's network) and the machine they run on into the image, compared with what
+// kubectl says of the builder's pods and their nodes.
+import { execFile, execFileSync, spawn } from 'node:child_process';
 import { promisify } from 'node:util';
 import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { skopeo, skopeoRegistryFlags } from '../hack/lib/skopeo.ts';
+import { inspectRawManifest } from '../hack/lib/skopeo.ts';
+import { pickPod } from '../pkg/kube/builders.ts';
 import { runCli, type CliResult } from './harness/cli.ts';
 import { useCluster, useClusterRegistry, writeBuildkitdConfig, type ClusterRegistry, type TestCluster } from './harness/cluster.ts';
 import { cosign, COSIGN_VERSIONS, verifyWithKey } from './harness/cosign.ts';
+import { imageBytes } from './harness/images.ts';
 import { scratchDir } from './harness/index.ts';
+import { manifestState } from './harness/registry-read.ts';
+import { useStepSignals } from './harness/step-signals.ts';
 
 const run = promisify(execFile);
 const cluster = useCluster();
 const registry = useClusterRegistry();
+const signals = useStepSignals(() => cluster().hostAddress);
 
 function context(files: Record<string, string>): string {
   const dir = scratchDir('context');
@@ -34,14 +42,51 @@ function build(args: string[], extra: NodeJS.ProcessEnv = {}): Promise<CliResult
   return runCli('kubectl-build', ['--progress=plain', '-n', cluster().namespace, ...args], { env: env(extra) });
 }
 
-async function tagExists(target: ClusterRegistry, reference: string): Promise<boolean> {
-  try {
-    await skopeo(['inspect', '--raw', ...skopeoRegistryFlags(target.registry, target.files, ''), `docker://${reference}`]);
-    return true;
-  } catch {
-    return false;
-  }
+function tagState(target: ClusterRegistry, reference: string) {
+  return manifestState(target.registry, reference);
 }
+
+/** What `reference` (in the cluster registry) holds, as text: its files' bytes among the rest. */
+function imageText(reference: string): Promise<string> {
+  return imageBytes({ ...registry().registry, files: registry().files }, reference);
+}
+
+interface PodSeen {
+  readonly name: string;
+  readonly ip: string;
+  readonly nodeArch: string;
+  readonly pinnedArch?: string;
+}
+
+/** The builder's pods as kubectl reports them: address, and the architecture of the node each runs on. */
+async function builderPods(name: string): Promise<PodSeen[]> {
+  const pods = JSON.parse(await cluster().kubectl(['get', 'pods', '-l', `kubectl-build.dev/builder=${name}`, '-o', 'json'])).items;
+  return Promise.all(pods.map(async (pod: { metadata: { name: string }; spec: { nodeName: string; nodeSelector?: Record<string, string> }; status: { podIP: string } }) => {
+    const node = JSON.parse(await cluster().kubectl(['get', 'node', pod.spec.nodeName, '-o', 'json']));
+    const pinnedArch = pod.spec.nodeSelector?.['kubernetes.io/arch'];
+    return { name: pod.metadata.name, ip: pod.status.podIP, nodeArch: node.status.nodeInfo.architecture, ...(pinnedArch ? { pinnedArch } : {}) };
+  }));
+}
+
+/** A RUN step's shell that writes the addresses of the network it runs in and its machine, one per line. */
+const WHERE = `{ ip -4 -o addr | awk '{ sub("/.*", "", $4); print "address " $4 }'; echo "machine $(uname -m)"; }`;
+
+/** The pod whose address the build step wrote into `text` (undefined when it names none of them). */
+function podIn(text: string, pods: readonly PodSeen[]): PodSeen | undefined {
+  const addresses = [...text.matchAll(/^address (\S+)$/gm)].map((match) => match[1]);
+  const found = pods.filter((pod) => addresses.includes(pod.ip));
+  return found.length === 1 ? found[0] : undefined;
+}
+
+/** The digest of `list`'s image for linux/`arch`. */
+async function platformDigest(list: string, arch: string): Promise<string> {
+  const index = (await inspectRawManifest(registry().registry, registry().files, list)) as { manifests: Array<{ digest: string; platform: { architecture: string } }> };
+  const entry = index.manifests.find((manifest) => manifest.platform.architecture === arch);
+  if (!entry) throw new Error(`${list} has no image for ${arch}`);
+  return entry.digest;
+}
+
+const UNAME_ARCH: Record<string, string> = { x86_64: 'amd64', aarch64: 'arm64' };
 
 /** Runs `image` as a Pod to completion and returns what it printed. */
 async function runPod(target: TestCluster, name: string, image: string, pullPolicy: 'Always' | 'Never'): Promise<string> {
@@ -121,18 +166,49 @@ describe('kubectl buildkit create, kubectl build --push, and the pushed image ru
     expect(again.status).toBe(1);
   });
 
-  it('runs three builds at once on a builder with two replicas, each context on the same pod every time', async () => {
-    await createBuilder('shared', ['--replicas', '2']);
-    const contexts = [1, 2, 3].map((n) => context({ Dockerfile: `FROM ${registry().baseImage}\nRUN echo build ${n} > /n\n` }));
-    const results = await Promise.all(contexts.map((dir, n) => build(['--builder', 'shared', '-t', `${registry().host}/cluster/parallel:${n}`, '--push', dir])));
-    for (const result of results) expect(result.status, result.stderr).toBe(0);
-    const digests = results.map((result) => /pushed \S+ as (sha256:\w+)/.exec(result.stderr)?.[1]);
-    expect(new Set(digests).size).toBe(3);
+  it('runs three builds at once on a builder with two replicas, over both pods, and each context on the same pod every time', async () => {
+    await createBuilder('shared', ['--replicas', '2', '--worker', 'runc']);
+    const pods = await builderPods('shared');
+    expect(pods).toHaveLength(2);
+    // Three context directories that rendezvous hashing (README) sends to both pods, chosen by the
+    // product's own pickPod: which pod ran each build is then observed, not taken from the CLI.
+    const candidates = Array.from({ length: 16 }, () => scratchDir('context'));
+    const predicted = (dir: string) => pickPod(pods.map((pod) => ({ name: pod.name, node: '', phase: 'Running', ready: true })), dir)?.name;
+    const [one, two] = pods.map((pod) => candidates.filter((dir) => predicted(dir) === pod.name));
+    const dirs = [...(one ?? []).slice(0, 2), ...(two ?? []).slice(0, 1)];
+    expect(dirs, 'sixteen context directories all hash to one pod').toHaveLength(3);
 
-    const podOf = (result: CliResult) => /: pod (\S+) on node/.exec(result.stderr)?.[1];
-    const again = await build(['--builder', 'shared', '-t', `${registry().host}/cluster/parallel:0`, '--push', contexts[0] as string]);
-    expect(again.status).toBe(0);
-    expect(podOf(again)).toBe(podOf(results[0] as CliResult));
+    // Each build's step waits at a meeting of all three: it only ends "together" when the three run
+    // at the same time. Its timeline and the pod's addresses go into the image.
+    const meeting = signals().meeting(3);
+    dirs.forEach((dir, n) => writeFileSync(join(dir, 'Dockerfile'), `FROM ${registry().baseImage}\n`
+      + `RUN start=$(date +%s) && met=$(wget -qO- ${signals().url}/meet/${meeting}/${n}) && sleep 2 && `
+      + `{ printf 'context ${n}\\nstart %s\\nmet %s\\nend %s\\n' $start $met $(date +%s); ${WHERE}; } > /timeline\n`));
+    const tag = (n: number) => `${registry().host}/cluster/parallel:${n}`;
+    const buildAll = () => Promise.all(dirs.map((dir, n) => build(['--builder', 'shared', '-t', tag(n), '--push', dir])));
+    const timeline = async (n: number) => {
+      const text = await imageText(tag(n));
+      const [, start, met, end] = /context \d+\nstart (\d+)\nmet (\w+)\nend (\d+)\n/.exec(text) ?? [];
+      return { start: Number(start), met, end: Number(end), pod: podIn(text, pods)?.name };
+    };
+
+    const results = await buildAll();
+    for (const result of results) expect(result.status, result.stderr).toBe(0);
+    const first = await Promise.all(dirs.map((_, n) => timeline(n)));
+    expect(first.map(({ met }) => met)).toEqual(['together', 'together', 'together']);
+    expect(Math.max(...first.map(({ start }) => start))).toBeLessThan(Math.min(...first.map(({ end }) => end)));
+    expect(new Set(first.map(({ pod }) => pod))).toEqual(new Set(pods.map((pod) => pod.name)));
+    // The CLI names the pod the step ran in.
+    results.forEach((result, n) => expect(result.stderr).toContain(`: pod ${first[n]?.pod} on node`));
+
+    // Four more rounds. A re-run on the pod that ran it reuses its cache: the image keeps the first
+    // run's timeline. On the other pod the step would run again, there, and write that pod's address
+    // (and "late" from the closed meeting). With a random choice of pod, each of these 3 x 4 = 12
+    // re-runs would stay on its first pod with probability 1/2: all of them with 1/2^12 = 1/4096.
+    for (let round = 0; round < 4; round++) {
+      for (const result of await buildAll()) expect(result.status, result.stderr).toBe(0);
+      expect(await Promise.all(dirs.map((_, n) => timeline(n)))).toEqual(first);
+    }
   });
 
   it('fails clearly when the builder pod is deleted in the middle of a build, and pushes nothing under the tag', async () => {
@@ -158,7 +234,7 @@ describe('kubectl buildkit create, kubectl build --push, and the pushed image ru
     expect(stderr).toMatch(/^error: the builder pod victim-\S+ (was deleted|stopped \(\w+\)) during the build, so nothing was built or pushed$/m);
     expect(stderr).not.toMatch(/\n\s+at /);
     expect(status).toBe(1);
-    expect(await tagExists(registry(), tag)).toBe(false);
+    expect(await tagState(registry(), tag)).toBe('absent');
   });
 });
 
@@ -173,7 +249,7 @@ describe('kubectl buildkit create --rootless', () => {
     const dir = context({ Dockerfile: `FROM ${registry().baseImage}\nRUN id -u > /built-as\n` });
     const result = await build(['--builder', 'rootless', '-t', tag, '--push', dir]);
     expect(result.status, result.stderr).toBe(0);
-    expect(await tagExists(registry(), tag)).toBe(true);
+    expect(await tagState(registry(), tag)).toBe('present');
     expect((await buildkit(['rm', 'rootless'])).status).toBe(0);
   });
 });
@@ -255,10 +331,11 @@ describe('--registry-secret', () => {
     const dir = context({ Dockerfile: `FROM ${registry().baseImage}\nRUN echo with a secret > /m\n` });
     const withoutSecret = await build(['--builder', 'secretive', '-t', tag, '--push', dir], { DOCKER_CONFIG: emptyDockerConfig });
     expect(withoutSecret.status).toBe(1);
+    expect(await tagState(target, tag)).toBe('absent');
 
     const result = await build(['--builder', 'secretive', '--registry-secret', 'push-credentials', '-t', tag, '--push', dir], { DOCKER_CONFIG: emptyDockerConfig });
     expect(result.status, result.stderr).toBe(0);
-    expect(await tagExists(target, tag)).toBe(true);
+    expect(await tagState(target, tag)).toBe('present');
     expect(`${result.stdout}${result.stderr}`).not.toContain(auth.password);
     const pod = JSON.parse(await cluster().kubectl(['get', 'pods', '-l', 'kubectl-build.dev/builder=secretive', '-o', 'json']));
     expect(JSON.stringify(pod.items[0].spec)).not.toContain('push-credentials');
@@ -319,12 +396,39 @@ describe('--platform a,b on a builder with a Deployment per architecture', () =>
     expect(listed.stdout).toMatch(/^\s+multi-linux-amd64-\S+\s+\S+\s+linux\/amd64/m);
 
     const tag = `${registry().host}/cluster/multi:1`;
-    const dir = context({ Dockerfile: 'FROM scratch\nARG TARGETPLATFORM\nCOPY Dockerfile /built-for\n' });
+    // Per platform: a native step ($BUILDPLATFORM) that writes the pod's addresses and machine, and
+    // a RUN of a static program built for the target architecture, which runs only natively or under QEMU.
+    const dir = context({ Dockerfile: `FROM --platform=$BUILDPLATFORM ${registry().baseImage} AS where\nARG TARGETPLATFORM\n`
+      + `RUN { echo "platform $TARGETPLATFORM"; ${WHERE}; } > /where\n`
+      + 'FROM scratch\nARG TARGETARCH\nCOPY probe-${TARGETARCH} /probe\nRUN ["/probe", "/ran-as"]\nCOPY --from=where /where /where\n' });
+    for (const goarch of ['amd64', 'arm64']) {
+      execFileSync('go', ['build', '-trimpath', '-o', join(dir, `probe-${goarch}`), '.'], {
+        cwd: 'integration/fixtures/arch-probe',
+        env: { ...process.env, GOOS: 'linux', GOARCH: goarch, CGO_ENABLED: '0', GOFLAGS: '' },
+      });
+    }
     const result = await build(['--builder', 'multi', '--platform', 'linux/amd64,linux/arm64', '-t', tag, '--push', '--allow-http-registry', dir]);
     expect(result.status, result.stderr).toBe(0);
     expect(result.stderr).toMatch(/^linux\/amd64: building with the builder "multi": pod multi-linux-amd64-\S+ on node \S+ \(native\)$/m);
     expect(result.stderr).toMatch(/^linux\/arm64: building with the builder "multi": pod multi-(?!linux-)\S+ on node \S+ \(no pod pinned to arm64: emulated or cross-compiled\)$/m);
-    expect(result.stderr).toMatch(/^ {2}linux\/arm64: sha256:\w+$/m);
+
+    // Where each platform really ran, from the images and kubectl.
+    const pods = await builderPods('multi');
+    const ran = await Promise.all(['amd64', 'arm64'].map(async (arch) => {
+      const text = await imageText(`${tag.replace(/:1$/, '')}@${await platformDigest(tag, arch)}`);
+      return { pod: podIn(text, pods), machine: /^machine (\S+)$/m.exec(text)?.[1], ranAs: /ran as (linux\/[a-z0-9]+)\n/.exec(text)?.[1] };
+    }));
+    const [amd64, arm64] = ran;
+    // amd64 on the pod pinned to amd64, natively: its node is amd64 and so is the machine the step saw.
+    expect(amd64?.pod?.pinnedArch).toBe('amd64');
+    expect(amd64?.pod?.nodeArch).toBe('amd64');
+    expect(UNAME_ARCH[amd64?.machine ?? '']).toBe('amd64');
+    expect(amd64?.ranAs).toBe('linux/amd64');
+    // arm64 on the unpinned pod, whose node is not arm64: its RUN of an arm64 program ran emulated there.
+    expect(arm64?.pod).toBeDefined();
+    expect(arm64?.pod?.pinnedArch).toBeUndefined();
+    expect(arm64?.pod?.nodeArch).not.toBe('arm64');
+    expect(arm64?.ranAs).toBe('linux/arm64');
     expect((await buildkit(['rm', 'multi'])).status).toBe(0);
   });
 });
