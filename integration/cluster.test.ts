@@ -100,14 +100,24 @@ async function createBuilder(name: string, extra: string[] = []): Promise<CliRes
   const result = await buildkit(['create', name, '--config', config, ...extra]);
   expect(result.stderr).toContain(`builder "${name}" ready`);
   expect(result.status).toBe(0);
+  // create returns once every pod is ready, as kubectl sees them (the CLI's word aside).
+  const selector = ['-l', `kubectl-build.dev/builder=${name}`, '-o', 'json'];
+  const deployments = JSON.parse(await cluster().kubectl(['get', 'deployments', ...selector])).items as Array<{ spec: { replicas: number } }>;
+  const pods = JSON.parse(await cluster().kubectl(['get', 'pods', ...selector])).items as Array<{ status: { conditions?: Array<{ type: string; status: string }> } }>;
+  const ready = pods.filter((pod) => pod.status.conditions?.some((condition) => condition.type === 'Ready' && condition.status === 'True'));
+  expect(ready.length).toBe(deployments.reduce((sum, deployment) => sum + deployment.spec.replicas, 0));
+  expect(ready.length).toBeGreaterThan(0);
   return result;
 }
 
 describe('kubectl buildkit create, kubectl build --push, and the pushed image running in the cluster', () => {
   it('creates a builder with its options, builds through pods/exec, pushes, and a Pod runs the pushed image', async () => {
-    const created = await createBuilder('pusher', ['--worker', 'runc', '--env', 'BUILDKIT_STEP_LOG_MAX_SIZE=1048576', '--requests', 'cpu=100m,memory=64Mi', '--limits', 'memory=2Gi']);
+    const created = await createBuilder('pusher', ['--worker', 'runc', '--env', 'BUILDKIT_STEP_LOG_MAX_SIZE=1048576', '--requests', 'cpu=100m,memory=64Mi', '--limits', 'memory=2Gi',
+      '--node-selector', 'kubernetes.io/os=linux', '--tolerations', 'dedicated=builds:NoSchedule']);
     expect(created.stderr).toContain('runc worker');
     const deployment = JSON.parse(await cluster().kubectl(['get', 'deployment', 'pusher', '-o', 'json']));
+    expect(deployment.spec.template.spec.nodeSelector).toEqual({ 'kubernetes.io/os': 'linux' });
+    expect(deployment.spec.template.spec.tolerations).toEqual([{ key: 'dedicated', operator: 'Equal', value: 'builds', effect: 'NoSchedule' }]);
     const container = deployment.spec.template.spec.containers[0];
     expect(container.env).toContainEqual({ name: 'BUILDKIT_STEP_LOG_MAX_SIZE', value: '1048576' });
     expect(container.resources).toEqual({ requests: { cpu: '100m', memory: '64Mi' }, limits: { memory: '2Gi' } });
@@ -115,6 +125,9 @@ describe('kubectl buildkit create, kubectl build --push, and the pushed image ru
     // --config lives in a ConfigMap mounted where buildkitd reads it.
     const configMap = JSON.parse(await cluster().kubectl(['get', 'configmap', 'pusher-buildkitd-config', '-o', 'json']));
     expect(configMap.data['buildkitd.toml']).toContain(registry().host);
+    // ...where buildkitd reads it, in the running pod.
+    const podName = (await cluster().kubectl(['get', 'pods', '-l', 'kubectl-build.dev/builder=pusher', '-o', 'jsonpath={.items[0].metadata.name}'])).trim();
+    expect(await cluster().kubectl(['exec', podName, '--', 'cat', '/etc/buildkit/buildkitd.toml'])).toBe(configMap.data['buildkitd.toml']);
 
     const tag = `${registry().host}/cluster/app:1`;
     const dir = context({ Dockerfile: `FROM ${registry().baseImage}\nRUN echo built by kubectl build in the cluster > /message\nCMD ["cat", "/message"]\n` });
@@ -159,6 +172,8 @@ describe('kubectl buildkit create, kubectl build --push, and the pushed image ru
     expect(removed.stderr).toContain('removed the builder "pusher"');
     expect(removed.status).toBe(0);
     expect((await buildkit(['ls'])).stdout).not.toMatch(/^pusher /m);
+    // rm returns once the pods are gone; kubectl answers (an empty list, a NotFound) rather than failing to look.
+    expect(await cluster().kubectl(['get', 'pods,deployments', '-l', 'kubectl-build.dev/builder=pusher', '-o', 'name'])).toBe('');
     await expect(cluster().kubectl(['get', 'configmap', 'pusher-buildkitd-config'])).rejects.toThrow(/NotFound|not found/);
 
     const again = await buildkit(['rm', 'pusher']);
