@@ -151,6 +151,26 @@ describe('kubectl build --push', () => {
     expect(changed.files).toBe(1);
   });
 
+  it('takes registry credentials from a credHelpers entry and from a credsStore, through docker-credential-* programs', async () => {
+    const auth = registry().auth as { username: string; password: string };
+    const bin = scratchDir('helpers');
+    const asked = join(bin, 'asked');
+    writeFileSync(join(bin, 'docker-credential-kbtest'), `#!/bin/sh\nserver=$(cat)\necho "$1 $server" >> ${asked}\n`
+      + `printf '{"ServerURL":"%s","Username":"${auth.username}","Secret":"${auth.password}"}' "$server"\n`);
+    chmodSync(join(bin, 'docker-credential-kbtest'), 0o755);
+    const dir = context({ Dockerfile: 'FROM scratch\nCOPY Dockerfile /\n' });
+    for (const [n, config] of [{ credHelpers: { [registry().host]: 'kbtest' } }, { credsStore: 'kbtest' }].entries()) {
+      const dockerConfig = scratchDir('docker-config');
+      writeFileSync(join(dockerConfig, 'config.json'), JSON.stringify(config));
+      const tag = `${registry().host}/build/helped:${n}`;
+      const result = await build(['-t', tag, '--push', dir], { env: { DOCKER_CONFIG: dockerConfig, PATH: `${bin}:${process.env.PATH}` } });
+      expect(result.status, result.stderr.slice(-800)).toBe(0);
+      expect(`${result.stdout}${result.stderr}`).not.toContain(auth.password);
+      expect(await manifestState(registry(), tag)).toBe('present');
+    }
+    expect(readFileSync(asked, 'utf8')).toMatch(new RegExp(`^get ${registry().host}$`, 'm'));
+  });
+
   it('labels the image with --label, and takes --build-arg K alone from the environment', async () => {
     const dir = context({ Dockerfile: `FROM ${registry().baseImage}\nARG FLAVOUR\nRUN echo "flavour $FLAVOUR" > /flavour\n` });
     const tag = `${registry().host}/build/labelled:1`;

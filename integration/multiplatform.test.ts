@@ -12,7 +12,7 @@ import { runCli } from './harness/cli.ts';
 import { COSIGN_VERSIONS, generateKeyPair, verifyWithKey } from './harness/cosign.ts';
 import { imageBytes } from './harness/images.ts';
 import { scratchDir, useBuildkitd, useRegistry } from './harness/index.ts';
-import { manifestState } from './harness/registry-read.ts';
+import { manifestState, servedDigest } from './harness/registry-read.ts';
 import { useStepSignals } from './harness/step-signals.ts';
 
 const registry = useRegistry({ kind: 'oci', auth: true, seed: true });
@@ -59,6 +59,8 @@ describe('kubectl build --platform a,b,c', () => {
     const listDigest = JSON.parse(readFileSync(metadataFile, 'utf8'))['containerimage.digest'] as string;
     expect(readFileSync(iidFile, 'utf8')).toBe(listDigest);
     for (const tag of tags) {
+      // The list the registry serves under each tag is the one whose digest the files name.
+      expect(await servedDigest(registry(), tag)).toBe(listDigest);
       const index = (await inspectRawManifest(registry(), registry().files, tag)) as Index;
       expect(index.mediaType).toBe('application/vnd.oci.image.index.v1+json');
       expect(index.manifests.map((m) => [m.platform.os, m.platform.architecture, m.platform.variant ?? ''].join('/').replace(/\/$/, ''))).toEqual(PLATFORMS);

@@ -16,23 +16,27 @@ const ACCEPT = [
 
 /** `reference` is host/repository:tag or host/repository@digest, on `registry`. */
 export async function manifestState(registry: Registry, reference: string): Promise<ManifestState> {
+  const { url, response } = await headManifest(registry, reference);
+  if (response.status === 200) return 'present';
+  if (response.status === 404) return 'absent';
+  throw new Error(`could not look for ${reference}: the registry answered HEAD ${url} with ${response.status}`);
+}
+
+async function headManifest(registry: Registry, reference: string) {
   const { repository, version } = splitReference(registry, reference);
   const url = `${registry.url}/v2/${repository}/manifests/${version}`;
-  let response;
   try {
-    response = await httpGet(url, {
+    const response = await httpGet(url, {
       method: 'HEAD',
       headers: { accept: ACCEPT },
       ...(registry.caFile ? { caFile: registry.caFile } : {}),
       ...(registry.auth ? { basicAuth: registry.auth } : {}),
       timeoutMs: 10_000,
     });
+    return { url, response };
   } catch (error) {
     throw new Error(`could not look for ${reference}: ${(error as Error).message}`, { cause: error });
   }
-  if (response.status === 200) return 'present';
-  if (response.status === 404) return 'absent';
-  throw new Error(`could not look for ${reference}: the registry answered HEAD ${url} with ${response.status}`);
 }
 
 function splitReference(registry: Registry, reference: string): { repository: string; version: string } {
@@ -43,4 +47,12 @@ function splitReference(registry: Registry, reference: string): { repository: st
   const colon = path.lastIndexOf(':');
   if (colon < 0) return { repository: path, version: 'latest' };
   return { repository: path.slice(0, colon), version: path.slice(colon + 1) };
+}
+
+/** The digest the registry serves `reference`'s manifest under; throws unless it answers 200. */
+export async function servedDigest(registry: Registry, reference: string): Promise<string> {
+  const { url, response } = await headManifest(registry, reference);
+  const digest = response.headers['docker-content-digest'];
+  if (response.status !== 200 || typeof digest !== 'string') throw new Error(`HEAD ${url} answered ${response.status} without a digest`);
+  return digest;
 }
