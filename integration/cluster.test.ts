@@ -165,7 +165,14 @@ describe('kubectl buildkit create, kubectl build --push, and the pushed image ru
     expect(listed.status).toBe(0);
     const lines = listed.stdout.split('\n');
     expect(lines[0]).toMatch(/^NAME\s+STATUS\s+WORKER\s+POD\s+NODE\s+PLATFORMS$/);
-    expect(lines.find((line) => line.startsWith('pusher '))).toMatch(/^pusher\s+1\/1 ready\s+runc\s+pusher-\S+\s+\S+\s+.*linux\/amd64/);
+    const pusher = lines.find((line) => line.startsWith('pusher '));
+    expect(pusher).toMatch(/^pusher\s+1\/1 ready\s+runc\s+pusher-\S+\s+\S+\s+.*linux\/amd64/);
+    // The platforms are the daemon's own, as buildctl in the pod lists its workers.
+    const podName = (await cluster().kubectl(['get', 'pods', '-l', 'kubectl-build.dev/builder=pusher', '-o', 'jsonpath={.items[0].metadata.name}'])).trim();
+    const workers = await cluster().kubectl(['exec', podName, '--', 'buildctl', 'debug', 'workers', '--verbose']);
+    const daemonPlatforms = /^Platforms:\s*(\S+)$/m.exec(workers)?.[1]?.split(',');
+    expect(daemonPlatforms).toContain('linux/amd64');
+    expect(new Set(pusher?.match(/linux\/[a-z0-9/]+/g))).toEqual(new Set(daemonPlatforms));
     expect(lines.find((line) => line.startsWith('buildkit '))).toMatch(/^buildkit\s+1\/1 ready\s+containerd\s+buildkit-\S+/);
 
     const removed = await buildkit(['rm', 'pusher']);

@@ -55,6 +55,8 @@ describe('kubectl build --platform a,b,c', () => {
     expect(result.status, result.stderr.slice(-800)).toBe(0);
     // One progress view: every platform's steps, each labelled.
     for (const platform of PLATFORMS) expect(result.stderr).toMatch(new RegExp(`^\\[${platform}\\] #\\d+ \\[internal\\] load build definition`, 'm'));
+    // ...and no step line without its platform.
+    expect(result.stderr).not.toMatch(/^#\d+ /m);
 
     const listDigest = JSON.parse(readFileSync(metadataFile, 'utf8'))['containerimage.digest'] as string;
     expect(readFileSync(iidFile, 'utf8')).toBe(listDigest);
