@@ -108,18 +108,34 @@ describe('kubectl build --push', () => {
     expect((await build(['-f', '-', dir], { input: `FROM ${registry().baseImage}\nCOPY data.txt /\n` })).status).toBe(0);
   });
 
-  it('mounts a secret for one RUN without leaving it in the image or in any output', async () => {
+  it('builds from a Dockerfile on stdin with no context for PATH -', async () => {
+    const tag = `${registry().host}/build/stdin:1`;
+    const result = await build(['-t', tag, '--push', '-'], { input: `FROM ${registry().baseImage}\nRUN echo from-stdin > /s\n` });
+    expect(result.status, result.stderr.slice(-800)).toBe(0);
+    expect(await imageBytes(registry(), tag)).toContain('from-stdin\n');
+    // With no context, there is nothing to COPY from.
+    const copy = await build(['-'], { input: `FROM ${registry().baseImage}\nCOPY Dockerfile /\n` });
+    expect(copy.status).toBe(1);
+  });
+
+  it('mounts secrets for one RUN, from a variable and from a file, without leaving them in the image or in any output', async () => {
     const secret = 's3cr3t-value-1f9d';
+    const fileSecret = 'f1le-s3cr3t-77ab';
+    const secretFile = join(scratchDir('secret'), 'token.txt');
+    writeFileSync(secretFile, fileSecret);
+    // The values are compared in pieces, so that the Dockerfile itself never holds them whole.
     const dir = context({
-      Dockerfile: `FROM ${registry().baseImage}\nRUN --mount=type=secret,id=token test "$(cat /run/secrets/token)" = "${secret.slice(0, 6)}$(echo ${secret.slice(6)})" && echo used > /proof\n`,
+      Dockerfile: `FROM ${registry().baseImage}\nRUN --mount=type=secret,id=token --mount=type=secret,id=file `
+        + `test "$(cat /run/secrets/token)" = "${secret.slice(0, 6)}$(echo ${secret.slice(6)})" && `
+        + `test "$(cat /run/secrets/file)" = "${fileSecret.slice(0, 6)}$(echo ${fileSecret.slice(6)})" && echo used > /proof\n`,
     });
     const tag = `${registry().host}/build/secret:1`;
-    const result = await build(['--secret', 'id=token,env=BUILD_TOKEN', '-t', tag, '--push', '--debug', dir], { env: { BUILD_TOKEN: secret } });
-    expect(result.status).toBe(0);
-    expect(`${result.stdout}${result.stderr}`).not.toContain(secret);
+    const result = await build(['--secret', 'id=token,env=BUILD_TOKEN', '--secret', `id=file,src=${secretFile}`, '-t', tag, '--push', '--debug', dir], { env: { BUILD_TOKEN: secret } });
+    expect(result.status, result.stderr.slice(-800)).toBe(0);
+    for (const value of [secret, fileSecret]) expect(`${result.stdout}${result.stderr}`).not.toContain(value);
     const bytes = await imageBytes(registry(), tag);
     expect(bytes).toContain('used');
-    expect(bytes).not.toContain(secret);
+    for (const value of [secret, fileSecret]) expect(bytes).not.toContain(value);
   });
 
   it('uploads an unchanged context again without file contents, and a changed file alone', async () => {
@@ -188,6 +204,9 @@ describe('kubectl build --push', () => {
     expect(quiet.status).toBe(0);
     expect(quiet.stdout).toMatch(/^sha256:[0-9a-f]{64}\n$/);
     expect(quiet.stderr).toBe('');
+    // The image ID is the config's digest, as the registry holds it.
+    const manifest = JSON.parse(await skopeo(['inspect', '--raw', ...skopeoRegistryFlags(registry(), registry().files, ''), `docker://${tag}`]));
+    expect(quiet.stdout).toBe(`${manifest.config.digest}\n`);
     const raw = await runCli('kubectl-build', ['--progress', 'rawjson', dir], { env: env() });
     const lines = raw.stderr.trim().split('\n').filter((line) => line.startsWith('{'));
     expect(lines.length).toBeGreaterThan(0);
