@@ -153,10 +153,17 @@ describe('kubectl buildkit create, kubectl build --push, and the pushed image ru
     expect(result.stderr).toContain("loaded into the container runtime of the builder's node");
     expect(result.status).toBe(0);
     expect(await runPod(cluster(), 'loaded', `kubectl-build-test/${name}:1`, 'Never')).toBe('loaded into the node\n');
-    // Loaded images stay in the node's containerd across runs of the local cluster: remove this one.
+    // --load said outright does the same, beside a push-less -t.
+    writeFileSync(join(dir, 'Dockerfile'), 'FROM scratch\nCOPY busybox /busybox\nCMD ["/busybox", "echo", "loaded with --load"]\n');
+    const explicit = await build(['--load', '-t', `kubectl-build-test/${name}:2`, dir]);
+    expect(explicit.status, explicit.stderr).toBe(0);
+    expect(await runPod(cluster(), 'loaded-explicitly', `kubectl-build-test/${name}:2`, 'Never')).toBe('loaded with --load\n');
+    // Loaded images stay in the node's containerd across runs of the local cluster: remove these.
     if (cluster().local) {
-      await cluster().kubectl(['delete', 'pod', 'loaded', '--wait=true']);
-      await run('ctr', ['--address', '/run/containerd/containerd.sock', '-n', 'k8s.io', 'images', 'rm', `docker.io/kubectl-build-test/${name}:1`]).catch(() => {});
+      await cluster().kubectl(['delete', 'pod', 'loaded', 'loaded-explicitly', '--wait=true']);
+      for (const version of [1, 2]) {
+        await run('ctr', ['--address', '/run/containerd/containerd.sock', '-n', 'k8s.io', 'images', 'rm', `docker.io/kubectl-build-test/${name}:${version}`]).catch(() => {});
+      }
     }
   });
 
