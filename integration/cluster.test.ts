@@ -336,6 +336,19 @@ describe('what a user sees when the cluster says no', () => {
     expect(crash.stderr).toMatch(/^error: the builder "crasher" cannot start: pod crasher-\S+ reports (CrashLoopBackOff: )?buildkitd exited with code 1 \(.*toml.*\), restarted \d+ times?$/m);
     expect(crash.status).toBe(1);
 
+    // A namespace whose Pod Security level refuses privileged pods: the ReplicaSet's refusal, not a timeout.
+    const restricted = `${cluster().namespace}-baseline`;
+    await cluster().kubectl(['create', 'namespace', restricted, '-n', 'default']);
+    try {
+      await cluster().kubectl(['label', 'namespace', restricted, 'pod-security.kubernetes.io/enforce=baseline', '-n', 'default']);
+      const refused = await runCli('kubectl-buildkit', ['create', 'refused', '--timeout', '90s', '-n', restricted], { env: env() });
+      expect(refused.stderr).toMatch(/^error: the builder "refused" cannot create its pods: .*violates PodSecurity "baseline/m);
+      expect(refused.stderr).toMatch(/^hint: .*Pod Security admission level/m);
+      expect(refused.status).toBe(1);
+    } finally {
+      await cluster().kubectl(['delete', 'namespace', restricted, '--wait=false', '-n', 'default']);
+    }
+
     const slow = await buildkit(['create', 'impatient', '--platform', 'linux/s390x', '--timeout', '2s']);
     expect(slow.stderr).toMatch(/^error: the builder "impatient" was not ready within 2s \(0\/1 pods ready/m);
     expect(slow.stderr).toMatch(/^hint: .*or wait longer with --timeout$/m);
