@@ -59,6 +59,7 @@ describe('kubectl build --push', () => {
     const pushed = await manifestDigest(registry(), tag);
     expect(metadata['containerimage.digest']).toBe(pushed);
     expect(metadata['image.name']).toBe(tag);
+    expect(metadata['containerimage.descriptor']).toMatchObject({ digest: pushed, mediaType: 'application/vnd.oci.image.manifest.v1+json' });
     expect(readFileSync(iidFile, 'utf8')).toBe(metadata['containerimage.config.digest']);
     expect(result.stderr).toContain(`pushed ${tag} as ${pushed}`);
     const bytes = await imageBytes(registry(), tag);
@@ -95,9 +96,10 @@ describe('kubectl build --push', () => {
 
   it('adds hosts with --add-host and cuts the network with --network none', async () => {
     const dir = context({
-      Dockerfile: `FROM ${registry().baseImage}\nRUN grep -q '10.1.2.3.*db.internal' /etc/hosts && test "$(grep -c : /proc/net/dev)" = 1\n`,
+      Dockerfile: `FROM ${registry().baseImage}\nRUN grep -q '10.1.2.3.*db.internal' /etc/hosts && grep -q '10.4.5.6.*cache.internal' /etc/hosts && test "$(grep -c : /proc/net/dev)" = 1\n`,
     });
-    const result = await build(['--no-cache', '--add-host', 'db.internal:10.1.2.3', '--network', 'none', dir]);
+    // Both spellings docker accepts: host:ip and host=ip.
+    const result = await build(['--no-cache', '--add-host', 'db.internal:10.1.2.3', '--add-host', 'cache.internal=10.4.5.6', '--network', 'none', dir]);
     expect(result.status).toBe(0);
   });
 
@@ -295,7 +297,7 @@ describe('kubectl build --output', () => {
   });
 });
 
-describe('kubectl build --cache-to / --cache-from', () => {
+describe('kubectl build --cache-to / --cache-from / --no-cache', () => {
   const cold = useBuildkitd({ trust: [registry] });
 
   it('exports the cache to the registry, and a builder without local cache reuses every step', async () => {
@@ -312,6 +314,23 @@ describe('kubectl build --cache-to / --cache-from', () => {
     const ran = await Promise.all(tags.map(async (tag) => /ran ([0-9a-f-]{36})\n/.exec(await imageBytes(registry(), tag))?.[1]));
     expect(ran[0]).toMatch(/^[0-9a-f-]{36}$/);
     expect(ran[1]).toBe(ran[0]);
+  });
+
+  it('reuses a RUN step by default, runs it again with --no-cache, and a cold builder reuses it from an inline cache', async () => {
+    // The step writes a fresh random id: the same id in two images means the step ran once.
+    const dir = context({ Dockerfile: `FROM ${registry().baseImage}\nRUN echo "ran $(cat /proc/sys/kernel/random/uuid)" inline > /result\n` });
+    const tag = (name: string) => `${registry().host}/build/no-cache:${name}`;
+    const ranIn = async (name: string) => /ran ([0-9a-f-]{36}) inline\n/.exec(await imageBytes(registry(), tag(name)))?.[1];
+    const push = async (name: string, args: string[] = [], daemon = buildkitd().address) => {
+      const result = await build([...args, '-t', tag(name), '--push', dir], { env: { BUILDKIT_HOST: daemon } });
+      expect(result.status, result.stderr.slice(-800)).toBe(0);
+      return ranIn(name);
+    };
+    const first = await push('first', ['--cache-to', 'type=inline']);
+    expect(first).toMatch(/^[0-9a-f-]{36}$/);
+    expect(await push('again')).toBe(first);
+    expect(await push('uncached', ['--no-cache'])).not.toBe(first);
+    expect(await push('cold', ['--cache-from', `type=registry,ref=${tag('first')}`], cold().address)).toBe(first);
   });
 });
 
