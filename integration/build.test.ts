@@ -259,12 +259,11 @@ describe('kubectl build on a terminal, when the daemon is unreachable', () => {
     const dir = context({ Dockerfile: 'FROM scratch\n' });
     const screen = join(scratchDir('tty'), 'screen');
     const command = `stty cols 120 rows 40; ${process.execPath} dist/kubectl-build.js --builder-addr unix://${join(dir, 'none.sock')} ${dir}; echo "exit=$?"`;
-    const started = Date.now();
+    // Were the view left running, script(1) would be killed at the timeout and never print exit=.
     execFileSync('script', ['-qec', command, screen], { stdio: 'ignore', timeout: 60_000 });
     const text = stripVTControlCharacters(readFileSync(screen, 'utf8'));
     expect(text).toMatch(/error: cannot reach the BuildKit daemon at unix:\/\/\S+none\.sock within 10s/);
     expect(text).toContain('exit=1');
-    expect(Date.now() - started).toBeLessThan(30_000);
   });
 });
 
