@@ -86,6 +86,9 @@ async function platformDigest(list: string, arch: string): Promise<string> {
   return entry.digest;
 }
 
+/** The image a builder runs unless told otherwise, as the README states it. */
+const DEFAULT_BUILDKIT_IMAGE = 'docker.io/moby/buildkit:v0.34.2';
+
 const UNAME_ARCH: Record<string, string> = { x86_64: 'amd64', aarch64: 'arm64' };
 
 /** Runs `image` as a Pod to completion and returns what it printed. */
@@ -122,6 +125,8 @@ describe('kubectl buildkit create, kubectl build --push, and the pushed image ru
     expect(container.env).toContainEqual({ name: 'BUILDKIT_STEP_LOG_MAX_SIZE', value: '1048576' });
     expect(container.resources).toEqual({ requests: { cpu: '100m', memory: '64Mi' }, limits: { memory: '2Gi' } });
     expect(container.securityContext).toEqual({ privileged: true });
+    // KUBECTL_BUILDKIT_IMAGE names the image (the harness's, on the local cluster), else the README's default.
+    expect(container.image).toBe(cluster().buildkitImage || DEFAULT_BUILDKIT_IMAGE);
     // --config lives in a ConfigMap mounted where buildkitd reads it.
     const configMap = JSON.parse(await cluster().kubectl(['get', 'configmap', 'pusher-buildkitd-config', '-o', 'json']));
     expect(configMap.data['buildkitd.toml']).toContain(registry().host);
@@ -274,6 +279,8 @@ describe('kubectl buildkit create --rootless', () => {
     const pod = JSON.parse(await cluster().kubectl(['get', 'pods', '-l', 'kubectl-build.dev/builder=rootless', '-o', 'json'])).items[0];
     expect(pod.spec.containers[0].securityContext.privileged).toBeUndefined();
     expect(pod.spec.containers[0].securityContext.runAsUser).toBe(1000);
+    // ...and --rootless takes that image's -rootless variant.
+    expect(pod.spec.containers[0].image).toBe(`${cluster().buildkitImage || DEFAULT_BUILDKIT_IMAGE}-rootless`);
     const tag = `${registry().host}/cluster/rootless:1`;
     const dir = context({ Dockerfile: `FROM ${registry().baseImage}\nRUN id -u > /built-as\n` });
     const result = await build(['--builder', 'rootless', '-t', tag, '--push', dir]);
