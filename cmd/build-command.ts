@@ -7,6 +7,7 @@ import { withKubeOptions, withRegistrySecretOption } from './options/kube.ts';
 import { withSignOptions } from './options/sign.ts';
 import { runCli } from './run-cli.ts';
 import { completionModel } from './completion.ts';
+import { protectLoneDashes, restoreLoneDashes } from './lone-dash.ts';
 import type { Argv } from 'yargs';
 
 process.exitCode = await runCli(
@@ -15,6 +16,7 @@ process.exitCode = await runCli(
     completion: () => completionModel((parser) => withSignOptions(withBuilderAddressOptions(withRegistrySecretOption(withKubeOptions(withBuildOptions(parser))))) as Argv),
     configure: (parser) =>
       parser
+        .middleware(restoreLoneDashes, true)
         .usage('$0 [options] PATH | -\n\nBuild an image with BuildKit running in your Kubernetes cluster.')
         .command(
           '$0 [path]',
@@ -26,5 +28,5 @@ process.exitCode = await runCli(
         .example('$0 -t registry.example.com/app:1 --push .', 'Build the current directory and push it')
         .example('$0 -f build/Dockerfile --build-arg VERSION=1.2 -t app:dev .', 'Build with another Dockerfile and a build argument'),
   },
-  hideBin(process.argv),
+  protectLoneDashes(hideBin(process.argv)),
 );

@@ -1,5 +1,7 @@
 // kubectl build --platform a,b,c: platform images pushed by digest, the list assembled by the CLI,
-// pushed under every tag, signed; one failing platform leaves no list behind.
+// pushed under every tag, signed; platforms built at the same time, and one failing platform cancels
+// the others and leaves no list behind (observed through the build steps' calls to a server of the
+// test's, and the registry's answers).
 import { execFileSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { stripVTControlCharacters } from 'node:util';
@@ -10,9 +12,13 @@ import { runCli } from './harness/cli.ts';
 import { COSIGN_VERSIONS, generateKeyPair, verifyWithKey } from './harness/cosign.ts';
 import { imageBytes } from './harness/images.ts';
 import { scratchDir, useBuildkitd, useRegistry } from './harness/index.ts';
+import { manifestState, servedDigest } from './harness/registry-read.ts';
+import { useStepSignals } from './harness/step-signals.ts';
 
-const registry = useRegistry({ kind: 'oci', auth: true });
+const registry = useRegistry({ kind: 'oci', auth: true, seed: true });
 const buildkitd = useBuildkitd({ trust: [registry] });
+// The local buildkitd's RUN steps share this machine's network.
+const signals = useStepSignals(() => '127.0.0.1');
 const PLATFORMS = ['linux/amd64', 'linux/arm64', 'linux/arm/v7'];
 
 interface Index {
@@ -49,10 +55,14 @@ describe('kubectl build --platform a,b,c', () => {
     expect(result.status, result.stderr.slice(-800)).toBe(0);
     // One progress view: every platform's steps, each labelled.
     for (const platform of PLATFORMS) expect(result.stderr).toMatch(new RegExp(`^\\[${platform}\\] #\\d+ \\[internal\\] load build definition`, 'm'));
+    // ...and no step line without its platform.
+    expect(result.stderr).not.toMatch(/^#\d+ /m);
 
     const listDigest = JSON.parse(readFileSync(metadataFile, 'utf8'))['containerimage.digest'] as string;
     expect(readFileSync(iidFile, 'utf8')).toBe(listDigest);
     for (const tag of tags) {
+      // The list the registry serves under each tag is the one whose digest the files name.
+      expect(await servedDigest(registry(), tag)).toBe(listDigest);
       const index = (await inspectRawManifest(registry(), registry().files, tag)) as Index;
       expect(index.mediaType).toBe('application/vnd.oci.image.index.v1+json');
       expect(index.manifests.map((m) => [m.platform.os, m.platform.architecture, m.platform.variant ?? ''].join('/').replace(/\/$/, ''))).toEqual(PLATFORMS);
@@ -68,14 +78,51 @@ describe('kubectl build --platform a,b,c', () => {
     }
   });
 
-  it('one platform failing fails the build, names the platform and step, and pushes no list', async () => {
-    // Only amd64 and arm/v7 have their file: arm64's COPY fails.
-    const dir = context('FROM scratch\nARG TARGETARCH\nCOPY only-${TARGETARCH}.txt /\n', { 'only-amd64.txt': 'a', 'only-arm.txt': 'b' });
+  it('builds the platforms at the same time: each platform\'s step waits inside the build for the others\' steps', async () => {
+    // The steps run natively ($BUILDPLATFORM) but once per target platform, in each platform's solve;
+    // each one waits at a meeting of all three, which never happens unless the solves overlap.
+    const meeting = signals().meeting(PLATFORMS.length);
+    const dir = context(`FROM --platform=$BUILDPLATFORM ${registry().baseImage} AS steps\nARG TARGETPLATFORM\n`
+      + `RUN start=$(date +%s) && met=$(wget -qO- ${signals().url}/meet/${meeting}/$(echo $TARGETPLATFORM | tr / -)) && sleep 2 && printf 'start %s\\nmet %s\\nend %s\\n' $start $met $(date +%s) > /timeline\n`
+      + 'FROM scratch\nCOPY --from=steps /timeline /\n');
+    const tag = `${registry().host}/multi/parallel:1`;
+    const result = await build(['--platform', PLATFORMS.join(','), '-t', tag, '--push', dir]);
+    expect(result.status, result.stderr.slice(-800)).toBe(0);
+    const index = (await inspectRawManifest(registry(), registry().files, tag)) as Index;
+    const timelines = await Promise.all(index.manifests.map(async (m) => {
+      const [, start, met, end] = /start (\d+)\nmet (\w+)\nend (\d+)\n/.exec(await imageBytes(registry(), `${registry().host}/multi/parallel@${m.digest}`)) ?? [];
+      return { start: Number(start), met, end: Number(end) };
+    }));
+    expect(timelines.map(({ met }) => met)).toEqual(['together', 'together', 'together']);
+    // What the steps wrote agrees: every platform's step started before any of them ended.
+    expect(Math.max(...timelines.map(({ start }) => start))).toBeLessThan(Math.min(...timelines.map(({ end }) => end)));
+  });
+
+  it('one platform failing cancels the others in their long step, names the platform and step, and pushes no list', async () => {
+    // amd64 and arm/v7 sit in a step that only ends when the test answers (it never does); arm64's step
+    // fails once both are inside theirs. Cancelled, their steps are killed: the server sees the
+    // connections drop, and the line after the wait ("finished") never runs.
+    const holds = ['linux-amd64', 'linux-arm-v7'].map((name) => `cancel-${name}`);
+    const dir = context(`FROM --platform=$BUILDPLATFORM ${registry().baseImage}\nARG TARGETPLATFORM\n`
+      + `RUN if [ "$TARGETPLATFORM" = linux/arm64 ]; then wget -qO- ${signals().url}/held/${holds.join(',')} && echo "arm64 gives up" && exit 3; fi; `
+      + `wget -qO- ${signals().url}/hold/cancel-$(echo $TARGETPLATFORM | tr / -) && echo finished > /finished\n`);
     const tag = `${registry().host}/multi/broken:1`;
     const result = await build(['--platform', PLATFORMS.join(','), '-t', tag, '--push', dir]);
     expect(result.status).toBe(1);
+    expect(result.stderr).toMatch(/^error: linux\/arm64: .*exit code: 3/m);
+    expect(result.stderr).toContain('arm64 gives up');
+    expect(await Promise.all(holds.map((hold) => signals().holdOutcome(hold)))).toEqual(['dropped', 'dropped']);
+    expect(await manifestState(registry(), tag)).toBe('absent');
+  });
+
+  it('a platform failing at a COPY names the platform and the missing file, and pushes no list', async () => {
+    // Only amd64 and arm/v7 have their file: arm64's COPY fails.
+    const dir = context('FROM scratch\nARG TARGETARCH\nCOPY only-${TARGETARCH}.txt /\n', { 'only-amd64.txt': 'a', 'only-arm.txt': 'b' });
+    const tag = `${registry().host}/multi/broken-copy:1`;
+    const result = await build(['--platform', PLATFORMS.join(','), '-t', tag, '--push', dir]);
+    expect(result.status).toBe(1);
     expect(result.stderr).toMatch(/^error: linux\/arm64: .*only-arm64\.txt.*not found/m);
-    await expect(inspectRawManifest(registry(), registry().files, tag)).rejects.toThrow();
+    expect(await manifestState(registry(), tag)).toBe('absent');
   });
 
   it('runs RUN steps of every platform (under QEMU where not native)', async () => {

@@ -11,6 +11,7 @@ import { tool } from '../hack/lib/paths.ts';
 import { inspectRawManifest, skopeo, skopeoRegistryFlags } from '../hack/lib/skopeo.ts';
 import { BASE_IMAGE_REPOSITORY } from '../hack/lib/seed.ts';
 import { clientFilesFor, scratchDir, useBuildkitd, useRegistry, type TestRegistry } from './harness/index.ts';
+import { manifestState } from './harness/registry-read.ts';
 
 const run = promisify(execFile);
 
@@ -70,6 +71,20 @@ describe.each(variants)('$kind registry (auth: $auth, tls: $tls)', (variant) => 
     ) as { os: string; config: { Cmd: string[] } };
     expect(config.os).toBe('linux');
     expect(config.config.Cmd).toEqual(['/bin/sh']);
+  });
+
+  // The helper every "nothing was pushed" check uses: a 404 is "absent", anything else throws.
+  it('reads a manifest as present, absent (404), or throws when it cannot look', async () => {
+    const { host } = registry();
+    expect(await manifestState(registry(), registry().baseImage as string)).toBe('present');
+    expect(await manifestState(registry(), `${host}/${BASE_IMAGE_REPOSITORY}:no-such-tag`)).toBe('absent');
+    expect(await manifestState(registry(), `${host}/no/such-repository:1`)).toBe('absent');
+    if (registry().auth) {
+      const refused = { ...registry(), auth: { username: registry().auth?.username as string, password: 'not-the-password' } };
+      await expect(manifestState(refused, `${host}/${BASE_IMAGE_REPOSITORY}:no-such-tag`)).rejects.toThrow(/could not look .* with 401/);
+    }
+    const down = { ...registry(), host: '127.0.0.1:9', url: registry().url.replace(host, '127.0.0.1:9') };
+    await expect(manifestState(down, `127.0.0.1:9/${BASE_IMAGE_REPOSITORY}:latest`)).rejects.toThrow(/could not look .*ECONNREFUSED/);
   });
 
   it(`${variant.kind === 'oci' ? 'serves' : 'lacks'} the OCI 1.1 referrers API`, async () => {

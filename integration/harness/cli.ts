@@ -19,6 +19,8 @@ export interface CliOptions {
   readonly cwd?: string;
   /** Send SIGINT after this many milliseconds (to test Ctrl-C). */
   readonly interruptAfterMs?: number;
+  /** Send SIGINT when this settles (e.g. when a build step signals that it runs). */
+  readonly interruptWhen?: Promise<unknown>;
   readonly timeoutMs?: number;
 }
 
@@ -60,6 +62,7 @@ export function runCli(executable: Executable, args: readonly string[], options:
     child.stdin.end(options.input ?? '');
     const timers = [setTimeout(() => child.kill('SIGKILL'), options.timeoutMs ?? 240_000)];
     if (options.interruptAfterMs !== undefined) timers.push(setTimeout(() => child.kill('SIGINT'), options.interruptAfterMs));
+    options.interruptWhen?.then(() => child.kill('SIGINT'), () => child.kill('SIGINT'));
     child.on('error', reject);
     child.on('close', (status, signal) => {
       timers.forEach(clearTimeout);

@@ -30,6 +30,11 @@ export interface TestCluster {
   readonly buildkitImage: string;
   /** Whether this is the local cluster (so node-level checks such as containerd's image list work). */
   readonly local: boolean;
+  /**
+   * An address of this machine that pods (and so RUN steps in builder pods) reach: the local node's
+   * bridge address, or TEST_HOST_ADDRESS with TEST_KUBECONFIG.
+   */
+  readonly hostAddress: string;
   /** Runs kubectl against the cluster, in the file's namespace unless -n/--namespace is given. */
   kubectl(args: readonly string[], input?: string): Promise<string>;
   /** The environment for the CLI: KUBECONFIG, the namespace's builder image. */
@@ -61,9 +66,11 @@ export function useCluster(): Handle<TestCluster> {
     const external = process.env.TEST_KUBECONFIG;
     let kubeconfig: string;
     let buildkitImage: string;
+    let hostAddress: string;
     if (external) {
       kubeconfig = external;
       buildkitImage = process.env.TEST_BUILDKIT_IMAGE ?? '';
+      hostAddress = process.env.TEST_HOST_ADDRESS ?? '';
     } else {
       if (!clusterRunning(LOCAL_CLUSTER_DIR)) {
         await startCluster({ dir: LOCAL_CLUSTER_DIR });
@@ -73,6 +80,7 @@ export function useCluster(): Handle<TestCluster> {
       if (!state) throw new Error('the local cluster has no state after start');
       kubeconfig = state.kubeconfig;
       buildkitImage = state.images.buildkit;
+      hostAddress = state.nodeIp;
     }
     const namespace = `kb-test-${randomBytes(3).toString('hex')}`;
     const kubectl = async (args: readonly string[], input?: string) => {
@@ -87,6 +95,10 @@ export function useCluster(): Handle<TestCluster> {
       namespace,
       buildkitImage,
       local: !external,
+      get hostAddress() {
+        if (!hostAddress) throw new Error('set TEST_HOST_ADDRESS to an address of this machine that the pods of TEST_KUBECONFIG reach');
+        return hostAddress;
+      },
       kubectl,
       env: (extra = {}) => ({
         KUBECONFIG: kubeconfig,
