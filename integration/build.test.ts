@@ -9,7 +9,7 @@ import { skopeo, skopeoRegistryFlags } from '../hack/lib/skopeo.ts';
 import { runCli } from './harness/cli.ts';
 import { imageBytes } from './harness/images.ts';
 import { scratchDir, useBuildkitd, useRegistry, type TestRegistry } from './harness/index.ts';
-import { manifestState } from './harness/registry-read.ts';
+import { manifestState } from './harness/registry-state.ts';
 import { meterSocket } from './harness/socket-meter.ts';
 import { useStepSignals } from './harness/step-signals.ts';
 

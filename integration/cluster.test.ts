@@ -16,7 +16,7 @@ import { useCluster, useClusterRegistry, writeBuildkitdConfig, type ClusterRegis
 import { cosign, COSIGN_VERSIONS, verifyWithKey } from './harness/cosign.ts';
 import { imageBytes } from './harness/images.ts';
 import { scratchDir } from './harness/index.ts';
-import { manifestState } from './harness/registry-read.ts';
+import { manifestState } from './harness/registry-state.ts';
 import { useStepSignals } from './harness/step-signals.ts';
 
 const run = promisify(execFile);

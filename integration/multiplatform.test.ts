@@ -12,7 +12,7 @@ import { runCli } from './harness/cli.ts';
 import { COSIGN_VERSIONS, generateKeyPair, verifyWithKey } from './harness/cosign.ts';
 import { imageBytes } from './harness/images.ts';
 import { scratchDir, useBuildkitd, useRegistry } from './harness/index.ts';
-import { manifestState, servedDigest } from './harness/registry-read.ts';
+import { manifestState, servedDigest } from './harness/registry-state.ts';
 import { useStepSignals } from './harness/step-signals.ts';
 
 const registry = useRegistry({ kind: 'oci', auth: true, seed: true });

@@ -11,7 +11,7 @@ import { tool } from '../hack/lib/paths.ts';
 import { inspectRawManifest, skopeo, skopeoRegistryFlags } from '../hack/lib/skopeo.ts';
 import { BASE_IMAGE_REPOSITORY } from '../hack/lib/seed.ts';
 import { clientFilesFor, scratchDir, useBuildkitd, useRegistry, type TestRegistry } from './harness/index.ts';
-import { manifestState } from './harness/registry-read.ts';
+import { manifestState } from './harness/registry-state.ts';
 
 const run = promisify(execFile);
 
