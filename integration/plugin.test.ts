@@ -68,4 +68,12 @@ describe('on a Node.js older than 24', () => {
     expect({ status: result.status, stdout: result.stdout }).toEqual({ status: 1, stdout: '' });
     expect(result.stderr).toMatch(new RegExp(`^error: kubectl-build needs Node.js 24 or newer, and this is Node.js ${version.replaceAll('.', '\\.')}\\.\n`));
   });
+
+  it('kubectl trust says so with exit 2, "no verdict", never 1, which means the policy does not hold', () => {
+    const oldNode = tool('node-old');
+    if (!existsSync(oldNode)) throw new Error(`${oldNode} is missing: run "hack/tools.sh install"`);
+    const result = spawnSync(oldNode, ['dist/kubectl-trust.js', 'verify', '--key', 'cosign.pub', 'registry.example/app:1'], { encoding: 'utf8' });
+    expect({ status: result.status, stdout: result.stdout }).toEqual({ status: 2, stdout: '' });
+    expect(result.stderr).toMatch(/^error: kubectl-build needs Node\.js 24 or newer, and this is Node\.js [\d.]+\.\nhint: .+\n$/);
+  });
 });

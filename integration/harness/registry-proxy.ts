@@ -21,13 +21,20 @@ export interface RegistryProxy {
   readonly files: ClientFiles;
   /** Every request seen, as "METHOD /path?query", in order. */
   readonly requests: readonly string[];
+  /**
+   * Every answer sent, as "METHOD /path?query STATUS", in the order they finished: to count the
+   * reads that got content (a 401 challenge a client answers with credentials is not a second read).
+   */
+  readonly answered: readonly string[];
 }
 
 export async function proxyRegistry(registry: TestRegistry, faults: readonly Fault[]): Promise<RegistryProxy> {
   const requests: string[] = [];
+  const answered: string[] = [];
   const server = createServer((request, response) => {
     const line = `${request.method} ${request.url}`;
     requests.push(line);
+    response.on('finish', () => answered.push(`${line} ${response.statusCode}`));
     const fault = faults.find((candidate) => candidate.match.test(line));
     if (fault) return fault.answer(response, request);
     const upstream = new URL(request.url ?? '/', registry.url);
@@ -51,7 +58,7 @@ export async function proxyRegistry(registry: TestRegistry, faults: readonly Fau
   onTestFinished(() => new Promise<void>((resolve) => server.close(() => resolve())));
   const host = `127.0.0.1:${(server.address() as AddressInfo).port}`;
   const files = writeClientFiles(scratchDir('proxy-clients'), [{ ...registry, host }]);
-  return { host, files, requests };
+  return { host, files, requests, answered };
 }
 
 /** Answers with a status and a JSON error body, as a registry does. */
