@@ -38,6 +38,20 @@ async function podNames(): Promise<string[]> {
   return pods.items.filter((pod) => !pod.metadata.deletionTimestamp).map((pod) => pod.metadata.name).sort();
 }
 
+/** A policy file: images matching `pattern` need the signature of `publicKey`, logged or not. */
+function releasePolicy(publicKey: string, pattern: string): string {
+  const policy = join(scratchDir('policy'), 'policy.yaml');
+  writeFileSync(policy, `apiVersion: kubectl-build.dev/v1alpha1
+kind: SignerPolicy
+signers: [{ name: release, key: ${publicKey} }]
+rules:
+  - images: ["${pattern}"]
+    require: { all: [release] }
+    transparencyLog: optional
+`);
+  return policy;
+}
+
 /** The SignaturePolicyFailed Events recorded on a Pod (kubectl fails, rather than answer none, when it cannot look). */
 async function policyEvents(pod: string, namespace = cluster().namespace): Promise<Array<{ type: string; message: string; source: { component: string } }>> {
   const events = JSON.parse(await cluster().kubectl(['get', 'events', '-n', namespace, '--field-selector', `involvedObject.name=${pod},reason=SignaturePolicyFailed`, '-o', 'json']));
@@ -71,15 +85,7 @@ describe('kubectl trust sweep', () => {
     await cosign('cosign-v3', { dir: scratchDir('cosign'), dockerConfigDir: registry().files.dockerConfigDir }, [
       'sign', '--yes', '--key', keys.privateKey, '--tlog-upload=false', '--use-signing-config=false', '--new-bundle-format=false', '--allow-http-registry', signed,
     ], keys.password);
-    const policy = join(scratchDir('policy'), 'policy.yaml');
-    writeFileSync(policy, `apiVersion: kubectl-build.dev/v1alpha1
-kind: SignerPolicy
-signers: [{ name: release, key: ${keys.publicKey} }]
-rules:
-  - images: ["${registry().host}/sweep/**"]
-    require: { all: [release] }
-    transparencyLog: optional
-`);
+    const policy = releasePolicy(keys.publicKey, `${registry().host}/sweep/**`);
     // Two Pods share the signed digest (run by tag: the sweep must use the digest that runs); one runs the unsigned copy.
     await runPod('signed-a', `${registry().host}/sweep/signed:1`);
     await runPod('signed-b', signed);
@@ -157,15 +163,7 @@ rules:
     const keys = await generateKeyPair({ dir: scratchDir('keys'), dockerConfigDir: registry().files.dockerConfigDir }, 'sweeper3');
     const unsigned = `${registry().host}/sweep/system:1`;
     await copyBase('sweep/system');
-    const policy = join(scratchDir('policy'), 'policy.yaml');
-    writeFileSync(policy, `apiVersion: kubectl-build.dev/v1alpha1
-kind: SignerPolicy
-signers: [{ name: release, key: ${keys.publicKey} }]
-rules:
-  - images: ["${registry().host}/sweep/**"]
-    require: { all: [release] }
-    transparencyLog: optional
-`);
+    const policy = releasePolicy(keys.publicKey, `${registry().host}/sweep/**`);
     // The cluster is shared: a label of this namespace alone selects the two Pods, in kube-system
     // and here; the kube-system one has a name of this namespace too and is removed afterwards.
     const { namespace } = cluster();
@@ -191,21 +189,19 @@ rules:
     expect(await policyEvents('exposed')).toHaveLength(1);
   });
 
-  it('never evicts what it could not decide: the registry of a running image is gone', async () => {
+  it('never evicts what it could not decide: the registry of a running image is gone, or no longer has it', async () => {
     const keys = await generateKeyPair({ dir: scratchDir('keys'), dockerConfigDir: registry().files.dockerConfigDir }, 'sweeper2');
     const image = await copyBase('sweep/elsewhere', vanishing());
+    const deleted = await copyBase('sweep/deleted');
     await runPod('elsewhere', image);
-    await cluster().kubectl(['wait', 'pod/elsewhere', '--for=condition=Ready', '--timeout=90s']);
+    await runPod('deleted', deleted);
+    await cluster().kubectl(['wait', 'pod/elsewhere', 'pod/deleted', '--for=condition=Ready', '--timeout=90s']);
     await stopProcess(vanishing().registry.process);
-    const policy = join(scratchDir('policy'), 'policy.yaml');
-    writeFileSync(policy, `apiVersion: kubectl-build.dev/v1alpha1
-kind: SignerPolicy
-signers: [{ name: release, key: ${keys.publicKey} }]
-rules:
-  - images: ["**"]
-    require: { all: [release] }
-    transparencyLog: optional
-`);
+    // The manifest deleted from its repository (this registry allows deletes and has no auth): a 404 now.
+    const manifestUrl = `${registry().registry.url}/v2/sweep/deleted/manifests/${deleted.split('@')[1]}`;
+    expect((await fetch(manifestUrl, { method: 'DELETE' })).status).toBe(202);
+    expect((await fetch(manifestUrl, { headers: { accept: 'application/vnd.oci.image.manifest.v1+json' } })).status).toBe(404);
+    const policy = releasePolicy(keys.publicKey, `**`);
     const result = await sweep(['--policy', policy, '--evict', '--dry-run=none', '-o', 'json']);
     expect(result.status).toBe(2);
     const rows = (JSON.parse(result.stdout) as { containers: Array<{ pod: string; verdict: { outcome: string }; error?: string; action?: string }> }).containers;
@@ -213,7 +209,11 @@ rules:
     expect(row?.verdict.outcome).toBe('undecided');
     expect(row?.error).toMatch(/cannot reach the registry/);
     expect(row?.action).toBeUndefined();
-    expect(await podNames()).toContain('elsewhere');
+    const gone = rows.find((entry) => entry.pod === 'deleted');
+    expect({ outcome: gone?.verdict.outcome, action: gone?.action }, gone?.error).toEqual({ outcome: 'undecided', action: undefined });
+    expect(await podNames()).toEqual(expect.arrayContaining(['elsewhere', 'deleted']));
+    expect(await policyEvents('elsewhere')).toHaveLength(0);
+    expect(await policyEvents('deleted')).toHaveLength(0);
   });
 
   it('says in one sentence which permission is missing', async () => {

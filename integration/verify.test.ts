@@ -3,11 +3,11 @@
 // verified by both with the same flags, and our verdict must equal cosign's, except where a
 // difference is deliberate and documented (docs/verify.md). Then what cosign cannot do: signer
 // policies, multi-arch rules, the repository view, and registries that fail or lie.
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { cpSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import type { ServerResponse } from 'node:http';
 import { join, resolve, sep } from 'node:path';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { OCI_MANIFEST } from '../pkg/registry/client.ts';
 import { readsOf } from './harness/access-log.ts';
 import { runCli, type CliResult } from './harness/cli.ts';
@@ -162,6 +162,11 @@ describe('kubectl trust verify judged against cosign v2 and v3', () => {
       // The log is required by default: a signature made without one fails without --insecure-ignore-tlog.
       if (!tlog) await judgedAlike(image.byDigest, keyArgs(dev, true), 'fail');
     }
+    // Repeated --key: any one of the keys suffices (cosign takes one key per run: docs/verify.md).
+    const twoKeys = await pushRandomImage(oci(), 'corpus/two-keys', '1');
+    await cosignSignWithKey('cosign-v2', twoKeys.byDigest, dev, { tlog: true });
+    expect((await ours(['--key', other.publicKey, ...keyArgs(dev), twoKeys.byDigest])).outcome).toBe('pass');
+    expect((await ours(['--key', other.publicKey, ...keyArgs(other), twoKeys.byDigest])).outcome).toBe('fail');
   });
 
   it('gives cosign’s verdict on keyless signatures by cosign v2 (legacy) and v3 (bundle), for the right and a wrong identity', async () => {
@@ -447,6 +452,10 @@ describe('kubectl trust verify --repository', () => {
     // Signed by dev: a genuine signature of that key, whether or not it meets the rule (v5 has no log entry).
     const byDev = await ours([...base, '--signed-by', dev.publicKey]);
     expect(byDev.stdout.trim().split('\n').slice(1).map((row) => row.split(/\s+/)[0])).toEqual(['v1', 'v3', 'v4', 'v5']);
+    // The exit code speaks of every tag, whatever the filter shows: only passing rows here, and exit 1.
+    const onlyPassing = await ours(['--repository', `${oci().host}/${repository}`, ...keyArgs(other), '--signed-by', other.publicKey]);
+    expect(onlyPassing.stdout.trim().split('\n').slice(1).map((row) => [row.split(/\s+/)[0], /\spass(\s|$)/.test(row)])).toEqual([['v2', true], ['v3', true]]);
+    expect(onlyPassing.status).toBe(1);
   });
 });
 
@@ -541,6 +550,10 @@ describe('kubectl trust verify when a key cannot be read', () => {
       expect(result.stderr).toMatch(said);
       expect(result.stderr).toMatch(/^error: .+\nhint: .+\n$/);
     }
+    // --debug adds the stack trace (ours() refuses one without it); the sentence and the code stay.
+    const debug = await runCli('kubectl-trust', ['verify', '--debug', '--key', 'env://KB_NO_SUCH_KEY', image.byDigest], { env: { KB_NO_SUCH_KEY: undefined } });
+    expect(debug.status).toBe(2);
+    expect(debug.stderr).toMatch(/^error: the environment variable KB_NO_SUCH_KEY [^\n]+\nhint: [^\n]+\n[\s\S]*\n\s+at .+:\d+:\d+\)?\n/);
   });
 });
 
@@ -579,6 +592,27 @@ describe('kubectl trust verify against a registry that fails or lies (a proxy in
     const gone = await throughProxy(image, [{ match: /\.sig$/, answer: status(404) }]);
     expect(gone.status).toBe(1);
     expect(gone.stdout).toMatch(/no signatures found/);
+  });
+
+  it('Ctrl-C while the registry is answering: exit 130 (cancelled), no verdict, no stack trace', async () => {
+    const image = await signedImage('lies/slow');
+    // The CLI is interrupted once the registry has its request in hand (never on a timer), which it holds.
+    const held: ServerResponse[] = [];
+    // The proxy's answer runs once the CLI asks, after `child` below is set.
+    const proxy = await proxyRegistry(oci(), [{ match: /\.sig$/, answer: (response) => void (held.push(response), child.kill('SIGINT')) }]);
+    onTestFinished(() => held.forEach((response) => response.destroy()));
+    const child = spawn(process.execPath, [resolve('dist/kubectl-trust.js'), 'verify', ...keyArgs(dev), `${proxy.host}/lies/slow@${image.digest}`], {
+      env: { ...process.env, DOCKER_CONFIG: proxy.files.dockerConfigDir, COSIGN_REPOSITORY: undefined },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let output = '';
+    child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    const [status, signal] = await new Promise<[number | null, NodeJS.Signals | null]>((done) => child.on('close', (code, killedBy) => done([code, killedBy])));
+    // What a shell reports: 130 for an exit with 130 and for an end by SIGINT alike.
+    const shellStatus = status ?? (signal === 'SIGINT' ? 130 : signal);
+    expect({ status: shellStatus, held: held.length }, output).toEqual({ status: 130, held: 1 });
+    expect(output).not.toMatch(/verdict|\n\s+at .+:\d+:\d+\)?\n/);
   });
 
   it('refuses an oversized manifest without reading it all, and a manifest that does not match its digest', async () => {
