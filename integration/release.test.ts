@@ -199,6 +199,21 @@ describe('install.sh', () => {
     expect(run(tool('kubectl'), ['buildkit', '--help'], withPath(join(prefix, 'bin'))).status).toBe(0);
   });
 
+  it('without --prefix, for a user who may not write /usr/local/bin: into ~/.local/bin', (context) => {
+    skipUnlessPossible(context, process.getuid?.() === 0 ? undefined : 'needs root to run install.sh as another, unprivileged user');
+    // As nobody, with a home of its own holding the archive and SHA256SUMS: /usr/local/bin is root's.
+    const home = scratchDir('home');
+    const name = `kubectl-build-${VERSION}-${HOST}.tar.gz`;
+    for (const file of [name, 'SHA256SUMS']) copyFileSync(join(RELEASE, file), join(home, file));
+    execFileSync('chown', ['-R', '65534:65534', home]);
+    const before = readdirSync('/usr/local/bin');
+    const result = run('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', '--', 'sh', join(RELEASE, 'install.sh'), join(home, name)], { HOME: home, PATH: '/usr/bin:/bin' });
+    expect({ status: result.status, stderr: result.stderr }).toEqual({ status: 0, stderr: '' });
+    expect(result.stdout).toContain(`installed kubectl-build ${VERSION} into ${home}/.local/bin `);
+    expect(readdirSync(join(home, '.local', 'bin')).sort()).toEqual([...NAMES].sort());
+    expect(readdirSync('/usr/local/bin')).toEqual(before);
+  });
+
   it('an archive for another architecture: one sentence, nothing installed', () => {
     const prefix = scratchDir('prefix');
     const result = install(['--prefix', prefix, archive(OTHER)]);

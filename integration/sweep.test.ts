@@ -216,6 +216,36 @@ describe('kubectl trust sweep', () => {
     expect(await policyEvents('deleted')).toHaveLength(0);
   });
 
+  it('skips a Pod being deleted, though its image fails and it still runs', async () => {
+    const keys = await generateKeyPair({ dir: scratchDir('keys'), dockerConfigDir: registry().files.dockerConfigDir }, 'sweeper4');
+    await copyBase('sweep/leaving');
+    const policy = releasePolicy(keys.publicKey, `${registry().host}/sweep/**`);
+    const image = `${registry().host}/sweep/leaving:1`;
+    // A finalizer keeps the deleted Pod's object, and a long grace period its container (sleep as
+    // PID 1 ignores SIGTERM): a Pod being deleted that still runs. The finalizer goes when the test ends.
+    await cluster().kubectl(['apply', '-f', '-'], JSON.stringify({
+      apiVersion: 'v1', kind: 'Pod',
+      metadata: { name: 'leaving', labels: { suite: 'leaving' }, finalizers: ['kubectl-build.dev/test-hold'] },
+      spec: { terminationGracePeriodSeconds: 600, restartPolicy: 'Never', containers: [{ name: 'main', image, imagePullPolicy: 'IfNotPresent', command: ['sleep', '3600'] }] },
+    }));
+    onTestFinished(async () => {
+      await cluster().kubectl(['patch', 'pod', 'leaving', '--type=json', '-p', '[{"op":"remove","path":"/metadata/finalizers"}]']);
+      await cluster().kubectl(['delete', 'pod', 'leaving', '--grace-period=0', '--force', '--wait=false']).catch(() => '');
+    });
+    await runPod('staying', image, { suite: 'leaving' });
+    await cluster().kubectl(['wait', 'pod/leaving', 'pod/staying', '--for=condition=Ready', '--timeout=90s']);
+    await cluster().kubectl(['delete', 'pod', 'leaving', '--wait=false']);
+    const leaving = JSON.parse(await cluster().kubectl(['get', 'pod', 'leaving', '-o', 'json'])) as { metadata: { deletionTimestamp?: string }; status: { phase: string } };
+    expect({ deleting: leaving.metadata.deletionTimestamp !== undefined, phase: leaving.status.phase }).toEqual({ deleting: true, phase: 'Running' });
+
+    const result = await sweep(['--policy', policy, '--selector', 'suite=leaving', '--evict', '--dry-run=none', '-o', 'json']);
+    expect(result.status, result.stderr).toBe(1);
+    const rows = (JSON.parse(result.stdout) as { containers: Array<{ pod: string; action?: string }> }).containers;
+    expect(rows.map((row) => [row.pod, row.action])).toEqual([['staying', 'evicted']]);
+    expect(await policyEvents('leaving')).toHaveLength(0);
+    expect(await policyEvents('staying')).toHaveLength(1);
+  });
+
   it('says in one sentence which permission is missing', async () => {
     const { namespace } = cluster();
     await cluster().kubectl(['create', 'serviceaccount', 'nobody']);
