@@ -12,6 +12,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
 import { EXECUTABLE, writeKrewIndex, type ReleasePlatform } from '../hack/lib/krew.ts';
 import { tool, toolsBinDir } from '../hack/lib/paths.ts';
 import { writeReleaseArchive } from '../hack/lib/release-archive.ts';
@@ -86,6 +87,21 @@ describe('SHA256SUMS and reproducible archives', () => {
     const pkg = JSON.parse(readFileSync('package.json', 'utf8')) as { name: string; version: string };
     expect(names.sort()).toEqual([...PLATFORMS.map((platform) => `kubectl-build-${VERSION}-${platform}.tar.gz`), 'install.sh', `${pkg.name}-${pkg.version}.tgz`].sort());
     expect(run('sha256sum', ['--check', '--strict', 'SHA256SUMS'], {}, undefined, RELEASE).status).toBe(0);
+  });
+
+  it('install.sh and the shipped krew manifests name this version, one release address, and the archives’ real sums', () => {
+    const script = readFileSync(join(RELEASE, 'install.sh'), 'utf8');
+    expect(script).toMatch(new RegExp(`^VERSION=${VERSION}$`, 'm'));
+    const base = /^BASE_URL=(\S+\/)$/m.exec(script)?.[1];
+    expect(base).toBe(process.env.KUBECTL_BUILD_RELEASE_URL ?? `https://github.com/kubectl-build/kubectl-build/releases/download/${VERSION}/`);
+    for (const name of ['build', 'buildkit', 'trust']) {
+      const manifest = parse(readFileSync(join(RELEASE, 'krew-index', 'plugins', `${name}.yaml`), 'utf8')) as { spec: { version: string; platforms: Array<{ uri: string; sha256: string }> } };
+      expect(manifest.spec.version, name).toBe(VERSION);
+      // The sums computed here from the archives, not copied from SHA256SUMS: a stale manifest fails.
+      expect(manifest.spec.platforms.map((entry) => [entry.uri, entry.sha256]), name).toEqual(
+        PLATFORMS.map((platform) => [`${base}kubectl-build-${VERSION}-${platform}.tar.gz`, sha256(archive(platform))]),
+      );
+    }
   });
 
   it.each(PLATFORMS)('%s: the archive is the same bytes when made again from the same files and date', async (platform) => {
