@@ -54,7 +54,8 @@ function refusal(programPath: string): FastAnswer | undefined {
       stderr:
         `error: kubectl-build needs Node.js ${MINIMUM_NODE_MAJOR} or newer, and this is Node.js ${process.versions.node}.\n` +
         `hint: put Node.js ${MINIMUM_NODE_MAJOR} LTS first on PATH, or use the single executable from the release, which brings its own.\n`,
-      exitCode: 1,
+      // kubectl trust's 1 means "the policy does not hold": a Node that cannot run it is no verdict.
+      exitCode: invocationFor(programPath)?.plugin === 'trust' ? 2 : 1,
     };
   }
   if (invocationFor(programPath)) return undefined;

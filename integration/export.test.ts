@@ -135,3 +135,36 @@ describe('kubectl trust export --to policy-controller, judged by policy-controll
     }
   });
 });
+
+describe('kubectl trust export, what an engine cannot express', () => {
+  function anyOfPolicy(pattern: string): string {
+    const file = join(scratchDir('policy'), 'policy.yaml');
+    writeFileSync(file, `apiVersion: kubectl-build.dev/v1alpha1
+kind: SignerPolicy
+signers:
+  - { name: dev, key: ${dev.publicKey} }
+  - { name: qa, key: ${other.publicKey} }
+rules:
+  - name: app
+    images: ["${pattern}"]
+    require: { anyOf: [dev, qa] }
+    transparencyLog: optional
+`);
+    return file;
+  }
+
+  it('refuses in one sentence naming the rule, with nothing on stdout for kubectl apply to take half of', async () => {
+    const refused = await runCli('kubectl-trust', ['export', '--policy', anyOfPolicy(`${registry().host}/export/**`), '--to', 'openshift']);
+    expect({ status: refused.status, stdout: refused.stdout }).toEqual({ status: 2, stdout: '' });
+    expect(refused.stderr).toMatch(/^error: rule "app" cannot be exported to openshift: any of \[dev, qa\] [^\n]+\nhint: [^\n]+\n$/);
+  });
+
+  it('warns on stderr where the engine is stricter, and still writes every object', async () => {
+    const written = await runCli('kubectl-trust', ['export', '--policy', anyOfPolicy(`${registry().host}/export/app`), '--to', 'policy-controller', '-o', 'json']);
+    expect(written.status, written.stderr).toBe(0);
+    expect(written.stderr).toMatch(/^warning: rule "app": [^\n]+"[^"]+\/export\/app\*" also covers repositories [^\n]+\n$/);
+    const items = (JSON.parse(written.stdout) as { items: Array<{ kind: string; spec: { images: Array<{ glob: string }>; authorities: unknown[] } }> }).items;
+    // One policy for anyOf; each key twice, in the legacy and the bundle layout (docs/enforce.md).
+    expect(items.map((item) => [item.kind, item.spec.images, item.spec.authorities.length])).toEqual([['ClusterImagePolicy', [{ glob: `${registry().host}/export/app*` }], 4]]);
+  });
+});

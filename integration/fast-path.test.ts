@@ -3,7 +3,9 @@
 // fast path and with KUBECTL_BUILD_FAST_PATH=0, and compares what a user sees: stdout, stderr, the
 // exit code; on a pipe, and on terminals wider and narrower than the help's 110 columns.
 import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, sep } from 'node:path';
 import { describe, expect, it } from 'vitest';
 
 const CASES: ReadonlyArray<readonly [string, readonly string[]]> = [
@@ -49,6 +51,27 @@ function onTerminal(columns: number, executable: string, args: readonly string[]
   });
   return `${result.status}\n${result.stdout}`;
 }
+
+describe('KUBECTL_BUILD_FAST_PATH', () => {
+  // Without the program (dist/main.js) the fast path still answers; with the variable at 0 the answer
+  // must come from the program, so its absence shows. Otherwise the comparisons below could hold with
+  // the variable ignored, both runs taking the fast path.
+  it('0 sends --help through the program, which the fast path never loads', () => {
+    const dist = join(mkdtempSync(join(tmpdir(), 'kb-fast-path-')), 'dist');
+    try {
+      cpSync('dist', dist, { recursive: true, filter: (source) => !source.includes(`${sep}release`) });
+      rmSync(join(dist, 'main.js'));
+      const help = (fastPath: string) => spawnSync(process.execPath, [join(dist, 'kubectl-build.js'), '--help'], { env: { ...process.env, KUBECTL_BUILD_FAST_PATH: fastPath }, encoding: 'utf8', timeout: 30_000 });
+      const fast = help('1');
+      expect({ status: fast.status, stdout: fast.stdout }).toEqual({ status: 0, stdout: run('kubectl-build', ['--help'], false).stdout });
+      const slow = help('0');
+      expect(slow.status).not.toBe(0);
+      expect(slow.stdout).toBe('');
+    } finally {
+      rmSync(dirname(dist), { recursive: true, force: true });
+    }
+  });
+});
 
 describe('the fast path prints what yargs prints', () => {
   if (!existsSync('dist/kubectl-build.js')) throw new Error('dist/ is missing: run "make build" first');

@@ -1,12 +1,14 @@
 // The executables as a user meets them: installed by `make install` (hack/install.sh), found by
 // kubectl's plugin lookup, answering --help, and failing in one sentence.
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tool } from '../hack/lib/paths.ts';
+import { scratchDir, useBuildkitd } from './harness/index.ts';
 
+const buildkitd = useBuildkitd();
 const prefix = mkdtempSync(join(tmpdir(), 'kb-prefix-'));
 const env = { ...process.env, PATH: `${join(prefix, 'bin')}:${process.env.PATH}` };
 
@@ -58,6 +60,25 @@ describe('installed as kubectl plugins', () => {
   });
 });
 
+describe('a build context folder named verify', () => {
+  // Why verification is a plugin of its own (kubectl trust): `kubectl build verify` must build the
+  // folder, which a `verify` subcommand (or a kubectl-build-verify plugin) would take instead.
+  it('kubectl build verify builds it: the files it holds come out', () => {
+    const dir = scratchDir('cwd');
+    mkdirSync(join(dir, 'verify'));
+    writeFileSync(join(dir, 'verify', 'Dockerfile'), 'FROM scratch\nCOPY marker /marker\n');
+    writeFileSync(join(dir, 'verify', 'marker'), 'built from the folder named verify\n');
+    const result = spawnSync(tool('kubectl'), ['build', '--progress=plain', '-o', `type=local,dest=${join(dir, 'out')}`, 'verify'], {
+      env: { ...env, BUILDKIT_HOST: buildkitd().address },
+      cwd: dir,
+      encoding: 'utf8',
+      timeout: 120_000,
+    });
+    expect(result.status, result.stderr.slice(-1000)).toBe(0);
+    expect(readFileSync(join(dir, 'out', 'marker'), 'utf8')).toBe('built from the folder named verify\n');
+  });
+});
+
 describe('on a Node.js older than 24', () => {
   it('refuses in one sentence that names the version needed', () => {
     // Node 18, what Debian 12 users have: a pinned test peer, so this runs on every machine.
@@ -67,5 +88,13 @@ describe('on a Node.js older than 24', () => {
     const result = spawnSync(oldNode, ['dist/kubectl-build.js', '--help'], { encoding: 'utf8' });
     expect({ status: result.status, stdout: result.stdout }).toEqual({ status: 1, stdout: '' });
     expect(result.stderr).toMatch(new RegExp(`^error: kubectl-build needs Node.js 24 or newer, and this is Node.js ${version.replaceAll('.', '\\.')}\\.\n`));
+  });
+
+  it('kubectl trust says so with exit 2, "no verdict", never 1, which means the policy does not hold', () => {
+    const oldNode = tool('node-old');
+    if (!existsSync(oldNode)) throw new Error(`${oldNode} is missing: run "hack/tools.sh install"`);
+    const result = spawnSync(oldNode, ['dist/kubectl-trust.js', 'verify', '--key', 'cosign.pub', 'registry.example/app:1'], { encoding: 'utf8' });
+    expect({ status: result.status, stdout: result.stdout }).toEqual({ status: 2, stdout: '' });
+    expect(result.stderr).toMatch(/^error: kubectl-build needs Node\.js 24 or newer, and this is Node\.js [\d.]+\.\nhint: .+\n$/);
   });
 });

@@ -108,6 +108,12 @@ describe('policy-controller enforcing signatures in a namespace that opted in', 
     const bundleRefused = await createPod(enforced, 'bundled', bundled.tag).then(() => '', (error: Error) => error.message);
     expect(bundleRefused).toMatch(/signature key validation failed for authority release-key for \S+: no signatures found/);
 
+    // An image that no policy matches is refused too, in a namespace that opted in (upstream's default).
+    const unmatched = await copyBase('unmatched/app');
+    const noMatch = await createPod(enforced, 'unmatched', unmatched.tag).then(() => '', (error: Error) => error.message);
+    expect(noMatch).toMatch(/admission webhook "policy\.sigstore\.dev" denied the request: validation failed: no matching policies: spec\.containers\[0\]\.image/);
+    await expect(cluster().kubectl(['get', 'pod', 'unmatched', '-n', enforced])).rejects.toThrow(/NotFound|not found/);
+
     // The file's own namespace did not opt in: the unsigned image is admitted, its tag untouched.
     const baseline = await createPod(cluster().namespace, 'unsigned', unsigned.tag);
     expect(await podImage(cluster().namespace, 'unsigned')).toBe(unsigned.tag);

@@ -5,13 +5,17 @@
 // input: a renamed executable, a missing or damaged file inside one, an archive for another
 // architecture or one that does not match its sum: one sentence each, never a stack trace.
 import { execFileSync, spawn, spawnSync, type SpawnSyncReturns } from 'node:child_process';
-import { copyFileSync, createReadStream, existsSync, readFileSync, readdirSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { copyFileSync, createReadStream, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
 import { EXECUTABLE, writeKrewIndex, type ReleasePlatform } from '../hack/lib/krew.ts';
 import { tool, toolsBinDir } from '../hack/lib/paths.ts';
+import { writeReleaseArchive } from '../hack/lib/release-archive.ts';
 import { seaInputs, writeSeaBlob, writeSeaExecutable } from '../hack/lib/sea.ts';
 import { scratchDir } from './harness/index.ts';
 import { skipUnlessPossible } from './harness/skip.ts';
@@ -48,6 +52,15 @@ function linkedBin(target: string): string {
   return bin;
 }
 
+/** The pinned Node of this machine's platform, as make release uses it (hack/tools.sh node-dist). */
+function pinnedNode(): string {
+  return join(execFileSync('hack/tools.sh', ['node-dist', HOST === 'linux-amd64' ? 'linux-x64' : 'linux-arm64'], { encoding: 'utf8' }).trim(), 'bin', 'node');
+}
+
+function sha256(file: string): string {
+  return createHash('sha256').update(readFileSync(file)).digest('hex');
+}
+
 function flipByte(bytes: Buffer, at: number): void {
   bytes.writeUInt8(bytes.readUInt8(at) ^ 0xff, at);
 }
@@ -65,6 +78,49 @@ describe('the release archives', () => {
     expect(readFileSync(join(RELEASE, 'SHA256SUMS'), 'utf8')).toContain(`  kubectl-build-${VERSION}-${platform}.tar.gz\n`);
     expect(statSync(archive(platform)).size).toBeLessThanOrEqual(50_000_000);
     expect(readFileSync(join(RELEASE, platform, 'LICENSE'), 'utf8')).toContain('Apache License\n                           Version 2.0, January 2004');
+  });
+});
+
+describe('SHA256SUMS and reproducible archives', () => {
+  it('lists exactly the archives, install.sh and the npm package, and each sum holds', () => {
+    const names = readFileSync(join(RELEASE, 'SHA256SUMS'), 'utf8').trim().split('\n').map((line) => line.split(/\s+/)[1]);
+    const pkg = JSON.parse(readFileSync('package.json', 'utf8')) as { name: string; version: string };
+    expect(names.sort()).toEqual([...PLATFORMS.map((platform) => `kubectl-build-${VERSION}-${platform}.tar.gz`), 'install.sh', `${pkg.name}-${pkg.version}.tgz`].sort());
+    expect(run('sha256sum', ['--check', '--strict', 'SHA256SUMS'], {}, undefined, RELEASE).status).toBe(0);
+  });
+
+  it('install.sh and the shipped krew manifests name this version, one release address, and the archives’ real sums', () => {
+    const script = readFileSync(join(RELEASE, 'install.sh'), 'utf8');
+    expect(script).toMatch(new RegExp(`^VERSION=${VERSION}$`, 'm'));
+    const base = /^BASE_URL=(\S+\/)$/m.exec(script)?.[1];
+    expect(base).toBe(process.env.KUBECTL_BUILD_RELEASE_URL ?? `https://github.com/kubectl-build/kubectl-build/releases/download/${VERSION}/`);
+    for (const name of ['build', 'buildkit', 'trust']) {
+      const manifest = parse(readFileSync(join(RELEASE, 'krew-index', 'plugins', `${name}.yaml`), 'utf8')) as { spec: { version: string; platforms: Array<{ uri: string; sha256: string }> } };
+      expect(manifest.spec.version, name).toBe(VERSION);
+      // The sums computed here from the archives, not copied from SHA256SUMS: a stale manifest fails.
+      expect(manifest.spec.platforms.map((entry) => [entry.uri, entry.sha256]), name).toEqual(
+        PLATFORMS.map((platform) => [`${base}kubectl-build-${VERSION}-${platform}.tar.gz`, sha256(archive(platform))]),
+      );
+    }
+  });
+
+  it.each(PLATFORMS)('%s: the archive is the same bytes when made again from the same files and date', async (platform) => {
+    // The date make release gave its files (SOURCE_DATE_EPOCH, else the last commit), read back.
+    const listing = execFileSync('tar', ['--full-time', '-tvzf', archive(platform)], { encoding: 'utf8', env: { ...process.env, TZ: 'UTC' } });
+    const [, day, time] = /\s(\d{4}-\d\d-\d\d) (\d\d:\d\d:\d\d) kubectl-build\n/.exec(listing) ?? [];
+    const date = String(Date.parse(`${day}T${time}Z`) / 1000);
+    expect(date).toMatch(/^\d+$/);
+    const dir = scratchDir('archive-again');
+    for (const name of ['first', 'second']) await writeReleaseArchive(join(RELEASE, platform), join(dir, `${name}.tar.gz`), date);
+    expect([sha256(join(dir, 'first.tar.gz')), sha256(join(dir, 'second.tar.gz'))]).toEqual([sha256(archive(platform)), sha256(archive(platform))]);
+  });
+
+  it('the executable is the same bytes when made again from the same dist/ and pinned Node', async () => {
+    const work = scratchDir('sea-again');
+    const node = pinnedNode();
+    await writeSeaBlob(node, await seaInputs('dist'), join(work, 'sea.blob'));
+    await writeSeaExecutable(node, join(work, 'sea.blob'), join(work, EXECUTABLE));
+    expect(sha256(join(work, EXECUTABLE))).toBe(sha256(executable(HOST)));
   });
 });
 
@@ -122,7 +178,7 @@ describe('a damaged executable', () => {
     const work = scratchDir('sea-missing');
     const inputs = await seaInputs('dist');
     const { 'main.js': _left, ...assets } = inputs.assets;
-    const node = join(execFileSync('hack/tools.sh', ['node-dist', HOST === 'linux-amd64' ? 'linux-x64' : 'linux-arm64'], { encoding: 'utf8' }).trim(), 'bin', 'node');
+    const node = pinnedNode();
     await writeSeaBlob(node, { ...inputs, assets }, join(work, 'sea.blob'));
     await writeSeaExecutable(node, join(work, 'sea.blob'), join(work, EXECUTABLE));
     const result = run(join(work, EXECUTABLE), ['ls'], {}, 'kubectl-buildkit');
@@ -159,6 +215,21 @@ describe('install.sh', () => {
     expect(run(tool('kubectl'), ['buildkit', '--help'], withPath(join(prefix, 'bin'))).status).toBe(0);
   });
 
+  it('without --prefix, for a user who may not write /usr/local/bin: into ~/.local/bin', (context) => {
+    skipUnlessPossible(context, process.getuid?.() === 0 ? undefined : 'needs root to run install.sh as another, unprivileged user');
+    // As nobody, with a home of its own holding the archive and SHA256SUMS: /usr/local/bin is root's.
+    const home = scratchDir('home');
+    const name = `kubectl-build-${VERSION}-${HOST}.tar.gz`;
+    for (const file of [name, 'SHA256SUMS']) copyFileSync(join(RELEASE, file), join(home, file));
+    execFileSync('chown', ['-R', '65534:65534', home]);
+    const before = readdirSync('/usr/local/bin');
+    const result = run('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', '--', 'sh', join(RELEASE, 'install.sh'), join(home, name)], { HOME: home, PATH: '/usr/bin:/bin' });
+    expect({ status: result.status, stderr: result.stderr }).toEqual({ status: 0, stderr: '' });
+    expect(result.stdout).toContain(`installed kubectl-build ${VERSION} into ${home}/.local/bin `);
+    expect(readdirSync(join(home, '.local', 'bin')).sort()).toEqual([...NAMES].sort());
+    expect(readdirSync('/usr/local/bin')).toEqual(before);
+  });
+
   it('an archive for another architecture: one sentence, nothing installed', () => {
     const prefix = scratchDir('prefix');
     const result = install(['--prefix', prefix, archive(OTHER)]);
@@ -167,6 +238,19 @@ describe('install.sh', () => {
       stderr: `error: kubectl-build-${VERSION}-${OTHER}.tar.gz holds a ${OTHER.replace('-', '/')} executable, and this machine is ${HOST.replace('-', '/')}\nhint: use kubectl-build-${VERSION}-${HOST}.tar.gz\n`,
     });
     expect(existsSync(join(prefix, 'bin'))).toBe(false);
+  });
+
+  it('an archive whose name SHA256SUMS does not list: one sentence, nothing installed', () => {
+    const dir = scratchDir('download');
+    const name = `kubectl-build-${VERSION}-${HOST}-renamed.tar.gz`;
+    copyFileSync(archive(HOST), join(dir, name));
+    copyFileSync(join(RELEASE, 'SHA256SUMS'), join(dir, 'SHA256SUMS'));
+    const result = install(['--prefix', join(dir, 'prefix'), join(dir, name)]);
+    expect({ status: result.status, stderr: result.stderr }).toEqual({
+      status: 1,
+      stderr: `error: ${name} is not listed in ${join(dir, 'SHA256SUMS')}\nhint: use an archive of release ${VERSION}, with its own SHA256SUMS\n`,
+    });
+    expect(existsSync(join(dir, 'prefix'))).toBe(false);
   });
 
   it('an archive that does not match SHA256SUMS: one sentence, nothing installed', () => {
@@ -184,14 +268,21 @@ describe('install.sh', () => {
   });
 });
 
-describe('krew', () => {
+/**
+ * `folder` over HTTP on loopback, as the release page serves it, for the enclosing scope: its base
+ * URL and every path asked for, in order.
+ */
+function useReleaseServer(folder: () => string): { baseUrl: () => string; requests: string[] } {
   let server: Server;
   let baseUrl = '';
+  const requests: string[] = [];
   beforeAll(async () => {
-    // The release folder over HTTP on loopback, as the release page serves it.
     server = createServer((request, response) => {
-      const file = join(RELEASE, decodeURIComponent(new URL(request.url ?? '/', 'http://x').pathname).replace(/^\/+/, ''));
-      if (!file.startsWith(`${RELEASE}/`) || !existsSync(file) || !statSync(file).isFile()) return void response.writeHead(404).end();
+      const root = folder();
+      const path = decodeURIComponent(new URL(request.url ?? '/', 'http://x').pathname);
+      requests.push(path);
+      const file = join(root, path.replace(/^\/+/, ''));
+      if (!file.startsWith(`${root}/`) || !existsSync(file) || !statSync(file).isFile()) return void response.writeHead(404).end();
       response.writeHead(200, { 'content-length': statSync(file).size });
       createReadStream(file).pipe(response);
     });
@@ -199,6 +290,57 @@ describe('krew', () => {
     baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}/`;
   });
   afterAll(() => new Promise<void>((done) => server.close(() => done())));
+  return { baseUrl: () => baseUrl, requests };
+}
+
+describe('install.sh downloading from the release address', () => {
+  // A copy of the release served on loopback, which a test may damage; install.sh as shipped, with
+  // only its address moved there.
+  let mirror = '';
+  const served = useReleaseServer(() => mirror);
+  beforeAll(() => {
+    mirror = scratchDirForFile('mirror');
+    for (const name of [`kubectl-build-${VERSION}-${HOST}.tar.gz`, 'SHA256SUMS']) copyFileSync(join(RELEASE, name), join(mirror, name));
+  });
+  afterAll(() => rmSync(mirror, { recursive: true, force: true }));
+  const installer = () => {
+    const file = join(scratchDir('installer'), 'install.sh');
+    const shipped = readFileSync(join(RELEASE, 'install.sh'), 'utf8');
+    expect(shipped).toMatch(/^BASE_URL=https:\/\/\S+\/$/m);
+    writeFileSync(file, shipped.replace(/^BASE_URL=.*$/m, `BASE_URL=${served.baseUrl()}`));
+    return file;
+  };
+
+  // runAsync: the server answering the downloads runs in this process.
+  it('downloads the archive for this machine and SHA256SUMS, checks them, installs the executable as released', async () => {
+    served.requests.length = 0;
+    const prefix = scratchDir('prefix');
+    const result = await runAsync('sh', [installer(), '--prefix', prefix]);
+    expect({ status: result.status, stderr: result.stderr }).toEqual({ status: 0, stderr: '' });
+    expect(served.requests).toEqual([`/kubectl-build-${VERSION}-${HOST}.tar.gz`, '/SHA256SUMS']);
+    expect(sha256(join(prefix, 'bin', EXECUTABLE))).toBe(sha256(executable(HOST)));
+    expect(readdirSync(join(prefix, 'bin')).sort()).toEqual([...NAMES].sort());
+  });
+
+  it('a download that does not match SHA256SUMS: one sentence, nothing installed', async () => {
+    const name = `kubectl-build-${VERSION}-${HOST}.tar.gz`;
+    const bytes = readFileSync(join(mirror, name));
+    flipByte(bytes, bytes.length - 100);
+    writeFileSync(join(mirror, name), bytes);
+    const prefix = join(scratchDir('prefix'), 'p');
+    const result = await runAsync('sh', [installer(), '--prefix', prefix]);
+    expect({ status: result.status, stderr: result.stderr }).toEqual({ status: 1, stderr: `error: ${name} does not match its sha256 in SHA256SUMS (damaged or altered)\nhint: download it again\n` });
+    expect(existsSync(prefix)).toBe(false);
+  });
+});
+
+/** A folder for a describe block (scratchDir is per test); the block removes it. */
+function scratchDirForFile(name: string): string {
+  return mkdtempSync(join(tmpdir(), `kb-${name}-`));
+}
+
+describe('krew', () => {
+  const served = useReleaseServer(() => RELEASE);
 
   /** The index make release writes, with the archives' URIs on the local server. */
   async function localIndex(): Promise<{ dir: string; manifests: string[] }> {
@@ -206,7 +348,7 @@ describe('krew', () => {
     const platforms: ReleasePlatform[] = PLATFORMS.map((platform) => {
       const name = `kubectl-build-${VERSION}-${platform}.tar.gz`;
       const [os, arch] = platform.split('-') as [string, string];
-      return { os, arch, uri: `${baseUrl}${name}`, sha256: sums.get(name) as string };
+      return { os, arch, uri: `${served.baseUrl()}${name}`, sha256: sums.get(name) as string };
     });
     const dir = scratchDir('krew-index');
     return { dir, manifests: await writeKrewIndex(dir, VERSION, 'https://github.com/kubectl-build/kubectl-build', platforms) };

@@ -3,16 +3,21 @@
 // under each plugin's name): build and push; sign with a key, and keylessly with the CI's own OIDC
 // token, asked from a stand-in for GitHub Actions' token endpoint on 127.0.0.1; verify with cosign v2
 // and v3 and with kubectl trust; and the usage errors.
+import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
-import { runCli } from './harness/cli.ts';
+import { runCli, singleExecutable } from './harness/cli.ts';
 import { COSIGN_VERSIONS, cosign, generateKeyPair, type CosignContext } from './harness/cosign.ts';
 import { scratchDir, useBuildkitd, useRegistry } from './harness/index.ts';
+import { registryClient } from './harness/random-image.ts';
 import { keylessVerifyFlags, sigstoreFlags, useSigstore } from './harness/sigstore.ts';
+
+const run = promisify(execFile);
 
 process.env.KUBECTL_BUILD_TEST_EXECUTABLE = 'sea';
 afterAll(() => void delete process.env.KUBECTL_BUILD_TEST_EXECUTABLE);
@@ -93,9 +98,34 @@ describe('the single executable builds, pushes and signs', () => {
         'error: GitHub Actions gave no OIDC token for the audience "sigstore" (HTTP 403)\n' +
           'hint: give the job `permissions: id-token: write`, or pass a token with --identity-token (or SIGSTORE_ID_TOKEN)\n',
       );
+      expect(endpoint.audiences).toEqual([sigstore().clientId]);
+      // In the registry: nothing pushed (a 404; getManifest throws when the registry cannot be asked).
+      expect(await registryClient(registry()).getManifest(registry().host, 'sea/no-permission', '1')).toBeUndefined();
     } finally {
       await endpoint.close();
     }
+  });
+});
+
+describe('the single executable alone', () => {
+  it('builds and pushes with no file beside it: the BuildKit .proto definitions are inside', async () => {
+    // A copy in an empty folder, run from another empty folder with an empty PATH: nothing of
+    // dist/ within reach, no Node, no kubectl.
+    const copy = join(scratchDir('alone'), 'kubectl-build');
+    copyFileSync(singleExecutable(), copy);
+    chmodSync(copy, 0o755);
+    const context = scratchDir('context');
+    writeFileSync(join(context, 'Dockerfile'), `FROM ${registry().baseImage}\nRUN echo alone-${Math.random()} > /marker\n`);
+    const tag = `${registry().host}/sea/alone:1`;
+    const result = await run(copy, ['--progress', 'plain', '-t', tag, '--push', context], {
+      cwd: scratchDir('elsewhere'),
+      env: { PATH: scratchDir('empty-path'), BUILDKIT_HOST: buildkitd().address, DOCKER_CONFIG: registry().files.dockerConfigDir },
+      timeout: 240_000,
+    }).catch((error: { stderr?: string }) => expect.fail(error.stderr ?? String(error)));
+    const digest = /pushed \S+ as (sha256:[0-9a-f]{64})/.exec(result.stderr)?.[1];
+    expect(digest, result.stderr.slice(-1500)).toBeDefined();
+    // In the registry: the tag names the digest the executable reported.
+    expect((await registryClient(registry()).getManifest(registry().host, 'sea/alone', '1'))?.digest).toBe(digest);
   });
 });
 

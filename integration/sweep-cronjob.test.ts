@@ -74,6 +74,9 @@ rules:
       const running = pods.items.filter((pod) => !pod.metadata.deletionTimestamp).map((pod) => pod.metadata.name);
       expect(running).toContain('signed');
       expect(running).not.toContain('unsigned');
+      // The Job's own account recorded the eviction: one Event, from the sweep, on the Pod it evicted.
+      const events = JSON.parse(await cluster().kubectl(['get', 'events', '--field-selector', 'involvedObject.name=unsigned,reason=SignaturePolicyFailed', '-o', 'json'])) as { items: Array<{ source: { component: string } }> };
+      expect(events.items.map((event) => event.source.component)).toEqual(['kubectl-trust-sweep']);
     } finally {
       // Images loaded into the node stay across runs of the local cluster: remove this one.
       if (cluster().local) await run('ctr', ['--address', '/run/containerd/containerd.sock', '-n', 'k8s.io', 'images', 'rm', IMAGE]).catch(() => {});

@@ -3,17 +3,18 @@
 // verified by both with the same flags, and our verdict must equal cosign's, except where a
 // difference is deliberate and documented (docs/verify.md). Then what cosign cannot do: signer
 // policies, multi-arch rules, the repository view, and registries that fail or lie.
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { cpSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import type { ServerResponse } from 'node:http';
 import { join, resolve, sep } from 'node:path';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { OCI_MANIFEST } from '../pkg/registry/client.ts';
+import { readsOf } from './harness/access-log.ts';
 import { runCli, type CliResult } from './harness/cli.ts';
 import { cosign, generateKeyPair, type CosignBinary, type CosignContext, type KeyPair } from './harness/cosign.ts';
 import { scratchDir, useBuildkitd, useRegistry, type TestRegistry } from './harness/index.ts';
 import { pushRandomImage, pushRandomIndex, registryClient, type PushedImage } from './harness/random-image.ts';
-import { proxyRegistry, status } from './harness/registry-proxy.ts';
+import { proxyRegistry, status, type RegistryProxy } from './harness/registry-proxy.ts';
 import { useSigstore } from './harness/sigstore.ts';
 
 const oci = useRegistry({ kind: 'oci', auth: true, seed: true });
@@ -108,8 +109,8 @@ async function ours(args: string[], env: NodeJS.ProcessEnv = {}, registry: TestR
   return { ...result, outcome };
 }
 
-async function cosignOutcome(binary: CosignBinary, args: string[], registry: TestRegistry): Promise<Outcome> {
-  return cosign(binary, cosignContext(registry), ['verify', ...args]).then(
+async function cosignOutcome(binary: CosignBinary, args: string[], registry: TestRegistry, env: NodeJS.ProcessEnv = {}): Promise<Outcome> {
+  return cosign(binary, { ...cosignContext(registry), env }, ['verify', ...args]).then(
     () => 'pass' as const,
     () => 'fail' as const,
   );
@@ -138,6 +139,14 @@ async function writeSig(registry: TestRegistry, repository: string, digest: stri
   await registryClient(registry).putManifest(registry.host, repository, `${digest.replace(':', '-')}.sig`, Buffer.from(JSON.stringify(manifest)), OCI_MANIFEST);
 }
 
+/**
+ * The statuses the registry answered GET or HEAD of `path` with, challenges left out (a 401 the
+ * client answers with its credentials is the same read, not a second one).
+ */
+function answeredReads(proxy: RegistryProxy, path: string): string[] {
+  return readsOf(proxy.answered, path).filter((status) => status !== '401');
+}
+
 function repositoryOf(image: PushedImage | string): string {
   const text = typeof image === 'string' ? image : image.byDigest;
   return text.slice(text.indexOf('/') + 1).split(/[@:]/)[0] as string;
@@ -153,6 +162,11 @@ describe('kubectl trust verify judged against cosign v2 and v3', () => {
       // The log is required by default: a signature made without one fails without --insecure-ignore-tlog.
       if (!tlog) await judgedAlike(image.byDigest, keyArgs(dev, true), 'fail');
     }
+    // Repeated --key: any one of the keys suffices (cosign takes one key per run: docs/verify.md).
+    const twoKeys = await pushRandomImage(oci(), 'corpus/two-keys', '1');
+    await cosignSignWithKey('cosign-v2', twoKeys.byDigest, dev, { tlog: true });
+    expect((await ours(['--key', other.publicKey, ...keyArgs(dev), twoKeys.byDigest])).outcome).toBe('pass');
+    expect((await ours(['--key', other.publicKey, ...keyArgs(other), twoKeys.byDigest])).outcome).toBe('fail');
   });
 
   it('gives cosign’s verdict on keyless signatures by cosign v2 (legacy) and v3 (bundle), for the right and a wrong identity', async () => {
@@ -274,6 +288,23 @@ describe('kubectl trust verify judged against cosign v2 and v3', () => {
     await judgedAlike((children[0] as PushedImage).byDigest, keyArgs(dev), 'fail');
     await cosign('cosign-v2', cosignContext(), ['sign', '--yes', '--recursive', '--key', dev.privateKey, '--new-bundle-format=false', '--rekor-url', sigstore().rekorUrl, '--trusted-root', sigstore().trustedRootPath, index.byDigest], dev.password);
     for (const child of children) await judgedAlike(child.byDigest, keyArgs(dev), 'pass');
+  });
+
+  it('looks for signatures in the repository COSIGN_REPOSITORY names, as cosign does', async () => {
+    const image = await pushRandomImage(oci(), 'corpus/moved', '1');
+    const moved = { COSIGN_REPOSITORY: `${oci().host}/corpus/signatures` };
+    const s = sigstore();
+    await cosign('cosign-v2', { ...cosignContext(), env: moved }, ['sign', '--yes', '--key', dev.privateKey, '--new-bundle-format=false', '--rekor-url', s.rekorUrl, '--trusted-root', s.trustedRootPath, image.byDigest], dev.password);
+    // In the registry: the signature went to the other repository, none is beside the image (a 404:
+    // getManifest throws when the registry cannot be asked).
+    const sigTag = `${image.digest.replace(':', '-')}.sig`;
+    expect(await registryClient(oci()).getManifest(oci().host, 'corpus/signatures', sigTag)).toBeDefined();
+    expect(await registryClient(oci()).getManifest(oci().host, 'corpus/moved', sigTag)).toBeUndefined();
+    const args = [...keyArgs(dev), image.byDigest];
+    for (const [env, expected] of [[moved, 'pass'], [{}, 'fail']] as const) {
+      const [mine, v2, v3] = await Promise.all([ours(args, env), cosignOutcome('cosign-v2', args, oci(), env), cosignOutcome('cosign-v3', args, oci(), env)]);
+      expect({ env, ours: mine.outcome, 'cosign-v2': v2, 'cosign-v3': v3 }, mine.stdout + mine.stderr).toEqual({ env, ours: expected, 'cosign-v2': expected, 'cosign-v3': expected });
+    }
   });
 
   it('finds bundles through the referrers fallback tag on a registry without the referrers API', async () => {
@@ -421,6 +452,10 @@ describe('kubectl trust verify --repository', () => {
     // Signed by dev: a genuine signature of that key, whether or not it meets the rule (v5 has no log entry).
     const byDev = await ours([...base, '--signed-by', dev.publicKey]);
     expect(byDev.stdout.trim().split('\n').slice(1).map((row) => row.split(/\s+/)[0])).toEqual(['v1', 'v3', 'v4', 'v5']);
+    // The exit code speaks of every tag, whatever the filter shows: only passing rows here, and exit 1.
+    const onlyPassing = await ours(['--repository', `${oci().host}/${repository}`, ...keyArgs(other), '--signed-by', other.publicKey]);
+    expect(onlyPassing.stdout.trim().split('\n').slice(1).map((row) => [row.split(/\s+/)[0], /\spass(\s|$)/.test(row)])).toEqual([['v2', true], ['v3', true]]);
+    expect(onlyPassing.status).toBe(1);
   });
 });
 
@@ -446,9 +481,11 @@ describe('the repository view reads', () => {
     const view = await ours(['--repository', `${proxy.host}/${repository}`, ...keyArgs(dev)], { DOCKER_CONFIG: proxy.files.dockerConfigDir });
     expect(view.outcome, view.stdout).toBe('pass');
     expect(view.stdout.trim().split('\n')).toHaveLength(6);
-    const sigReads = proxy.requests.filter((line) => line === `GET /v2/${repository}/manifests/${first.digest.replace(':', '-')}.sig`);
-    expect(sigReads.length).toBeGreaterThanOrEqual(1);
-    expect(sigReads.length).toBeLessThanOrEqual(2); // a 401 challenge answered counts as the same read
+    // Counted at the registry: each tag read once, the shared digest's signatures (legacy tag and
+    // referrers) read once, not once per tag.
+    for (let n = 0; n < 5; n++) expect(answeredReads(proxy, `/v2/${repository}/manifests/t${n}`), `t${n}`).toEqual(['200']);
+    expect(answeredReads(proxy, `/v2/${repository}/manifests/${first.digest.replace(':', '-')}.sig`)).toEqual(['200']);
+    expect(answeredReads(proxy, `/v2/${repository}/referrers/${first.digest}`)).toEqual(['200']);
   });
 });
 
@@ -488,6 +525,38 @@ describe('kubectl trust verify when the registry fails or lies', () => {
   });
 });
 
+describe('kubectl trust verify when a key cannot be read', () => {
+  it('is "no verdict" (exit 2) in one sentence, never "fails the policy" (exit 1)', async () => {
+    const image = await pushRandomImage(oci(), 'faults/keys', '1');
+    await cosignSignWithKey('cosign-v2', image.byDigest, dev, { tlog: true });
+    // A kubeconfig whose API server does not answer, for k8s://.
+    const kubeconfig = join(scratchDir('kubeconfig'), 'config');
+    writeFileSync(kubeconfig, JSON.stringify({
+      apiVersion: 'v1', kind: 'Config', 'current-context': 'c',
+      clusters: [{ name: 'c', cluster: { server: 'https://127.0.0.1:9' } }],
+      users: [{ name: 'u', user: { token: 'x' } }],
+      contexts: [{ name: 'c', context: { cluster: 'c', user: 'u' } }],
+    }));
+    const cases: Array<[string, NodeJS.ProcessEnv, RegExp]> = [
+      [join(scratchDir('nokey'), 'cosign.pub'), {}, /^error: cannot read the public key /],
+      ['env://KB_NO_SUCH_KEY', { KB_NO_SUCH_KEY: undefined }, /^error: the environment variable KB_NO_SUCH_KEY named by env:\/\/KB_NO_SUCH_KEY is not set\n/],
+      ['k8s://keys/cosign', { KUBECONFIG: kubeconfig }, /^error: could not read the Secret keys\/cosign /],
+      ['awskms:///alias/release', { AWS_ACCESS_KEY_ID: 'x', AWS_SECRET_ACCESS_KEY: 'y', AWS_REGION: 'us-east-1', AWS_ENDPOINT_URL: 'http://127.0.0.1:9' }, /^error: cannot reach KMS for awskms:\/\/\/alias\/release\n/],
+    ];
+    for (const [key, env, said] of cases) {
+      // The good key too: one unreadable key among several is still no verdict, not a pass by the other.
+      const result = await ours(['--key', key, '--key', dev.publicKey, '--trusted-root', sigstore().trustedRootPath, image.byDigest], env);
+      expect({ key, status: result.status }).toEqual({ key, status: 2 });
+      expect(result.stderr).toMatch(said);
+      expect(result.stderr).toMatch(/^error: .+\nhint: .+\n$/);
+    }
+    // --debug adds the stack trace (ours() refuses one without it); the sentence and the code stay.
+    const debug = await runCli('kubectl-trust', ['verify', '--debug', '--key', 'env://KB_NO_SUCH_KEY', image.byDigest], { env: { KB_NO_SUCH_KEY: undefined } });
+    expect(debug.status).toBe(2);
+    expect(debug.stderr).toMatch(/^error: the environment variable KB_NO_SUCH_KEY [^\n]+\nhint: [^\n]+\n[\s\S]*\n\s+at .+:\d+:\d+\)?\n/);
+  });
+});
+
 describe('kubectl trust verify against a registry that fails or lies (a proxy in front of a real one)', () => {
   async function signedImage(repository: string): Promise<PushedImage> {
     const image = await pushRandomImage(oci(), repository, '1');
@@ -506,12 +575,9 @@ describe('kubectl trust verify against a registry that fails or lies (a proxy in
     const proxy = await proxyRegistry(oci(), []);
     const byTag = await ours([...keyArgs(dev), `${proxy.host}/lies/control:1`], { DOCKER_CONFIG: proxy.files.dockerConfigDir });
     expect(byTag.outcome, byTag.stdout).toBe('pass');
-    // The tag was read once (a 401 challenge answered counts as the same read); never again after.
-    const tagReads = proxy.requests.filter((line) => line === 'GET /v2/lies/control/manifests/1');
-    expect(tagReads.length).toBeGreaterThanOrEqual(1);
-    expect(tagReads.length).toBeLessThanOrEqual(2);
-    const lastTagRead = proxy.requests.lastIndexOf('GET /v2/lies/control/manifests/1');
-    expect(proxy.requests.slice(lastTagRead + 1).every((line) => !line.endsWith('/manifests/1'))).toBe(true);
+    // Counted at the registry: the tag answered once (GET or HEAD); what followed named the digest.
+    expect(answeredReads(proxy, '/v2/lies/control/manifests/1')).toEqual(['200']);
+    expect(answeredReads(proxy, `/v2/lies/control/manifests/${image.digest.replace(':', '-')}.sig`)).toEqual(['200']);
     expect(byTag.stdout).toContain(image.digest);
   });
 
@@ -526,6 +592,27 @@ describe('kubectl trust verify against a registry that fails or lies (a proxy in
     const gone = await throughProxy(image, [{ match: /\.sig$/, answer: status(404) }]);
     expect(gone.status).toBe(1);
     expect(gone.stdout).toMatch(/no signatures found/);
+  });
+
+  it('Ctrl-C while the registry is answering: exit 130 (cancelled), no verdict, no stack trace', async () => {
+    const image = await signedImage('lies/slow');
+    // The CLI is interrupted once the registry has its request in hand (never on a timer), which it holds.
+    const held: ServerResponse[] = [];
+    // The proxy's answer runs once the CLI asks, after `child` below is set.
+    const proxy = await proxyRegistry(oci(), [{ match: /\.sig$/, answer: (response) => void (held.push(response), child.kill('SIGINT')) }]);
+    onTestFinished(() => held.forEach((response) => response.destroy()));
+    const child = spawn(process.execPath, [resolve('dist/kubectl-trust.js'), 'verify', ...keyArgs(dev), `${proxy.host}/lies/slow@${image.digest}`], {
+      env: { ...process.env, DOCKER_CONFIG: proxy.files.dockerConfigDir, COSIGN_REPOSITORY: undefined },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let output = '';
+    child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    const [status, signal] = await new Promise<[number | null, NodeJS.Signals | null]>((done) => child.on('close', (code, killedBy) => done([code, killedBy])));
+    // What a shell reports: 130 for an exit with 130 and for an end by SIGINT alike.
+    const shellStatus = status ?? (signal === 'SIGINT' ? 130 : signal);
+    expect({ status: shellStatus, held: held.length }, output).toEqual({ status: 130, held: 1 });
+    expect(output).not.toMatch(/verdict|\n\s+at .+:\d+:\d+\)?\n/);
   });
 
   it('refuses an oversized manifest without reading it all, and a manifest that does not match its digest', async () => {

@@ -28,6 +28,11 @@ export interface Forwarder {
   readonly host: string;
   /** Every request seen, as "METHOD /path?query", in order. */
   readonly requests: readonly string[];
+  /**
+   * Every answer sent, as "METHOD /path?query STATUS", in the order they finished: to count the
+   * reads that got content (a 401 challenge a client answers with credentials is not a second read).
+   */
+  readonly answered: readonly string[];
   close(): Promise<void>;
 }
 
@@ -40,10 +45,12 @@ const HOP_HEADERS = ['host', 'connection', 'content-encoding', 'transfer-encodin
  */
 export async function startForwarder(upstream: string, interceptions: () => readonly Interception[] = () => [], certificate?: ServerCertificate): Promise<Forwarder> {
   const requests: string[] = [];
+  const answered: string[] = [];
   let origin = '';
   const listener: RequestListener = (request, response) => {
     const line = `${request.method} ${request.url}`;
     requests.push(line);
+    response.on('finish', () => answered.push(`${line} ${response.statusCode}`));
     const chunks: Buffer[] = [];
     request.on('data', (chunk: Buffer) => chunks.push(chunk));
     request.on('end', () => {
@@ -64,6 +71,7 @@ export async function startForwarder(upstream: string, interceptions: () => read
     url: origin,
     host,
     requests,
+    answered,
     close: () =>
       new Promise<void>((resolve) => {
         server.closeAllConnections();

@@ -23,13 +23,18 @@ export interface RegistryProxy {
   readonly files: ClientFiles;
   /** Every request seen, as "METHOD /path?query", in order. */
   readonly requests: readonly string[];
+  /**
+   * Every answer sent, as "METHOD /path?query STATUS", in the order they finished: to count the
+   * reads that got content (a 401 challenge a client answers with credentials is not a second read).
+   */
+  readonly answered: readonly string[];
 }
 
 export async function proxyRegistry(registry: TestRegistry, faults: readonly Fault[]): Promise<RegistryProxy> {
   const forwarder = await startForwarder(registry.url, () => faults);
   onTestFinished(() => forwarder.close());
   const files = writeClientFiles(scratchDir('proxy-clients'), [{ ...registry, host: forwarder.host }]);
-  return { host: forwarder.host, files, requests: forwarder.requests };
+  return { host: forwarder.host, files, requests: forwarder.requests, answered: forwarder.answered };
 }
 
 /** The registry as seen through the proxy (host, url, files are the proxy's), with what it saw. */
