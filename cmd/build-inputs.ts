@@ -1,10 +1,19 @@
 // The build's inputs as the command line gives them: the context and Dockerfile (stdin included),
 // --secret and --ssh values. Reads stdin and the environment: only cmd/ may.
+import { readFileSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { text } from 'node:stream/consumers';
-import { parseAttrList } from '../pkg/build/options.ts';
+import { parseAddHosts } from '../pkg/build/flags/add-host.ts';
+import type { AttrList } from '../pkg/build/flags/attr-list.ts';
+import { awsCredentialsFromIni, parseCacheFlag, withCiCredentials, type CacheEnvironment } from '../pkg/build/flags/cache.ts';
+import { parseBuildArgs, parseLabels } from '../pkg/build/flags/key-values.ts';
+import { checkOutputs, parseOutputFlag } from '../pkg/build/flags/output.ts';
+import { parseSecretFlag, secretSourceOf } from '../pkg/build/flags/secret.ts';
+import { parseSshFlag, sshSources } from '../pkg/build/flags/ssh.ts';
 import type { SecretSpec, SshSpec } from '../pkg/build/plan.ts';
+import { InvalidPatternError, parseIgnoreFile, PatternMatcher } from '../pkg/buildkit/fsutil/patterns.ts';
 import type { SecretSource } from '../pkg/buildkit/session/secrets.ts';
 import { KubectlBuildError } from '../pkg/errors/index.ts';
 import type { BuildArgv } from './build-run.ts';
@@ -41,29 +50,81 @@ async function mkdirp(dir: string): Promise<void> {
   await mkdir(dir, { recursive: true });
 }
 
-// --secret id=X,src=FILE | id=X,env=VAR | id=X (the variable X), as buildx reads it.
-export function parseSecret(value: string): SecretSpec {
-  const { attrs } = parseAttrList('secret', value, 'file');
-  const id = attrs.id;
-  if (!id) throw new KubectlBuildError('USAGE', `--secret "${value}" has no id`, { hint: 'use --secret id=NAME,src=FILE or id=NAME,env=VAR' });
-  const path = attrs.src ?? attrs.source;
-  if (path !== undefined) return { id, source: { kind: 'file', path: resolve(path) } };
-  return { id, source: { kind: 'env', name: attrs.env ?? id } };
+/** Every build flag read and checked, before anything connects or builds. */
+export interface BuildFlags {
+  readonly outputs: AttrList[];
+  readonly buildArgs: Record<string, string>;
+  readonly labels: Record<string, string>;
+  readonly secrets: SecretSpec[];
+  readonly ssh: SshSpec[];
+  readonly cacheFrom: AttrList[];
+  readonly cacheTo: AttrList[];
+  readonly addHosts: string[];
 }
 
-// --ssh default | ID=PATH[,PATH...]: without paths, the agent at $SSH_AUTH_SOCK (as buildx does).
-export function parseSsh(value: string, agentSocket: string | undefined): SshSpec {
-  const eq = value.indexOf('=');
-  const id = eq === -1 ? value : value.slice(0, eq);
-  const paths = eq === -1 ? [] : value.slice(eq + 1).split(',').filter(Boolean).map((path) => resolve(path));
-  if (id === '') throw new KubectlBuildError('USAGE', `--ssh "${value}" has no id`, { hint: 'use --ssh default or --ssh ID=PATH' });
-  if (paths.length > 0) return { id, paths };
-  if (!agentSocket) {
-    throw new KubectlBuildError('USAGE', `--ssh ${id} needs an ssh-agent, and SSH_AUTH_SOCK is not set`, {
-      hint: `start one (eval "$(ssh-agent)" && ssh-add), or give a key: --ssh ${id}=~/.ssh/id_ed25519`,
-    });
+export function parseBuildFlags(argv: BuildArgv, env: NodeJS.ProcessEnv, stdoutIsTerminal: boolean): BuildFlags {
+  const outputs = present(argv.output.map(parseOutputFlag));
+  checkOutputs(outputs, stdoutIsTerminal);
+  parseAddHosts(argv['add-host']);
+  const cacheEnvironment = cacheEnvironmentOf(env);
+  return {
+    outputs,
+    buildArgs: parseBuildArgs(argv['build-arg'], (key) => env[key]),
+    labels: parseLabels(argv.label),
+    secrets: argv.secret.flatMap((value) => {
+      const flag = parseSecretFlag(value);
+      if (!flag) return [];
+      const { id, source } = secretSourceOf(flag, value, (name) => env[name] !== undefined);
+      return [{ id, source: source.kind === 'file' ? { kind: 'file' as const, path: resolve(source.path) } : source }];
+    }),
+    ssh: sshSources(present(argv.ssh.map(parseSshFlag)), env.SSH_AUTH_SOCK).map(({ id, paths }) => ({ id, paths: paths.map((path) => resolve(path)) })),
+    cacheFrom: withCiCredentials(argv['cache-from'].flatMap((value) => parseCacheFlag('cache-from', value)), cacheEnvironment),
+    cacheTo: withCiCredentials(argv['cache-to'].flatMap((value) => parseCacheFlag('cache-to', value)), cacheEnvironment),
+    addHosts: argv['add-host'],
+  };
+}
+
+function present<T>(values: ReadonlyArray<T | undefined>): T[] {
+  return values.filter((value): value is T => value !== undefined);
+}
+
+// The environment the CI cache backends read, with the AWS shared credentials file (its
+// [$AWS_PROFILE] section) when the variables do not hold keys.
+function cacheEnvironmentOf(env: NodeJS.ProcessEnv): CacheEnvironment {
+  const file = env.AWS_SHARED_CREDENTIALS_FILE || join(homedir(), '.aws', 'credentials');
+  let text: string | undefined;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch {
+    text = undefined;
   }
-  return { id, paths: [agentSocket] };
+  const shared = text === undefined ? undefined : awsCredentialsFromIni(text, env.AWS_PROFILE || 'default');
+  return { env, ...(shared ? { awsSharedCredentials: shared } : {}) };
+}
+
+/**
+ * The context's ignore file, checked as Docker checks it (the Dockerfile's own NAME.dockerignore
+ * first, else .dockerignore in the context): a pattern Docker refuses stops the build here, naming
+ * the file and the pattern, instead of failing the transfer later.
+ */
+export async function checkIgnoreFile(contextDir: string, dockerfile: string): Promise<void> {
+  for (const file of [`${dockerfile}.dockerignore`, join(contextDir, '.dockerignore')]) {
+    let text: string;
+    try {
+      text = await readFile(file, 'utf8');
+    } catch {
+      continue;
+    }
+    try {
+      new PatternMatcher(parseIgnoreFile(text));
+    } catch (error) {
+      if (!(error instanceof InvalidPatternError)) throw error;
+      throw new KubectlBuildError('USAGE', `${file} has a pattern Docker refuses: ${error.message}`, {
+        hint: 'fix or remove that line (escape a literal [ as \\[, and close every [...] class)',
+      });
+    }
+    return;
+  }
 }
 
 export function secretSource(specs: readonly SecretSpec[], env: NodeJS.ProcessEnv): SecretSource {
