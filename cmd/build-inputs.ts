@@ -1,6 +1,6 @@
 // The build's inputs as the command line gives them: the context and Dockerfile (stdin included),
 // --secret and --ssh values. Reads stdin and the environment: only cmd/ may.
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -9,6 +9,7 @@ import { parseAddHosts } from '../pkg/build/flags/add-host.ts';
 import type { AttrList } from '../pkg/build/flags/attr-list.ts';
 import { awsCredentialsFromIni, parseCacheFlag, withCiCredentials, type CacheEnvironment } from '../pkg/build/flags/cache.ts';
 import { parseBuildArgs, parseLabels } from '../pkg/build/flags/key-values.ts';
+import { flagError } from '../pkg/build/flags/errors.ts';
 import { checkOutputs, parseOutputFlag } from '../pkg/build/flags/output.ts';
 import { parseSecretFlag, secretSourceOf } from '../pkg/build/flags/secret.ts';
 import { parseSshFlag, sshSources } from '../pkg/build/flags/ssh.ts';
@@ -71,17 +72,40 @@ export function parseBuildFlags(argv: BuildArgv, env: NodeJS.ProcessEnv, stdoutI
     outputs,
     buildArgs: parseBuildArgs(argv['build-arg'], (key) => env[key]),
     labels: parseLabels(argv.label),
-    secrets: argv.secret.flatMap((value) => {
+    secrets: argv.secret.flatMap((value): SecretSpec[] => {
       const flag = parseSecretFlag(value);
       if (!flag) return [];
       const { id, source } = secretSourceOf(flag, value, (name) => env[name] !== undefined);
-      return [{ id, source: source.kind === 'file' ? { kind: 'file' as const, path: resolve(source.path) } : source }];
+      if (source.kind === 'env') return [{ id, source }];
+      const path = resolve(source.path);
+      checkSecretFile('secret', value, path);
+      return [{ id, source: { kind: 'file' as const, path } }];
     }),
-    ssh: sshSources(present(argv.ssh.map(parseSshFlag)), env.SSH_AUTH_SOCK).map(({ id, paths }) => ({ id, paths: paths.map((path) => resolve(path)) })),
+    ssh: sshSources(present(argv.ssh.map(parseSshFlag)), env.SSH_AUTH_SOCK).map(({ id, paths }) => ({
+      id,
+      paths: paths.map((path) => {
+        // BuildKit's client opens each socket or key before the build; a missing one stops it there.
+        if (!existsSync(path)) throw flagError('ssh', `${id}=${path}`, `there is no agent socket or key file at ${path}`, 'name an existing socket or private key file');
+        return resolve(path);
+      }),
+    })),
     cacheFrom: withCiCredentials(argv['cache-from'].flatMap((value) => parseCacheFlag('cache-from', value)), cacheEnvironment),
     cacheTo: withCiCredentials(argv['cache-to'].flatMap((value) => parseCacheFlag('cache-to', value)), cacheEnvironment),
     addHosts: argv['add-host'],
   };
+}
+
+// The secret store BuildKit's client builds before the build: the file must exist and be at most
+// 500 KiB (a secret travels in one message).
+const MAX_SECRET_BYTES = 500 * 1024;
+function checkSecretFile(flag: string, value: string, path: string): void {
+  let size: number;
+  try {
+    size = statSync(path).size;
+  } catch {
+    throw flagError(flag, value, `the file ${path} cannot be read`, 'point src= at an existing file, or use env=VAR');
+  }
+  if (size > MAX_SECRET_BYTES) throw flagError(flag, value, `the file ${path} is larger than 500 KiB`, 'a secret must fit in 500 KiB');
 }
 
 function present<T>(values: ReadonlyArray<T | undefined>): T[] {

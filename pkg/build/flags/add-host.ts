@@ -4,22 +4,14 @@
 // host-gateway is refused: buildx resolves it only through a Docker engine's worker, and its
 // kubernetes and remote drivers refuse it too.
 import { isIPv4, isIPv6 } from 'node:net';
-import { csvFields, CsvError } from './csv.ts';
+import { fieldsOf } from './attr-list.ts';
 import { flagError } from './errors.ts';
 
 const EXAMPLE = 'db.internal=10.0.0.5';
 
 /** The values as pflag's StringSlice collects them: every value split as CSV. */
 export function splitSliceFlag(flag: string, values: readonly string[]): string[] {
-  return values.flatMap((value) => {
-    if (value === '') return [];
-    try {
-      return csvFields(value);
-    } catch (error) {
-      if (error instanceof CsvError) throw flagError(flag, value, error.message, `e.g. --${flag} ${EXAMPLE}`);
-      throw error;
-    }
-  });
+  return values.flatMap((value) => (value === '' ? [] : fieldsOf(flag, value, EXAMPLE)));
 }
 
 /** The frontend's `add-hosts` attribute (HOST=IP,...), or "" when there are none. */

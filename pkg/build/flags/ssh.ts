@@ -2,6 +2,7 @@
 //   default                 the agent at $SSH_AUTH_SOCK, under the ID "default"
 //   ID=PATH[,PATH...]       an agent socket or private key files, under ID
 // An empty ID means "default"; an ID may be given once.
+import { KubectlBuildError } from '../../errors/index.ts';
 import { flagError } from './errors.ts';
 
 export interface SshFlag {
@@ -26,7 +27,9 @@ export function sshSources(flags: readonly SshFlag[], agentSocket: string | unde
     const named = flag.paths.length === 1 && flag.paths[0] === '' ? [] : [...flag.paths];
     if (named.length > 0) return { id, paths: named };
     if (!agentSocket) {
-      throw flagError('ssh', shown, 'it needs an ssh-agent, and SSH_AUTH_SOCK is not set', `start one (eval "$(ssh-agent)" && ssh-add), or give a key: --ssh ${id}=~/.ssh/id_ed25519`);
+      throw new KubectlBuildError('USAGE', `--ssh ${shown === '' ? '""' : shown} needs an ssh-agent, and SSH_AUTH_SOCK is not set`, {
+        hint: `start one (eval "$(ssh-agent)" && ssh-add), or give a key: --ssh ${id}=~/.ssh/id_ed25519`,
+      });
     }
     return { id, paths: [agentSocket] };
   });

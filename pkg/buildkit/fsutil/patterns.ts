@@ -82,6 +82,7 @@ export class PatternMatcher {
     this.#patterns.forEach((pattern, i) => {
       let match = fromParent?.[i] ?? false;
       if (!match) {
+        // Until something matched only plain patterns count; after, only exceptions.
         if (pattern.exclusion !== matched) return;
         match = pattern.match(path);
         for (let j = 0; !match && j < parents.length; j++) match = pattern.match(parents.slice(0, j + 1).join('/'));
@@ -94,17 +95,7 @@ export class PatternMatcher {
 
   /** Whether `path` (relative, `/`-separated) matches, after all patterns have had their say. */
   matches(path: string): boolean {
-    const slash = path.lastIndexOf('/');
-    const parents = slash <= 0 ? [] : goClean(path.slice(0, slash)).split('/');
-    let matched = false;
-    for (const pattern of this.#patterns) {
-      // Until something matched only plain patterns count; after, only exceptions.
-      if (pattern.exclusion !== matched) continue;
-      let match = pattern.match(path);
-      for (let i = 0; !match && i < parents.length; i++) match = pattern.match(parents.slice(0, i + 1).join('/'));
-      if (match) matched = !pattern.exclusion;
-    }
-    return matched;
+    return this.matchesUsingParent(path, undefined).matched;
   }
 }
 
