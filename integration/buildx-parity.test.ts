@@ -3,15 +3,17 @@
 // --add-host), moby/patternmatcher and tonistiigi/fsutil at the versions BuildKit v0.34.2 uses. Every
 // corpus case must agree (both refuse, or both give the same value), or be one of our listed,
 // documented refusals (buildx-parity/refusals.ts, docs/buildx-compatibility.md).
+import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { parseAddHosts } from '../pkg/build/flags/add-host.ts';
 import { parseBuildArgs, parseLabels } from '../pkg/build/flags/key-values.ts';
 import { runCli } from './harness/cli.ts';
-import { scratchDir } from './harness/index.ts';
+import { tool } from '../hack/lib/paths.ts';
+import { scratchDir, useBuildkitd } from './harness/index.ts';
 import { compareCorpus, type KindTally } from './buildx-parity/compare.ts';
-import { flagCases, ignoreCases, WALK_TREE, walkPatternSets } from './buildx-parity/corpus.ts';
+import { flagCases, ignoreCases, walkPatternSets, walkTree } from './buildx-parity/corpus.ts';
 import { attestAnswers, ourAnswers, type AttestFlags } from './buildx-parity/ours.ts';
 import { askUpstream, type PeerCase } from './buildx-parity/peer.ts';
 import { DELIBERATE_REFUSALS } from './buildx-parity/refusals.ts';
@@ -89,13 +91,38 @@ describe('.dockerignore, read and matched as moby/patternmatcher does', () => {
 describe('the context walker, against fsutil filtered walk on the same tree', () => {
   it('sends the same paths, in the same order, for every exclude/include set', async () => {
     const root = scratchDir('walk');
-    for (const [path, kind] of WALK_TREE) {
+    for (const [path, kind] of walkTree(60)) {
       if (kind === 'dir') mkdirSync(join(root, path), { recursive: true });
       else writeFileSync(join(root, path), path);
     }
-    const cases: PeerCase[] = walkPatternSets(150).map((set) => ({ kind: 'walk', root, ...set }));
+    const cases: PeerCase[] = walkPatternSets(250).map((set) => ({ kind: 'walk', root, ...set }));
     const tallies = await compareCorpus(cases, await askUpstream(cases), ourAnswers);
     expectAllAgree(tallies.walk);
+  });
+});
+
+describe('a context with a .dockerignore of escapes, classes and exceptions, built by kubectl build and by buildctl', () => {
+  const buildkitd = useBuildkitd();
+
+  it('puts the same files in the image', async () => {
+    const context = scratchDir('ignore-context');
+    for (const path of ['[x]', 'x', 'a-b', 'abb', '-', 'docs/a.md', 'docs/keep.txt', 'src/main.go', 'src/main_test.go', 'weird\\name', '#hash', 'keep/me']) {
+      mkdirSync(join(context, path, '..'), { recursive: true });
+      writeFileSync(join(context, path), path);
+    }
+    writeFileSync(join(context, 'Dockerfile'), 'FROM scratch\nCOPY . /ctx/\n');
+    writeFileSync(join(context, '.dockerignore'), '\\[x\\]\n[a\\-]-b\ndocs\n!docs/keep.txt\n**/*_test.go\nweird\\\\name\n\\#hash\n*\n!keep\n!src\n!docs\n!x\n!Dockerfile\n');
+    const out = scratchDir('ignore-out');
+    const ours = await runCli('kubectl-build', ['--progress=plain', '--no-cache', '-o', `type=tar,dest=${join(out, 'ours.tar')}`, context], {
+      env: { BUILDKIT_HOST: buildkitd().address },
+    });
+    expect(ours.status, ours.stderr).toBe(0);
+    execFileSync(tool('buildctl'), ['--addr', buildkitd().address, 'build', '--no-cache', '--frontend', 'dockerfile.v0', '--local', `context=${context}`,
+      '--local', `dockerfile=${context}`, '--output', `type=tar,dest=${join(out, 'theirs.tar')}`], { stdio: 'pipe' });
+    const list = (file: string) => execFileSync('tar', ['-tf', join(out, file)], { encoding: 'utf8' }).split('\n').filter(Boolean).sort();
+    expect(list('ours.tar')).toEqual(list('theirs.tar'));
+    expect(list('ours.tar')).toContain('ctx/docs/keep.txt');
+    expect(list('ours.tar')).not.toContain('ctx/[x]');
   });
 });
 

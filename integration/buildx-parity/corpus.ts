@@ -164,8 +164,24 @@ export const WALK_TREE: Array<[string, 'file' | 'dir']> = [
   ['.git', 'dir'], ['.git/HEAD', 'file'], ['build', 'dir'], ['build/out.bin', 'file'], ['build/keep', 'dir'], ['build/keep/me', 'file'],
 ];
 
+const TREE_NAMES = ['a', 'b', 'x.go', 'x_test.go', 'a.md', '-', '[a]', 'keep', 'ab', 'README.md', 'sub'];
+
+/** The fixed tree plus generated entries below it: [relative path, kind], parents first, no repeats. */
+export function walkTree(generated: number): Array<[string, 'file' | 'dir']> {
+  const tree = new Map<string, 'file' | 'dir'>(WALK_TREE);
+  const next = random(1416);
+  for (let i = 0; i < generated; i++) {
+    const dirs = [...tree].filter(([, kind]) => kind === 'dir').map(([path]) => path);
+    const parent = next() < 0.25 ? '' : pick(next, dirs);
+    const path = `${parent === '' ? '' : `${parent}/`}${pick(next, TREE_NAMES)}`;
+    if (!tree.has(path)) tree.set(path, next() < 0.35 ? 'dir' : 'file');
+  }
+  return [...tree];
+}
+
 const WALK_PATTERNS = ['docs', '!docs/keep.txt', '*.md', '!README.md', 'src/**/*_test.go', 'node_modules', '.git', 'build', '!build/keep', '!build/keep/me', '**/vendor',
-  'a\\[b\\]', 'a[b]', '[a-]', '-', 'empty', '!docs/sub/*.md', '**', '!src', '*', '!*.go', 'src/*.go', 'docs/sub', '!**/deep.md'];
+  'a\\[b\\]', 'a[b]', '[a-]', '-', 'empty', '!docs/sub/*.md', '**', '!src', '*', '!*.go', 'src/*.go', 'docs/sub', '!**/deep.md',
+  '**/keep', '!**/keep', '*/a', '!*/a', 'docs/*/x.go', '\\[a\\]', '**/sub/**', '!**/*_test.go', 'a/**', '!a/b', '*.md', 'b'];
 
 export function walkPatternSets(generated: number): Array<{ id: string; excludes: string[]; includes: string[] }> {
   const sets = [
@@ -179,7 +195,7 @@ export function walkPatternSets(generated: number): Array<{ id: string; excludes
   ];
   const next = random(1415);
   for (let i = 0; i < generated; i++) {
-    const excludes = Array.from({ length: Math.floor(next() * 4) }, () => pick(next, WALK_PATTERNS));
+    const excludes = Array.from({ length: Math.floor(next() * 6) }, () => pick(next, WALK_PATTERNS));
     const includes = next() < 0.3 ? Array.from({ length: 1 + Math.floor(next() * 2) }, () => pick(next, WALK_PATTERNS.filter((p) => !p.startsWith('!')))) : [];
     sets.push({ id: `walk/gen/${i}`, excludes, includes });
   }

@@ -5,18 +5,18 @@ import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { compareCorpus } from './compare.ts';
-import { flagCases, ignoreCases, WALK_TREE, walkPatternSets } from './corpus.ts';
+import { flagCases, ignoreCases, walkPatternSets, walkTree } from './corpus.ts';
 import type { Answer } from './ours.ts';
 import { askUpstream, type PeerCase } from './peer.ts';
 
 const root = resolve(process.argv[2] ?? '.');
 const answers = ((await import(join(root, 'integration/buildx-parity/ours.ts'))) as { ourAnswers: Record<string, Answer> }).ourAnswers;
 const tree = mkdtempSync(join(tmpdir(), 'kb-parity-'));
-for (const [path, kind] of WALK_TREE) {
+for (const [path, kind] of walkTree(60)) {
   if (kind === 'dir') mkdirSync(join(tree, path), { recursive: true });
   else writeFileSync(join(tree, path), path);
 }
-const cases: PeerCase[] = [...flagCases(150), ...ignoreCases(400), ...walkPatternSets(150).map((set) => ({ kind: 'walk', root: tree, ...set }))];
+const cases: PeerCase[] = [...flagCases(150), ...ignoreCases(400), ...walkPatternSets(250).map((set) => ({ kind: 'walk', root: tree, ...set }))];
 const tallies = await compareCorpus(cases, await askUpstream(cases), answers);
 for (const [kind, tally] of Object.entries(tallies)) {
   console.log(`${kind}: ${tally.agree + tally.deliberate}/${tally.total} agree (${tally.deliberate} deliberate refusals)`);
