@@ -10,7 +10,7 @@ import type { AttrList } from '../pkg/build/flags/attr-list.ts';
 import { awsCredentialsFromIni, parseCacheFlag, withCiCredentials, type CacheEnvironment } from '../pkg/build/flags/cache.ts';
 import { parseBuildArgs, parseLabels } from '../pkg/build/flags/key-values.ts';
 import { flagError } from '../pkg/build/flags/errors.ts';
-import { checkOutputs, parseOutputFlag } from '../pkg/build/flags/output.ts';
+import { checkOutputs, outputTarget, parseOutputFlag } from '../pkg/build/flags/output.ts';
 import { parseSecretFlag, secretSourceOf } from '../pkg/build/flags/secret.ts';
 import { parseSshFlag, sshSources } from '../pkg/build/flags/ssh.ts';
 import type { SecretSpec, SshSpec } from '../pkg/build/plan.ts';
@@ -66,6 +66,7 @@ export interface BuildFlags {
 export function parseBuildFlags(argv: BuildArgv, env: NodeJS.ProcessEnv, stdoutIsTerminal: boolean): BuildFlags {
   const outputs = present(argv.output.map(parseOutputFlag));
   checkOutputs(outputs, stdoutIsTerminal);
+  for (const output of outputs) checkOutputDestination(output, argv.iidfile !== undefined);
   parseAddHosts(argv['add-host']);
   const cacheEnvironment = cacheEnvironmentOf(env);
   return {
@@ -93,6 +94,25 @@ export function parseBuildFlags(argv: BuildArgv, env: NodeJS.ProcessEnv, stdoutI
     cacheTo: withCiCredentials(argv['cache-to'].flatMap((value) => parseCacheFlag('cache-to', value)), cacheEnvironment),
     addHosts: argv['add-host'],
   };
+}
+
+// buildx's checks of an output against the machine: a folder output cannot land on a file, a
+// tarball not on a folder, and --iidfile has no image ID to write for a local or tar output.
+function checkOutputDestination(output: AttrList, iidFile: boolean): void {
+  const shown = [`type=${output.type}`, ...Object.entries(output.attrs).map(([key, value]) => `${key}=${value}`)].join(',');
+  if (iidFile && (output.type === 'local' || output.type === 'tar')) {
+    throw flagError('output', shown, 'a local or tar output has no image ID for --iidfile to write', 'drop --iidfile, or export an image');
+  }
+  const target = outputTarget(output);
+  if (target === undefined || target.kind === 'stdout') return;
+  let isDirectory: boolean;
+  try {
+    isDirectory = statSync(target.path).isDirectory();
+  } catch {
+    return; // created by the build
+  }
+  if (target.kind === 'directory' && !isDirectory) throw flagError('output', shown, `the destination ${target.path} is a file, and this output writes a folder`, 'name a folder as dest');
+  if (target.kind === 'file' && isDirectory) throw flagError('output', shown, `the destination ${target.path} is a folder, and this output writes a file`, 'name a file as dest');
 }
 
 // The secret store BuildKit's client builds before the build: the file must exist and be at most
