@@ -133,6 +133,7 @@ describe('bad input is refused before anything connects, in one sentence naming 
     [['--output', 'type=local,dest'], /--output "type=local,dest": "dest" is not key=value/],
     [['--output', 'push=true,name=x'], /--output "push=true,name=x": it names no type/],
     [['--output', 'type=docker'], /--output "type=docker": type=docker without dest/],
+    [['--output', 'type=oci,tar=false,dest=d'], /--output "type=oci,tar=false,dest=d": tar=false needs a client-side content store/],
     [['--output', 'type=tar,dest=/tmp'], /--output "type=tar,dest=\/tmp": the destination \/tmp is a folder/],
     [['--output', 'type=local,dest=/etc/passwd'], /--output "type=local,dest=\/etc\/passwd": the destination \/etc\/passwd is a file/],
     [['--iidfile', '/tmp/iid', '--output', 'type=tar,dest=x.tar'], /--output "type=tar,dest=x.tar": a local or tar output has no image ID/],

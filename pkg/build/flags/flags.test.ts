@@ -24,7 +24,8 @@ describe('--output', () => {
     expect(parseOutputFlag('-')).toEqual({ type: 'tar', attrs: { dest: '-' } });
     expect(parseOutputFlag('./out')).toEqual({ type: 'local', attrs: { dest: './out' } });
     expect(outputTarget({ type: 'tar', attrs: {} })).toEqual({ kind: 'stdout' });
-    expect(outputTarget({ type: 'oci', attrs: { tar: 'false', dest: 'dir' } })).toEqual({ kind: 'directory', path: 'dir' });
+    expect(outputTarget({ type: 'oci', attrs: { tar: 'true', dest: 'x.tar' } })).toEqual({ kind: 'file', path: 'x.tar' });
+    expect(() => outputTarget({ type: 'oci', attrs: { tar: 'false', dest: 'dir' } })).toThrow(/tar=false/);
   });
   it('refuses local to stdout, two stdout outputs, and stdout on a terminal', () => {
     expect(() => outputTarget({ type: 'local', attrs: { dest: '-' } })).toThrow(/--output/);

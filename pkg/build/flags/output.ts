@@ -3,7 +3,7 @@
 //   -o -            the image as a tarball on stdout
 //   -o type=tar,dest=out.tar | type=oci | type=docker,dest=... | type=image,name=... | type=registry
 // Keys are lower-cased and trimmed; `type` is required otherwise. tar, oci and docker write a
-// tarball, to stdout when dest is left out (oci and docker with tar=false write a folder instead).
+// tarball, to stdout when dest is left out.
 import type { AttrList } from './attr-list.ts';
 import { fieldsOf, keyValueFields } from './attr-list.ts';
 import { flagError } from './errors.ts';
@@ -46,7 +46,10 @@ export function outputTarget(output: AttrList): OutputTarget {
     case 'oci':
     case 'docker':
       // tar= is read as a boolean; anything else (or nothing) means a tarball.
-      if (parseGoBool(output.attrs.tar) === false) return directory(shown, output.type, dest);
+      // tar=false writes an OCI layout through a content store on the client, which we do not serve.
+      if (parseGoBool(output.attrs.tar) === false) {
+        throw flagError('output', shown, 'tar=false needs a client-side content store, which kubectl build does not serve', 'leave tar= out to get the same layout as a tarball (tar -xf it)');
+      }
       // buildx loads type=docker without dest into the local Docker engine, which is not ours to reach.
       if (output.type === 'docker' && dest === '') throw flagError('output', shown, 'type=docker without dest loads into a local Docker engine, which kubectl build does not use', 'add dest=FILE, or use --load to load into the builder node');
       return file(dest);
