@@ -15,7 +15,8 @@ import { dockerConfigCredentials } from '../pkg/registry/docker-config.ts';
 import { RegistryClient } from '../pkg/registry/client.ts';
 import { normalizedName, parseReference } from '../pkg/registry/reference.ts';
 import { signPushed, type SignatureFormat } from '../pkg/sign/index.ts';
-import { checkIgnoreFile, locateInputs, parseBuildFlags, secretSource } from './build-inputs.ts';
+import { parseBuildFlags } from './build-flags.ts';
+import { checkIgnoreFile, locateInputs, secretSource } from './build-inputs.ts';
 import { connectBuilder, directAddress, type BuilderConnection } from './builder-connection.ts';
 import { prepareSigning, type Signing } from './signing.ts';
 
