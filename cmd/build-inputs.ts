@@ -1,10 +1,10 @@
 // The build's inputs as the command line gives them: the context and Dockerfile (stdin included),
-// --secret and --ssh values. Reads stdin and the environment: only cmd/ may.
+// its ignore file, and the secrets' values. Reads stdin and the environment: only cmd/ may.
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { text } from 'node:stream/consumers';
-import { parseAttrList } from '../pkg/build/options.ts';
-import type { SecretSpec, SshSpec } from '../pkg/build/plan.ts';
+import type { SecretSpec } from '../pkg/build/plan.ts';
+import { InvalidPatternError, parseIgnoreFile, PatternMatcher } from '../pkg/buildkit/fsutil/patterns.ts';
 import type { SecretSource } from '../pkg/buildkit/session/secrets.ts';
 import { KubectlBuildError } from '../pkg/errors/index.ts';
 import type { BuildArgv } from './build-run.ts';
@@ -41,29 +41,29 @@ async function mkdirp(dir: string): Promise<void> {
   await mkdir(dir, { recursive: true });
 }
 
-// --secret id=X,src=FILE | id=X,env=VAR | id=X (the variable X), as buildx reads it.
-export function parseSecret(value: string): SecretSpec {
-  const { attrs } = parseAttrList('secret', value, 'file');
-  const id = attrs.id;
-  if (!id) throw new KubectlBuildError('USAGE', `--secret "${value}" has no id`, { hint: 'use --secret id=NAME,src=FILE or id=NAME,env=VAR' });
-  const path = attrs.src ?? attrs.source;
-  if (path !== undefined) return { id, source: { kind: 'file', path: resolve(path) } };
-  return { id, source: { kind: 'env', name: attrs.env ?? id } };
-}
-
-// --ssh default | ID=PATH[,PATH...]: without paths, the agent at $SSH_AUTH_SOCK (as buildx does).
-export function parseSsh(value: string, agentSocket: string | undefined): SshSpec {
-  const eq = value.indexOf('=');
-  const id = eq === -1 ? value : value.slice(0, eq);
-  const paths = eq === -1 ? [] : value.slice(eq + 1).split(',').filter(Boolean).map((path) => resolve(path));
-  if (id === '') throw new KubectlBuildError('USAGE', `--ssh "${value}" has no id`, { hint: 'use --ssh default or --ssh ID=PATH' });
-  if (paths.length > 0) return { id, paths };
-  if (!agentSocket) {
-    throw new KubectlBuildError('USAGE', `--ssh ${id} needs an ssh-agent, and SSH_AUTH_SOCK is not set`, {
-      hint: `start one (eval "$(ssh-agent)" && ssh-add), or give a key: --ssh ${id}=~/.ssh/id_ed25519`,
-    });
+/**
+ * The context's ignore file, checked as Docker checks it (the Dockerfile's own NAME.dockerignore
+ * first, else .dockerignore in the context): a pattern Docker refuses stops the build here, naming
+ * the file and the pattern, instead of failing the transfer later.
+ */
+export async function checkIgnoreFile(contextDir: string, dockerfile: string): Promise<void> {
+  for (const file of [`${dockerfile}.dockerignore`, join(contextDir, '.dockerignore')]) {
+    let text: string;
+    try {
+      text = await readFile(file, 'utf8');
+    } catch {
+      continue;
+    }
+    try {
+      new PatternMatcher(parseIgnoreFile(text));
+    } catch (error) {
+      if (!(error instanceof InvalidPatternError)) throw error;
+      throw new KubectlBuildError('USAGE', `${file} has a pattern Docker refuses: ${error.message}`, {
+        hint: 'fix or remove that line (escape a literal [ as \\[, and close every [...] class)',
+      });
+    }
+    return;
   }
-  return { id, paths: [agentSocket] };
 }
 
 export function secretSource(specs: readonly SecretSpec[], env: NodeJS.ProcessEnv): SecretSource {

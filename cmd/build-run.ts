@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { runMultiPlatformBuild } from '../pkg/build/multiplatform.ts';
 import { runBuild, type BuildResult, type RunBuildOptions } from '../pkg/build/run.ts';
-import { parseAttrList, parseKeyValues, type AttrList, type ProgressMode } from '../pkg/build/options.ts';
+import type { AttrList, ProgressMode } from '../pkg/build/options.ts';
 import { pushesImage } from '../pkg/build/plan.ts';
 import { KubectlBuildError } from '../pkg/errors/index.ts';
 import type { ProgressFormat } from '../pkg/progress/index.ts';
@@ -15,7 +15,8 @@ import { dockerConfigCredentials } from '../pkg/registry/docker-config.ts';
 import { RegistryClient } from '../pkg/registry/client.ts';
 import { normalizedName, parseReference } from '../pkg/registry/reference.ts';
 import { signPushed, type SignatureFormat } from '../pkg/sign/index.ts';
-import { locateInputs, parseSecret, parseSsh, secretSource } from './build-inputs.ts';
+import { parseBuildFlags } from './build-flags.ts';
+import { checkIgnoreFile, locateInputs, secretSource } from './build-inputs.ts';
 import { connectBuilder, directAddress, type BuilderConnection } from './builder-connection.ts';
 import { prepareSigning, type Signing } from './signing.ts';
 
@@ -70,7 +71,9 @@ export interface BuildArgv {
 export async function buildCommand(argv: BuildArgv): Promise<void> {
   const env = process.env;
   const inCluster = directAddress(argv, env) === undefined;
-  const outputs = argv.output.map((value) => parseAttrList('output', value, 'local'));
+  // Every flag value is read and checked first: a bad one stops here, before any connection.
+  const flags = parseBuildFlags(argv, env, process.stdout.isTTY === true);
+  const outputs = [...flags.outputs];
   // --load: into the builder node's image store. The default in the cluster when nothing else
   // keeps the result (as buildkit-cli-for-kubectl did), so that a Pod can run it right away.
   const load = argv.load ?? (inCluster && !argv.push && outputs.length === 0 && argv.tag.length > 0);
@@ -101,8 +104,8 @@ export async function buildCommand(argv: BuildArgv): Promise<void> {
     // Stdin can hold the Dockerfile (PATH "-" or -f -); it goes to a private folder for the session.
     scratch = await mkdtemp(join(tmpdir(), 'kubectl-build-'));
     const { contextDir, dockerfile } = await locateInputs(argv, scratch);
+    await checkIgnoreFile(contextDir, dockerfile);
     const progress = progressFormat(argv.progress);
-    const secrets = argv.secret.map(parseSecret);
     const platforms = (argv.platform ?? '').split(',').map((platform) => platform.trim()).filter(Boolean);
     // --allow-http-registry: plain HTTP to the registries the image goes to (loopback always is).
     const insecureRegistries = argv['allow-http-registry'] ? argv.tag.map((tag) => parseReference(tag).registry) : [];
@@ -124,27 +127,27 @@ export async function buildCommand(argv: BuildArgv): Promise<void> {
         contextDir,
         dockerfile,
         tags: argv.tag,
-        buildArgs: parseKeyValues('build-arg', argv['build-arg'], (key) => env[key]),
-        labels: parseKeyValues('label', argv.label),
+        buildArgs: flags.buildArgs,
+        labels: flags.labels,
         ...(argv.target ? { target: argv.target } : {}),
         ...(platforms.length === 1 ? { platform: platforms[0] } : {}),
         push: argv.push,
         outputs,
         noCache: argv['no-cache'],
         pull: argv.pull,
-        secrets,
-        ssh: argv.ssh.map((value) => parseSsh(value, env.SSH_AUTH_SOCK)),
-        cacheFrom: argv['cache-from'].map((value) => parseAttrList('cache-from', value, 'registry')),
-        cacheTo: argv['cache-to'].map((value) => parseAttrList('cache-to', value, 'registry')),
+        secrets: flags.secrets,
+        ssh: flags.ssh,
+        cacheFrom: flags.cacheFrom,
+        cacheTo: flags.cacheTo,
         ...(argv.network ? { network: argv.network } : {}),
-        addHosts: argv['add-host'],
+        addHosts: flags.addHosts,
         allow: argv.allow,
       },
       builder: builder.address,
       ...(builder.failure ? { builderFailure: builder.failure } : {}),
       tls: { ca: argv['tls-ca'], cert: argv['tls-cert'], key: argv['tls-key'] },
       credentials,
-      secrets: secretSource(secrets, env),
+      secrets: secretSource(flags.secrets, env),
       progress,
       progressOutput: process.stderr,
       stdout: process.stdout,

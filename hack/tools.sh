@@ -271,6 +271,8 @@ build_go_peers() {
   pids[oci-registry]=$!
   build_wrapper kubectl "$kubectl_ld" >/dev/null &
   pids[kubectl]=$!
+  build_wrapper buildx-diff >/dev/null &
+  pids[buildx-diff]=$!
   build_kubernetes &
   pids[kubernetes]=$!
   go_build rootlesskit "github.com/rootless-containers/rootlesskit/v2@$ROOTLESSKIT_VERSION" ./cmd/rootlesskit "" &
@@ -302,6 +304,7 @@ build_go_peers() {
   ln -sf "$TOOLS/cosign-v3-$COSIGN_V3_VERSION/cosign" "$BIN/cosign"
   ln -sf "$(build_wrapper oci-registry)/oci-registry" "$BIN/oci-registry"
   ln -sf "$(build_wrapper kubectl "$kubectl_ld")/kubectl" "$BIN/kubectl"
+  ln -sf "$(build_wrapper buildx-diff)/buildx-diff" "$BIN/buildx-diff"
   local cmd
   for cmd in $KUBE_SERVER_CMDS; do ln -sf "$TOOLS/kubernetes-$KUBERNETES_SERVER_VERSION/$cmd" "$BIN/$cmd"; done
   ln -sf "$TOOLS/rootlesskit-$ROOTLESSKIT_VERSION/rootlesskit" "$BIN/rootlesskit"
@@ -318,7 +321,7 @@ build_go_peers() {
 check() {
   local tool missing=""
   [ -z "$(missing_apt_packages)" ] || missing+=" apt:($(missing_apt_packages))"
-  for tool in buildkitd buildctl cosign-v2 cosign-v3 oci-registry kubectl moto_server etcd rootlesskit $KUBE_SERVER_CMDS \
+  for tool in buildkitd buildctl cosign-v2 cosign-v3 oci-registry kubectl buildx-diff moto_server etcd rootlesskit $KUBE_SERVER_CMDS \
     $TRILLIAN_CMDS ct_server rekor-server fulcio kubectl-krew validate-krew-manifest policy-controller-webhook policy-tester; do
     [ -x "$BIN/$tool" ] || missing+=" $tool"
   done

@@ -28,6 +28,14 @@ describe('hack/versions.env', () => {
     expect(goModRequire('k8s.io/component-base', 'kubectl/go.mod')).toBe(libraries);
   });
 
+  it('agrees with the wrapper module that links buildx, patternmatcher and fsutil', () => {
+    expect(goModRequire('github.com/docker/buildx', 'buildx-diff/go.mod')).toBe(versions.BUILDX_VERSION);
+    expect(goModRequire('github.com/moby/patternmatcher', 'buildx-diff/go.mod')).toBe(versions.PATTERNMATCHER_VERSION);
+    expect(goModRequire('github.com/tonistiigi/fsutil', 'buildx-diff/go.mod')).toBe(versions.FSUTIL_VERSION);
+    // The judge reads flags as the buildx built on our BuildKit does.
+    expect(goModRequire('github.com/moby/buildkit', 'buildx-diff/go.mod')).toBe(versions.BUILDKIT_VERSION);
+  });
+
   it('lists the Debian packages the stack runs on', () => {
     const packages = versions.APT_PACKAGES?.split(' ') ?? [];
     for (const name of ['docker-registry', 'runc', 'umoci', 'skopeo', 'busybox-static', 'mariadb-server']) expect(packages).toContain(name);

@@ -64,7 +64,7 @@ describe('planBuild', () => {
 
   it('reads -o type=registry as a pushing image exporter, and keeps an output\'s own name', () => {
     const plan = planBuild({ ...base, tags: ['a/b:1'], outputs: [{ type: 'registry', attrs: { name: 'r.example/x:2' } }] });
-    expect(plan.exporters).toEqual([{ Type: 'image', Attrs: { name: 'r.example/x:2', push: 'true' } }]);
+    expect(plan.exporters).toEqual([{ Type: 'image', Attrs: { name: 'r.example/x:2', push: 'true', unpack: 'false' } }]);
   });
 
   it('keeps dest on the client for local, tar, oci and docker outputs', () => {
@@ -85,8 +85,9 @@ describe('planBuild', () => {
     expect(plan.outputs).toEqual([{ kind: 'directory', path: '/out/dir' }, { kind: 'stdout' }, { kind: 'file', path: '/out/image.tar' }]);
   });
 
-  it('refuses a client output without dest, and two outputs to stdout', () => {
-    expect(() => planBuild({ ...base, outputs: [{ type: 'tar', attrs: {} }] })).toThrow(/needs dest=/);
+  it('sends a tarball without dest to stdout, refuses a folder without dest, and two outputs to stdout', () => {
+    expect(planBuild({ ...base, outputs: [{ type: 'tar', attrs: {} }] }).outputs).toEqual([{ kind: 'stdout' }]);
+    expect(() => planBuild({ ...base, outputs: [{ type: 'local', attrs: {} }] })).toThrow(/needs a folder as dest/);
     expect(() =>
       planBuild({ ...base, outputs: [{ type: 'tar', attrs: { dest: '-' } }, { type: 'oci', attrs: { dest: '-' } }] }),
     ).toThrow(/only one output can go to stdout/);
@@ -123,7 +124,7 @@ describe('planBuild', () => {
   it('refuses unknown entitlements, networks, output types and malformed --add-host', () => {
     expect(() => planBuild({ ...base, allow: ['root'] })).toThrow(/unknown --allow/);
     expect(() => planBuild({ ...base, network: 'bridge2' })).toThrow(/unknown --network/);
-    expect(() => planBuild({ ...base, outputs: [{ type: 'cloud', attrs: {} }] })).toThrow(/unknown output type/);
+    expect(() => planBuild({ ...base, outputs: [{ type: 'cloud', attrs: {} }] })).toThrow(/the type "cloud" is not one/);
     expect(() => planBuild({ ...base, addHosts: ['nohost'] })).toThrow(/invalid --add-host/);
   });
 });

@@ -4,7 +4,9 @@
 import { basename, dirname, resolve } from 'node:path';
 import { KubectlBuildError } from '../errors/index.ts';
 import type { AttrEntry } from '../buildkit/types.ts';
-import type { AttrList } from './options.ts';
+import { parseAddHosts } from './flags/add-host.ts';
+import type { AttrList } from './flags/attr-list.ts';
+import { checkOutputs, outputTarget } from './flags/output.ts';
 
 export interface SecretSpec {
   readonly id: string;
@@ -81,7 +83,8 @@ export function planBuild(options: BuildOptions): SolvePlan {
     }
     frontendAttrs['force-network-mode'] = options.network;
   }
-  if (options.addHosts.length > 0) frontendAttrs['add-hosts'] = options.addHosts.map(parseAddHost).join(',');
+  const addHosts = parseAddHosts(options.addHosts);
+  if (addHosts !== '') frontendAttrs['add-hosts'] = addHosts;
 
   const cacheImports = options.cacheFrom.map(toEntry);
   // The frontend resolves cache for its own stages from these too.
@@ -91,11 +94,9 @@ export function planBuild(options: BuildOptions): SolvePlan {
     if (!ENTITLEMENTS.has(entitlement)) throw usage(`unknown --allow "${entitlement}"`, 'use network.host or security.insecure');
   }
 
+  checkOutputs(options.outputs, false);
   const planned = planExporters(options);
   const exporters = planned.map((p) => p.exporter);
-  if (planned.filter((p) => p.output?.kind === 'stdout').length > 1) {
-    throw usage('only one output can go to stdout', 'give the others a dest=FILE');
-  }
   return {
     frontend: 'dockerfile.v0',
     frontendAttrs,
@@ -133,7 +134,11 @@ function planExporters(options: BuildOptions): Array<{ exporter: AttrEntry; outp
       case 'registry':
       case 'image': {
         const attrs = { ...output.attrs };
-        if (output.type === 'registry') attrs.push = 'true';
+        // buildx: registry is the image exporter pushing, and not unpacking unless asked.
+        if (output.type === 'registry') {
+          attrs.push = 'true';
+          attrs.unpack ??= 'false';
+        }
         if (options.pushByDigest) delete attrs.name; // the platform images go under the tags' repositories
         if (attrs.name === undefined && options.tags.length > 0) {
           attrs.name = options.pushByDigest ? [...new Set(options.tags.map(withoutTag))].join(',') : options.tags.join(',');
@@ -149,17 +154,15 @@ function planExporters(options: BuildOptions): Array<{ exporter: AttrEntry; outp
       case 'oci':
       case 'docker': {
         // dest is the client's business: the daemon streams the result back through the session.
-        const { dest, ...attrs } = output.attrs;
-        if (!dest) throw usage(`--output type=${output.type} needs dest=`, `e.g. --output type=${output.type},dest=${output.type === 'local' ? './out' : './image.tar'}`);
+        const { dest: _dest, ...attrs } = output.attrs;
         if ((output.type === 'oci' || output.type === 'docker') && attrs.name === undefined && options.tags.length > 0) {
           attrs.name = options.tags.join(',');
         }
-        const target: ClientOutput =
-          output.type === 'local' ? { kind: 'directory', path: resolve(dest) } : dest === '-' ? { kind: 'stdout' } : { kind: 'file', path: resolve(dest) };
-        if (output.type === 'local' && dest === '-') throw usage('--output type=local needs a folder as dest', 'use type=tar,dest=- to stream to stdout');
-        return { exporter: { Type: output.type, Attrs: attrs }, output: target };
+        const target = outputTarget(output);
+        return { exporter: { Type: output.type, Attrs: attrs }, ...(target ? { output: target.kind === 'stdout' ? target : { ...target, path: resolve(target.path) } } : {}) };
       }
       default:
+        outputTarget(output); // refuses the type, naming the flag
         throw usage(`unknown output type "${output.type}"`, 'use image, registry, local, tar, oci or docker');
     }
   });
@@ -172,13 +175,6 @@ export function withoutTag(name: string): string {
 
 function toEntry(list: AttrList): AttrEntry {
   return { Type: list.type, Attrs: { ...list.attrs } };
-}
-
-// docker takes host:ip, buildx host=ip; the frontend wants host=ip.
-function parseAddHost(value: string): string {
-  const match = /^([^=:]+)[=:](.+)$/.exec(value);
-  if (!match) throw usage(`invalid --add-host "${value}"`, 'use host=ip, e.g. --add-host db=10.0.0.5');
-  return `${match[1]}=${match[2]}`;
 }
 
 function isTrue(value: string | undefined): boolean {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { cleanPattern, parseIgnoreFile, PatternMatcher } from './patterns.ts';
+import { goClean, InvalidPatternError, parseIgnoreFile, PatternMatcher } from './patterns.ts';
 
 const match = (patterns: string[], path: string) => new PatternMatcher(patterns).matches(path);
 
@@ -39,9 +39,11 @@ describe('PatternMatcher (docker ignore rules)', () => {
     expect(match(patterns, 'docs/keep.txt')).toBe(false);
   });
 
-  it('treats a leading / and ./ as the context root', () => {
-    expect(match(['/secret.txt'], 'secret.txt')).toBe(true);
-    expect(match(['./build/'], 'build/out.bin')).toBe(true);
+  it('treats a leading / and ./ in the ignore file as the context root', () => {
+    expect(match(parseIgnoreFile('/secret.txt'), 'secret.txt')).toBe(true);
+    expect(match(parseIgnoreFile('./build/'), 'build/out.bin')).toBe(true);
+    // Given directly (an include list), a rooted pattern stays rooted, as patternmatcher keeps it.
+    expect(match(['/secret.txt'], 'secret.txt')).toBe(false);
   });
 
   it('supports character classes and escapes', () => {
@@ -49,6 +51,22 @@ describe('PatternMatcher (docker ignore rules)', () => {
     expect(match(['[^abc].txt'], 'b.txt')).toBe(false);
     expect(match(['\\*.txt'], '*.txt')).toBe(true);
     expect(match(['\\*.txt'], 'a.txt')).toBe(false);
+    // Inside [...] a backslash escapes, and ! is no negation (Go's regexp reads the class).
+    expect(match(['[a\\-z].txt'], '-.txt')).toBe(true);
+    expect(match(['[a\\-z].txt'], 'm.txt')).toBe(false);
+    expect(match(['[!a].txt'], 'b.txt')).toBe(false);
+    expect(match(['[!a].txt'], '!.txt')).toBe(true);
+  });
+
+  it('reads **x at the start as "any path ending in x", as patternmatcher does', () => {
+    expect(match(['**foo'], 'barfoo')).toBe(true);
+    expect(match(['**'], 'any/thing')).toBe(true);
+  });
+
+  it('refuses the patterns Docker refuses', () => {
+    for (const bad of ['[', 'a[b', '[]', '[^]', '[a-]', 'a\\', '!', '[z-a]x\\g']) {
+      expect(() => new PatternMatcher([bad]), bad).toThrow(InvalidPatternError);
+    }
   });
 
   it('reports whether exceptions exist', () => {
@@ -57,16 +75,21 @@ describe('PatternMatcher (docker ignore rules)', () => {
   });
 });
 
-describe('cleanPattern', () => {
-  it('cleans like Go filepath.Clean and drops the leading /', () => {
-    expect(cleanPattern('/a//b/./c/')).toBe('a/b/c');
-    expect(cleanPattern('a/../b')).toBe('b');
-    expect(cleanPattern('./')).toBe('.');
+describe('goClean', () => {
+  it('cleans like Go filepath.Clean', () => {
+    expect(goClean('/a//b/./c/')).toBe('/a/b/c');
+    expect(goClean('a/../b')).toBe('b');
+    expect(goClean('/../a')).toBe('/a');
+    expect(goClean('./')).toBe('.');
   });
 });
 
 describe('parseIgnoreFile', () => {
   it('reads one pattern a line, skipping comments and blank lines', () => {
     expect(parseIgnoreFile('# build output\ndist\n\n  *.log  \r\n!keep.log\n')).toEqual(['dist', '*.log', '!keep.log']);
+  });
+
+  it('takes # as a comment only at the very start of a line, and drops a BOM', () => {
+    expect(parseIgnoreFile('\uFEFFa\n  # not a comment\n! /b/')).toEqual(['a', '# not a comment', '!b']);
   });
 });

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { deviceNumbers, GoMode } from './stat.ts';
-import { patternMayReachBelow, walkContext, type WalkOptions } from './walk.ts';
+import { walkContext, type WalkOptions } from './walk.ts';
 
 const dirs: string[] = [];
 afterEach(() => dirs.splice(0).forEach((dir) => rmSync(dir, { recursive: true, force: true })));
@@ -91,16 +91,6 @@ describe('walkContext', () => {
     } finally {
       await new Promise((resolve) => server.close(resolve));
     }
-  });
-});
-
-describe('patternMayReachBelow', () => {
-  it('follows literal and wildcard segments, and gives up on **', () => {
-    expect(patternMayReachBelow('src/*.go', 'src')).toBe(true);
-    expect(patternMayReachBelow('src/*.go', 'other')).toBe(false);
-    expect(patternMayReachBelow('s*/x', 'src')).toBe(true);
-    expect(patternMayReachBelow('**/x', 'any/dir')).toBe(true);
-    expect(patternMayReachBelow('src', 'src/deeper')).toBe(true);
   });
 });
 

@@ -7,7 +7,7 @@ import { lstatSync, readdirSync, readlinkSync } from 'node:fs';
 import { realpath } from 'node:fs/promises';
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import { join, relative, sep } from 'node:path';
-import { PatternMatcher } from './patterns.ts';
+import { ContextFilter } from './filter.ts';
 import { HardlinkTracker, wireStat, type WireStat } from './stat.ts';
 
 export interface ContextEntry {
@@ -36,9 +36,8 @@ interface PendingDir {
 }
 
 export async function* walkContext(root: string, options: WalkOptions = {}): AsyncGenerator<ContextEntry> {
-  const excludes = new PatternMatcher(options.excludes ?? []);
   const includeList = [...(options.includes ?? []), ...(await followedPaths(root, options.followPaths ?? []))];
-  const includes = includeList.length > 0 ? new PatternMatcher(includeList) : undefined;
+  const filter = new ContextFilter(includeList, options.excludes ?? []);
   const hardlinks = new HardlinkTracker();
   const ancestors: PendingDir[] = [];
 
@@ -65,9 +64,10 @@ export async function* walkContext(root: string, options: WalkOptions = {}): Asy
       const path = relativeDir === '' ? name : `${relativeDir}/${name}`;
       const absolutePath = join(absoluteDir, name);
       const stats = lstatSync(absolutePath, { bigint: true });
-      const sent = !excludes.matches(path) && (includes === undefined || includes.matches(path));
       const isDir = stats.isDirectory();
-      if (!sent && !(isDir && mayHoldSentPaths(path))) continue;
+      const verdict = filter.decide(path, isDir);
+      const sent = verdict === 'send';
+      if (!sent && !(isDir && verdict === 'hold')) continue;
 
       const linkname = stats.isSymbolicLink() ? readlinkSync(absolutePath) : '';
       const hardlinkOf = sent ? hardlinks.linkTarget(stats, path) : undefined;
@@ -89,31 +89,7 @@ export async function* walkContext(root: string, options: WalkOptions = {}): Asy
     }
   }
 
-  // A directory that is not sent itself is walked only when something inside may be: a `!`
-  // exception could re-include a file, or an include pattern reaches below it.
-  function mayHoldSentPaths(dir: string): boolean {
-    if (excludes.matches(dir) && !excludes.hasExclusions) return false;
-    return includes === undefined ? excludes.hasExclusions : includeList.some((pattern) => patternMayReachBelow(pattern, dir));
-  }
-
   yield* walkDir(root, '');
-}
-
-/** Whether a pattern could match something below `dir` (conservative: true when unsure). */
-export function patternMayReachBelow(pattern: string, dir: string): boolean {
-  const patternParts = pattern.replace(/^!/, '').replace(/^\/+/, '').split('/');
-  const dirParts = dir.split('/');
-  for (let i = 0; i < dirParts.length; i++) {
-    const part = patternParts[i];
-    if (part === undefined) return true; // the pattern matches an ancestor: everything below is in
-    if (part.includes('**')) return true;
-    if (/[*?[\\]/.test(part)) {
-      if (!new PatternMatcher([part]).matches(dirParts[i] as string)) return false;
-    } else if (part !== dirParts[i]) {
-      return false;
-    }
-  }
-  return true;
 }
 
 // followpaths: each path is sent, and when it is a symlink, so is its target inside the root
