@@ -3,6 +3,7 @@
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { text } from 'node:stream/consumers';
+import { parseAnnotations, parseAttests, withSourceDateEpoch, type Attest } from '../pkg/build/attest-flags.ts';
 import { parseAttrList } from '../pkg/build/options.ts';
 import type { SecretSpec, SshSpec } from '../pkg/build/plan.ts';
 import type { SecretSource } from '../pkg/buildkit/session/secrets.ts';
@@ -80,6 +81,18 @@ export function secretSource(specs: readonly SecretSpec[], env: NodeJS.ProcessEn
     } catch {
       throw new Error(`cannot read the file for secret "${id}"`);
     }
+  };
+}
+
+/** --attest, --provenance, --sbom, --annotation, and SOURCE_DATE_EPOCH from the environment, checked at once. */
+export function attestationInputs(
+  argv: Pick<BuildArgv, 'attest' | 'provenance' | 'sbom' | 'annotation'>,
+  env: NodeJS.ProcessEnv,
+): { attests: Attest[]; annotations: Record<string, string>; withSourceDateEpoch(buildArgs: Record<string, string>): Record<string, string> } {
+  return {
+    attests: parseAttests({ attest: argv.attest, provenance: argv.provenance, sbom: argv.sbom }),
+    annotations: parseAnnotations(argv.annotation),
+    withSourceDateEpoch: (buildArgs) => withSourceDateEpoch(buildArgs, env.SOURCE_DATE_EPOCH),
   };
 }
 

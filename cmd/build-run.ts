@@ -15,7 +15,7 @@ import { dockerConfigCredentials } from '../pkg/registry/docker-config.ts';
 import { RegistryClient } from '../pkg/registry/client.ts';
 import { normalizedName, parseReference } from '../pkg/registry/reference.ts';
 import { signPushed, type SignatureFormat } from '../pkg/sign/index.ts';
-import { locateInputs, parseSecret, parseSsh, secretSource } from './build-inputs.ts';
+import { attestationInputs, locateInputs, parseSecret, parseSsh, secretSource } from './build-inputs.ts';
 import { connectBuilder, directAddress, type BuilderConnection } from './builder-connection.ts';
 import { prepareSigning, type Signing } from './signing.ts';
 
@@ -38,6 +38,10 @@ export interface BuildArgv {
   network?: string;
   'add-host': string[];
   allow: string[];
+  attest: string[];
+  provenance?: string;
+  sbom?: string;
+  annotation: string[];
   progress: ProgressMode;
   iidfile?: string;
   'metadata-file'?: string;
@@ -71,6 +75,7 @@ export async function buildCommand(argv: BuildArgv): Promise<void> {
   const env = process.env;
   const inCluster = directAddress(argv, env) === undefined;
   const outputs = argv.output.map((value) => parseAttrList('output', value, 'local'));
+  const attestation = attestationInputs(argv, env);
   // --load: into the builder node's image store. The default in the cluster when nothing else
   // keeps the result (as buildkit-cli-for-kubectl did), so that a Pod can run it right away.
   const load = argv.load ?? (inCluster && !argv.push && outputs.length === 0 && argv.tag.length > 0);
@@ -124,7 +129,7 @@ export async function buildCommand(argv: BuildArgv): Promise<void> {
         contextDir,
         dockerfile,
         tags: argv.tag,
-        buildArgs: parseKeyValues('build-arg', argv['build-arg'], (key) => env[key]),
+        buildArgs: attestation.withSourceDateEpoch(parseKeyValues('build-arg', argv['build-arg'], (key) => env[key])),
         labels: parseKeyValues('label', argv.label),
         ...(argv.target ? { target: argv.target } : {}),
         ...(platforms.length === 1 ? { platform: platforms[0] } : {}),
@@ -139,6 +144,8 @@ export async function buildCommand(argv: BuildArgv): Promise<void> {
         ...(argv.network ? { network: argv.network } : {}),
         addHosts: argv['add-host'],
         allow: argv.allow,
+        attests: attestation.attests,
+        annotations: attestation.annotations,
       },
       builder: builder.address,
       ...(builder.failure ? { builderFailure: builder.failure } : {}),
