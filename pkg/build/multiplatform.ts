@@ -1,10 +1,13 @@
 // A build for several platforms: each platform solved on its own (in parallel) and pushed by
 // digest, then the CLI assembles the list over them and pushes it under every tag. One platform
-// failing cancels the others and no list is pushed; the error names the platform.
+// failing cancels the others and no list is pushed; the error names the platform. With attestations
+// each platform's push is an index (image + attestation manifest): the list takes both, and only the
+// images are its children.
 import type { BuilderAddress } from '../buildkit/address.ts';
 import { KubectlBuildError, toKubectlBuildError } from '../errors/index.ts';
 import { TtyGroup } from '../progress/index.ts';
 import type { RegistryClient } from '../registry/client.ts';
+import { platformName } from '../registry/attestation-manifest.ts';
 import { assembleList } from '../registry/manifest-list.ts';
 import { parseReference } from '../registry/reference.ts';
 import { pushesImage, withoutTag } from './plan.ts';
@@ -79,7 +82,10 @@ export async function runMultiPlatformBuild(options: MultiPlatformOptions): Prom
     exports: [{ type: 'image', destination: tags.join(',') }],
     transfer: Object.assign({}, ...children.map((child) => child.transfer)),
     durationMs: Date.now() - started,
-    children: children.map(({ platform, digest }) => ({ platform, digest })),
+    // The platform images, never an attestation manifest a child index held beside its image.
+    children: children.flatMap(({ platform }, index) =>
+      (list.images[index] ?? []).map((image, _, all) => ({ platform: all.length === 1 ? platform : platformName(image.platform), digest: image.digest })),
+    ),
   };
   await writeResultFiles(options, result);
   return result;

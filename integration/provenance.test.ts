@@ -1,0 +1,184 @@
+// --provenance, --attest, --annotation and SOURCE_DATE_EPOCH against a real BuildKit and registry:
+// what lands in the registry (the index, BuildKit's attestation manifest and its in-toto layer), what
+// the CLI reports, and that attestation manifests are never a platform.
+import { readFileSync, utimesSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { inspectRawManifest } from '../hack/lib/skopeo.ts';
+import { runCli } from './harness/cli.ts';
+import { scratchDir, useBuildkitd, useRegistry } from './harness/index.ts';
+import { registryClient } from './harness/random-image.ts';
+
+const registry = useRegistry({ kind: 'oci', auth: true });
+const buildkitd = useBuildkitd({ trust: [registry] });
+
+interface Descriptor {
+  mediaType: string;
+  digest: string;
+  size: number;
+  platform?: { os: string; architecture: string; variant?: string };
+  annotations?: Record<string, string>;
+}
+interface Index {
+  mediaType: string;
+  manifests: Descriptor[];
+  annotations?: Record<string, string>;
+}
+interface Manifest {
+  layers: Descriptor[];
+  annotations?: Record<string, string>;
+}
+
+function context(dockerfile: string, files: Record<string, string> = {}): string {
+  const dir = scratchDir('prov');
+  writeFileSync(join(dir, 'Dockerfile'), dockerfile);
+  for (const [name, content] of Object.entries(files)) writeFileSync(join(dir, name), content);
+  return dir;
+}
+
+function build(args: string[], env: NodeJS.ProcessEnv = {}) {
+  return runCli('kubectl-build', ['--progress', 'plain', ...args], {
+    env: { BUILDKIT_HOST: buildkitd().address, DOCKER_CONFIG: registry().files.dockerConfigDir, SOURCE_DATE_EPOCH: undefined, ...env },
+  });
+}
+
+const manifestOf = async (reference: string) => (await inspectRawManifest(registry(), registry().files, reference)) as Index & Manifest;
+const platformOf = (d: Descriptor) => (d.platform ? [d.platform.os, d.platform.architecture, d.platform.variant].filter(Boolean).join('/') : '');
+const isAttestation = (d: Descriptor) => d.annotations?.['vnd.docker.reference.type'] === 'attestation-manifest';
+
+/** The in-toto statements of the attestation manifest that describes `imageDigest` in `index`. */
+async function statementsFor(repository: string, index: Index, imageDigest: string): Promise<Array<{ predicateType: string; subject: Array<{ digest: { sha256: string } }> }>> {
+  const attestation = index.manifests.find((d) => isAttestation(d) && d.annotations?.['vnd.docker.reference.digest'] === imageDigest);
+  if (!attestation) throw new Error(`no attestation manifest for ${imageDigest}`);
+  const manifest = await manifestOf(`${repository}@${attestation.digest}`);
+  const [, ...path] = repository.split('/');
+  return Promise.all(
+    manifest.layers.map(async (layer) => JSON.parse((await registryClient(registry()).getBlob(registry().host, path.join('/'), layer.digest)).toString('utf8'))),
+  );
+}
+
+describe('kubectl build --provenance / --attest', () => {
+  it('pushes an index with the image and its SLSA v1 provenance in an attestation manifest', async () => {
+    const dir = context('FROM scratch\nCOPY hello.txt /\n', { 'hello.txt': 'hi\n' });
+    const repository = `${registry().host}/prov/app`;
+    const metadataFile = join(dir, 'metadata.json');
+    const result = await build(['-t', `${repository}:1`, '--push', '--provenance', 'mode=max', '--metadata-file', metadataFile, dir]);
+    expect(result.status, result.stderr.slice(-800)).toBe(0);
+
+    const index = await manifestOf(`${repository}:1`);
+    expect(index.mediaType).toBe('application/vnd.oci.image.index.v1+json');
+    const [image, attestation, ...rest] = index.manifests;
+    expect(rest).toEqual([]);
+    expect(platformOf(image as Descriptor)).toBe('linux/amd64');
+    expect(attestation?.platform).toEqual({ os: 'unknown', architecture: 'unknown' });
+    expect(attestation?.annotations?.['vnd.docker.reference.digest']).toBe(image?.digest);
+    const [statement] = await statementsFor(repository, index, image?.digest as string);
+    expect(statement?.predicateType).toBe('https://slsa.dev/provenance/v1');
+    expect(statement?.subject.map((s) => `sha256:${s.digest.sha256}`)).toEqual([image?.digest]);
+    // What the CLI reports is the index, the one thing to pull and sign.
+    const metadata = JSON.parse(readFileSync(metadataFile, 'utf8')) as Record<string, { mediaType?: string; digest?: string } | string>;
+    expect(metadata['containerimage.digest']).toBe(result.stderr.match(/as (sha256:[0-9a-f]{64})/)?.[1]);
+    expect((metadata['containerimage.descriptor'] as { mediaType: string }).mediaType).toBe('application/vnd.oci.image.index.v1+json');
+  });
+
+  it('pushes a plain image manifest when no attestation is asked for (no default provenance)', async () => {
+    const dir = context('FROM scratch\nCOPY hello.txt /\n', { 'hello.txt': 'plain\n' });
+    const tag = `${registry().host}/prov/plain:1`;
+    const result = await build(['-t', tag, '--push', dir]);
+    expect(result.status, result.stderr.slice(-800)).toBe(0);
+    expect((await manifestOf(tag)).mediaType).toBe('application/vnd.oci.image.manifest.v1+json');
+  });
+
+  it('refuses a bad value before building, naming the flag and the value', async () => {
+    const dir = context('FROM scratch\nCOPY nothing-here /\n');
+    const result = await build(['-t', `${registry().host}/prov/bad:1`, '--push', '--attest', 'type=provenance,mode=medium', dir]);
+    expect(result.status).toBe(2);
+    expect(result.stderr).toMatch(/invalid value "type=provenance,mode=medium" for --attest: unknown provenance mode "medium"/);
+    expect(result.stderr).not.toMatch(/load build definition/);
+  });
+});
+
+describe('kubectl build --annotation', () => {
+  it('writes index and manifest annotations where buildx puts them', async () => {
+    const dir = context('FROM scratch\nCOPY hello.txt /\n', { 'hello.txt': 'annotated\n' });
+    const tag = `${registry().host}/prov/annotated:1`;
+    const result = await build(['-t', tag, '--push', '--provenance', 'true', '--annotation', 'index:com.example.index=i', '--annotation', 'manifest[linux/amd64]:com.example.manifest=m', '--annotation', 'com.example.plain=p', dir]);
+    expect(result.status, result.stderr.slice(-800)).toBe(0);
+    const index = await manifestOf(tag);
+    expect(index.annotations?.['com.example.index']).toBe('i');
+    const image = index.manifests.find((d) => !isAttestation(d)) as Descriptor;
+    const manifest = await manifestOf(`${registry().host}/prov/annotated@${image.digest}`);
+    expect(manifest.annotations).toMatchObject({ 'com.example.manifest': 'm', 'com.example.plain': 'p' });
+  });
+});
+
+describe('SOURCE_DATE_EPOCH', () => {
+  const dockerfile = 'FROM scratch\nCOPY hello.txt /\n';
+  async function buildWithMtime(name: string, mtime: number, env: NodeJS.ProcessEnv): Promise<string> {
+    const dir = context(dockerfile, { 'hello.txt': 'same bytes\n' });
+    utimesSync(join(dir, 'hello.txt'), mtime, mtime);
+    const tag = `${registry().host}/prov/repro:${name}`;
+    const result = await build(['-t', tag, '--push', '--no-cache', dir], env);
+    expect(result.status, result.stderr.slice(-800)).toBe(0);
+    return result.stderr.match(/as (sha256:[0-9a-f]{64})/)?.[1] as string;
+  }
+
+  it('two builds of the same files with different mtimes give one digest when SOURCE_DATE_EPOCH is set', async () => {
+    // rewrite-timestamp clamps: files newer than the epoch get the epoch, older ones keep their time.
+    const env = { SOURCE_DATE_EPOCH: '1500000000' };
+    const first = await buildWithMtime('a', 1_600_000_000, env);
+    const second = await buildWithMtime('b', 1_650_000_000, env);
+    expect(first).toMatch(/^sha256:/);
+    expect(second).toBe(first);
+    // The epoch is the image's creation time.
+    const manifest = (await manifestOf(`${registry().host}/prov/repro@${first}`)) as Manifest & { config: Descriptor };
+    const config = JSON.parse((await registryClient(registry()).getBlob(registry().host, 'prov/repro', manifest.config.digest)).toString('utf8')) as { created: string };
+    expect(config.created).toBe(new Date(1_500_000_000_000).toISOString().replace('.000Z', 'Z'));
+  });
+
+  it('with the epoch but rewrite-timestamp=false, the context mtimes still make two digests (why we turn it on)', async () => {
+    const env = { SOURCE_DATE_EPOCH: '1500000000' };
+    const digests: Array<string | undefined> = [];
+    // One after the other: two identical solves at once would share their work in the daemon.
+    for (const [i, name] of ['e', 'f'].entries()) {
+      const dir = context(dockerfile, { 'hello.txt': 'same bytes\n' });
+      utimesSync(join(dir, 'hello.txt'), 1_600_000_000 + i, 1_600_000_000 + i);
+      const result = await build(['-t', `${registry().host}/prov/repro:${name}`, '-o', 'type=registry,rewrite-timestamp=false', '--no-cache', dir], env);
+      expect(result.status, result.stderr.slice(-800)).toBe(0);
+      digests.push(result.stderr.match(/as (sha256:[0-9a-f]{64})/)?.[1]);
+    }
+    expect(digests[1]).not.toBe(digests[0]);
+  });
+
+  it('without it, the same two builds give two digests (the mtimes and the build time are in the image)', async () => {
+    const first = await buildWithMtime('c', 1_600_000_000, {});
+    const second = await buildWithMtime('d', 1_650_000_000, {});
+    expect(second).not.toBe(first);
+  });
+});
+
+describe('kubectl build --platform a,b --provenance', () => {
+  it('lists each platform image and its attestation manifest; only the images are platforms in the output', async () => {
+    const dir = context('FROM scratch\nARG TARGETARCH\nCOPY hello.txt /\n', { 'hello.txt': 'multi\n' });
+    const repository = `${registry().host}/prov/multi`;
+    const metadataFile = join(dir, 'metadata.json');
+    const result = await build(['--platform', 'linux/amd64,linux/arm64', '-t', `${repository}:1`, '--push', '--provenance', 'mode=min', '--metadata-file', metadataFile, dir]);
+    expect(result.status, result.stderr.slice(-800)).toBe(0);
+    const index = await manifestOf(`${repository}:1`);
+    const images = index.manifests.filter((d) => !isAttestation(d));
+    expect(images.map(platformOf)).toEqual(['linux/amd64', 'linux/arm64']);
+    const attestations = index.manifests.filter(isAttestation);
+    expect(attestations.map((d) => [platformOf(d), d.annotations?.['vnd.docker.reference.digest']])).toEqual(images.map((d) => ['unknown/unknown', d.digest]));
+    for (const image of images) {
+      const [statement] = await statementsFor(repository, index, image.digest);
+      expect(statement?.subject.map((s) => `sha256:${s.digest.sha256}`)).toEqual([image.digest]);
+    }
+    // The summary names the two platforms and nothing for unknown/unknown.
+    const childLines = result.stderr.split('\n').filter((line) => /^ {2}\S+: sha256:/.test(line));
+    expect(childLines).toEqual(images.map((d) => `  ${platformOf(d)}: ${d.digest}`));
+    expect(result.stderr).not.toMatch(/unknown\/unknown/);
+    const metadata = readFileSync(metadataFile, 'utf8');
+    expect(JSON.parse(metadata)['containerimage.digest']).toBe(result.stderr.match(/as (sha256:[0-9a-f]{64})/)?.[1]);
+    expect(metadata).not.toMatch(/unknown/);
+  });
+});
