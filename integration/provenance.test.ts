@@ -25,6 +25,7 @@ interface Index {
   annotations?: Record<string, string>;
 }
 interface Manifest {
+  config: Descriptor;
   layers: Descriptor[];
   annotations?: Record<string, string>;
 }
@@ -131,7 +132,7 @@ describe('SOURCE_DATE_EPOCH', () => {
     expect(first).toMatch(/^sha256:/);
     expect(second).toBe(first);
     // The epoch is the image's creation time.
-    const manifest = (await manifestOf(`${registry().host}/prov/repro@${first}`)) as Manifest & { config: Descriptor };
+    const manifest = await manifestOf(`${registry().host}/prov/repro@${first}`);
     const config = JSON.parse((await registryClient(registry()).getBlob(registry().host, 'prov/repro', manifest.config.digest)).toString('utf8')) as { created: string };
     expect(config.created).toBe(new Date(1_500_000_000_000).toISOString().replace('.000Z', 'Z'));
   });
