@@ -8,6 +8,7 @@ import { inspectRawManifest } from '../hack/lib/skopeo.ts';
 import { runCli } from './harness/cli.ts';
 import { COSIGN_VERSIONS, cosign, generateKeyPair, offlineTrustedRoot, verifyWithKey, type CosignBinary, type CosignContext } from './harness/cosign.ts';
 import { scratchDir, useBuildkitd, useRegistry } from './harness/index.ts';
+import { keylessVerifyFlags, sigstoreFlags, useSigstore } from './harness/sigstore.ts';
 import { registryClient } from './harness/random-image.ts';
 
 const registry = useRegistry({ kind: 'oci', auth: true });
@@ -255,5 +256,43 @@ describe('kubectl build --provenance --sign', () => {
       }
     }
     expect(await client.getManifest(registry().host, 'prov/recursive', `${images[0]?.digest.replace(':', '-')}.att`)).toBeDefined();
+  });
+});
+
+describe('kubectl build --provenance --sign, keyless (Fulcio and Rekor on loopback)', () => {
+  const sigstore = useSigstore();
+
+  // cosign v2 verify-attestation takes --trusted-root only for bundles: for the legacy layout it
+  // reads Fulcio's chain and Rekor's key from the environment, as cosign documents for private Sigstores.
+  const legacyV2 = (binary: CosignBinary, format: string) => binary === 'cosign-v2' && format === 'legacy';
+  async function keylessContext(binary: CosignBinary, format: string): Promise<CosignContext> {
+    const context = { dir: scratchDir('cosign'), dockerConfigDir: registry().files.dockerConfigDir };
+    if (!legacyV2(binary, format)) return context;
+    const rekorKey = join(context.dir, 'rekor.pub');
+    writeFileSync(rekorKey, await (await fetch(`${sigstore().rekorUrl}/api/v1/log/publicKey`)).text());
+    return { ...context, env: { SIGSTORE_ROOT_FILE: sigstore().fulcioChainPath, SIGSTORE_REKOR_PUBLIC_KEY: rekorKey } };
+  }
+  function keylessFlags(binary: CosignBinary, format: string): string[] {
+    if (!legacyV2(binary, format)) return keylessVerifyFlags(sigstore());
+    return ['--certificate-identity', sigstore().identity, '--certificate-oidc-issuer', sigstore().issuerUrl, '--insecure-ignore-sct'];
+  }
+
+  it.each(['legacy', 'bundle'] as const)('records the attestation in Rekor with its certificate (%s layout); cosign v2 and v3 verify-attestation accept it', async (format) => {
+    const dir = scratchDir('keyless');
+    writeFileSync(join(dir, 'Dockerfile'), 'FROM scratch\nCOPY hello.txt /\n');
+    writeFileSync(join(dir, 'hello.txt'), `keyless ${format}\n`);
+    const repository = `${registry().host}/prov/keyless-${format}`;
+    const result = await build(['-t', `${repository}:1`, '--push', '--provenance', 'mode=min', '--sign', '--signature-format', format, ...sigstoreFlags(sigstore()), dir], {
+      SIGSTORE_ID_TOKEN: await sigstore().token(),
+    });
+    expect(result.status, result.stderr.slice(-1500)).toBe(0);
+    expect(result.stderr).toMatch(/sign: recorded the attestation in the transparency log \S+ as entry \d+/);
+    const digest = result.stderr.match(/as (sha256:[0-9a-f]{64})/)?.[1] as string;
+    for (const binary of COSIGN_VERSIONS) {
+      const stdout = await cosign(binary, await keylessContext(binary, format), ['verify-attestation', '--type', 'slsaprovenance1', ...keylessFlags(binary, format), `${repository}@${digest}`]);
+      const predicateTypes = stdout.trim().split('\n').map((line) => (JSON.parse(Buffer.from((JSON.parse(line) as { payload: string }).payload, 'base64').toString('utf8')) as { predicateType: string }).predicateType);
+      expect(predicateTypes.length).toBeGreaterThan(0);
+      expect(new Set(predicateTypes)).toEqual(new Set(['https://slsa.dev/provenance/v1']));
+    }
   });
 });

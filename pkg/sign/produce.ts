@@ -31,11 +31,7 @@ export async function legacySignature(credential: Credential, payload: Buffer, l
   const started = Date.now();
   const signature = await credential.signer.sign(payload);
   const signMs = Date.now() - started;
-  const annotations: Record<string, string> = { [SIGNATURE_ANNOTATION]: signature.toString('base64') };
-  if (credential.certificate) {
-    annotations[CERTIFICATE_ANNOTATION] = credential.certificate.certificatePem;
-    annotations[CHAIN_ANNOTATION] = credential.certificate.chainPem.join('');
-  }
+  const annotations: Record<string, string> = { [SIGNATURE_ANNOTATION]: signature.toString('base64'), ...certificateAnnotations(credential) };
   if (!log) return { value: annotations, signMs };
   const logStarted = Date.now();
   const { toMessageSignatureBundle } = commonJs(await import('@sigstore/bundle'), 'toMessageSignatureBundle');
@@ -56,8 +52,8 @@ export async function bundleSignature(
 
 /** A Sigstore bundle around any in-toto statement: the image's signature statement, or an attestation. */
 export async function statementBundle(credential: Credential, statement: Buffer, log?: TransparencyLogOptions): Promise<Produced<Buffer>> {
-  const { entry: _entry, ...made } = await signedStatement(credential, statement, log);
-  return { ...made, value: Buffer.from(JSON.stringify(made.value)) };
+  const { value, signMs, log: logged } = await signedStatement(credential, statement, log);
+  return { value: Buffer.from(JSON.stringify(value)), signMs, ...(logged ? { log: logged } : {}) };
 }
 
 export interface SignedStatement extends Produced<DsseBundleJson> {
@@ -107,11 +103,13 @@ export async function signedStatement(credential: Credential, statement: Buffer,
  * keyless or logged, the certificate, chain and the log's signed entry timestamp.
  */
 export function legacyAttestationAnnotations(credential: Credential, predicateType: string, signed: SignedStatement, log?: TransparencyLogOptions): Record<string, string> {
-  const annotations: Record<string, string> = { predicateType };
-  if (credential.certificate) {
-    annotations[CERTIFICATE_ANNOTATION] = credential.certificate.certificatePem;
-    annotations[CHAIN_ANNOTATION] = credential.certificate.chainPem.join('');
-  }
+  const annotations: Record<string, string> = { predicateType, ...certificateAnnotations(credential) };
   if (signed.entry && log) annotations[BUNDLE_ANNOTATION] = cosignBundleAnnotation(signed.entry, log.url);
   return annotations;
+}
+
+/** Keyless: the certificate and its chain, on the legacy layer as cosign puts them. */
+function certificateAnnotations(credential: Credential): Record<string, string> {
+  if (!credential.certificate) return {};
+  return { [CERTIFICATE_ANNOTATION]: credential.certificate.certificatePem, [CHAIN_ANNOTATION]: credential.certificate.chainPem.join('') };
 }
