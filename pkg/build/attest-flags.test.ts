@@ -36,7 +36,11 @@ describe('--provenance, --sbom, --attest', () => {
 
   it('asks for nothing when no flag is given (no default provenance, unlike buildx: see the README)', () => {
     expect(attrsOf({ attest: [] })).toEqual({});
-    expect(attrsOf({ attest: [], provenance: '' })).toEqual({});
+  });
+
+  it('refuses a shorthand given without its value, as buildx does', () => {
+    expect(() => parseAttests({ attest: [], provenance: '' })).toThrow(/--provenance needs a value/);
+    expect(() => parseAttests({ attest: [], sbom: '' })).toThrow(/--sbom needs a value/);
   });
 
   it.each([

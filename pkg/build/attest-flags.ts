@@ -25,9 +25,13 @@ export interface AttestFlags {
  * --sbom shorthands; the first value given for a type wins (buildx's order and rule).
  */
 export function parseAttests(flags: AttestFlags): Attest[] {
+  for (const flag of ['provenance', 'sbom'] as const) {
+    // A bare --provenance: buildx's flag parser refuses a flag without its value.
+    if (flags[flag] === '') throw new KubectlBuildError('USAGE', `--${flag} needs a value`, { hint: `use --${flag}=true, --${flag}=false or --${flag}=${flag === 'sbom' ? 'generator=IMAGE' : 'mode=max'}` });
+  }
   const given = flags.attest.map((value) => parseAttest('attest', value));
-  if (flags.provenance) given.push(parseAttest('provenance', shorthand('provenance', flags.provenance), flags.provenance));
-  if (flags.sbom) given.push(parseAttest('sbom', shorthand('sbom', flags.sbom), flags.sbom));
+  if (flags.provenance !== undefined) given.push(parseAttest('provenance', shorthand('provenance', flags.provenance), flags.provenance));
+  if (flags.sbom !== undefined) given.push(parseAttest('sbom', shorthand('sbom', flags.sbom), flags.sbom));
   const byType = new Map<AttestationType, Attest>();
   for (const attest of given) if (!byType.has(attest.type)) byType.set(attest.type, attest);
   return [...byType.values()];
