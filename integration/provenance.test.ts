@@ -256,6 +256,14 @@ describe('kubectl build --provenance --sign', () => {
       }
     }
     expect(await client.getManifest(registry().host, 'prov/recursive', `${images[0]?.digest.replace(':', '-')}.att`)).toBeDefined();
+
+    // kubectl trust verify, asked to check every platform image, checks the two images only.
+    const policy = join(dir, 'policy.yaml');
+    writeFileSync(policy, `apiVersion: kubectl-build.dev/v1alpha1\nkind: SignerPolicy\nsigners:\n  - name: ci\n    key: ${keys.publicKey}\nrules:\n  - images: ["**"]\n    require: { all: [ci] }\n    transparencyLog: optional\n    platforms: true\n`);
+    const verified = await runCli('kubectl-trust', ['verify', `${repository}:1`, '--policy', policy, '-o', 'json'], { env: { DOCKER_CONFIG: registry().files.dockerConfigDir } });
+    expect(verified.status, verified.stderr).toBe(0);
+    const report = JSON.parse(verified.stdout) as { images: Array<{ verdict: { outcome: string }; platforms: Array<{ digest: string; platform: string; verdict: { outcome: string } }> }> };
+    expect(report.images[0]?.platforms.map((p) => [p.platform, p.digest, p.verdict.outcome])).toEqual(images.map((d) => [platformOf(d), d.digest, 'pass']));
   });
 });
 
