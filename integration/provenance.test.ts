@@ -165,13 +165,17 @@ describe('kubectl build --platform a,b --provenance', () => {
     const dir = context('FROM scratch\nARG TARGETARCH\nCOPY hello.txt /\n', { 'hello.txt': 'multi\n' });
     const repository = `${registry().host}/prov/multi`;
     const metadataFile = join(dir, 'metadata.json');
-    const result = await build(['--platform', 'linux/amd64,linux/arm64', '-t', `${repository}:1`, '--push', '--provenance', 'mode=min', '--metadata-file', metadataFile, dir]);
+    const result = await build(['--platform', 'linux/amd64,linux/arm64', '-t', `${repository}:1`, '--push', '--provenance', 'mode=min', '--metadata-file', metadataFile,
+      '--annotation', 'index:com.example.list=l', '--annotation', 'manifest[linux/arm64]:com.example.arm=a', dir]);
     expect(result.status, result.stderr.slice(-800)).toBe(0);
     const index = await manifestOf(`${repository}:1`);
+    // index: annotations go on the list the CLI assembles; manifest[platform]: on that platform's image only.
+    expect(index.annotations).toEqual({ 'com.example.list': 'l' });
     const images = index.manifests.filter((d) => !isAttestation(d));
     expect(images.map(platformOf)).toEqual(['linux/amd64', 'linux/arm64']);
     const attestations = index.manifests.filter(isAttestation);
     expect(attestations.map((d) => [platformOf(d), d.annotations?.['vnd.docker.reference.digest']])).toEqual(images.map((d) => ['unknown/unknown', d.digest]));
+    expect(await Promise.all(images.map(async (d) => (await manifestOf(`${repository}@${d.digest}`)).annotations?.['com.example.arm']))).toEqual([undefined, 'a']);
     for (const image of images) {
       const [statement] = await statementsFor(repository, index, image.digest);
       expect(statement?.subject.map((s) => `sha256:${s.digest.sha256}`)).toEqual([image.digest]);

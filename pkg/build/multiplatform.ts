@@ -32,6 +32,8 @@ export async function runMultiPlatformBuild(options: MultiPlatformOptions): Prom
       hint: 'add --push -t REGISTRY/IMAGE:TAG, or build one --platform at a time',
     });
   }
+  // --annotation index:...: on the list the CLI assembles, not on each platform's push.
+  const { platformAnnotations, listAnnotations } = splitIndexAnnotations(options.build.annotations ?? {});
   const abort = new AbortController();
   options.signal?.addEventListener('abort', () => abort.abort(), { once: true });
   // One view for all platforms: on a terminal a live task per platform, else each line labelled.
@@ -42,7 +44,7 @@ export async function runMultiPlatformBuild(options: MultiPlatformOptions): Prom
         const result = await runBuild({
           ...options,
           ...(options.builderFor ? await options.builderFor(platform) : {}),
-          build: { ...options.build, platform, push: true, pushByDigest: true },
+          build: { ...options.build, platform, push: true, pushByDigest: true, annotations: platformAnnotations },
           ...(group ? { progressWriter: group.writer(index) } : {}),
           progressOutput: { write: (text: string) => options.progressOutput.write(text.replace(/^(?=.)/gm, `[${platform}] `)) },
           signal: abort.signal,
@@ -64,7 +66,7 @@ export async function runMultiPlatformBuild(options: MultiPlatformOptions): Prom
   // The platform images went to every tag's repository; the list goes next to them.
   const repositories = [...new Set(tags.map(withoutTag))];
   const first = parseReference(repositories[0] as string);
-  const list = await assembleList(options.client, first.registry, first.repository, children.map((child) => child.digest));
+  const list = await assembleList(options.client, first.registry, first.repository, children.map((child) => child.digest), listAnnotations);
   for (const tag of tags) {
     const reference = parseReference(tag);
     await options.client.putManifest(reference.registry, reference.repository, reference.tag ?? 'latest', list.body, list.mediaType);
@@ -89,4 +91,19 @@ export async function runMultiPlatformBuild(options: MultiPlatformOptions): Prom
   };
   await writeResultFiles(options, result);
   return result;
+}
+
+/** The exporter's annotation-index.KEY attrs become the list's annotations; the rest stay with each platform. */
+export function splitIndexAnnotations(annotations: Readonly<Record<string, string>>): {
+  platformAnnotations: Record<string, string>;
+  listAnnotations: Record<string, string>;
+} {
+  const platformAnnotations: Record<string, string> = {};
+  const listAnnotations: Record<string, string> = {};
+  for (const [attr, value] of Object.entries(annotations)) {
+    if (attr.startsWith('annotation-index.')) listAnnotations[attr.slice('annotation-index.'.length)] = value;
+    // The index's descriptor exists only in an OCI layout, never in a registry push.
+    else if (!attr.startsWith('annotation-index-descriptor.')) platformAnnotations[attr] = value;
+  }
+  return { platformAnnotations, listAnnotations };
 }

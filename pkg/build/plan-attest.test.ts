@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { parseAnnotations, parseAttests } from './attest-flags.ts';
+import { splitIndexAnnotations } from './multiplatform.ts';
 import { planBuild, type BuildOptions } from './plan.ts';
 
 const pushed: BuildOptions = {
@@ -62,5 +63,14 @@ describe('planBuild: attestations, annotations, SOURCE_DATE_EPOCH', () => {
 
   it('leaves timestamps alone without SOURCE_DATE_EPOCH', () => {
     expect(planBuild(pushed).exporters[0]?.Attrs['rewrite-timestamp']).toBeUndefined();
+  });
+});
+
+describe('splitIndexAnnotations (several platforms: the CLI assembles the list)', () => {
+  it('puts index: annotations on the list and keeps the others for each platform build', () => {
+    expect(splitIndexAnnotations(parseAnnotations(['index:a=1', 'index-descriptor:b=2', 'manifest[linux/arm64]:c=3', 'd=4'], { os: 'linux', arch: 'amd64' }))).toEqual({
+      listAnnotations: { a: '1' },
+      platformAnnotations: { 'annotation-manifest[linux/arm64].c': '3', 'annotation.d': '4' },
+    });
   });
 });

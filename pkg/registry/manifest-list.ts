@@ -20,7 +20,13 @@ export interface ManifestList {
 }
 
 /** Reads each child (manifest and config) from `repository` and builds the list over them. */
-export async function assembleList(client: RegistryClient, registry: string, repository: string, childDigests: readonly string[]): Promise<ManifestList> {
+export async function assembleList(
+  client: RegistryClient,
+  registry: string,
+  repository: string,
+  childDigests: readonly string[],
+  annotations: Readonly<Record<string, string>> = {},
+): Promise<ManifestList> {
   const children = await Promise.all(
     childDigests.map(async (digest): Promise<ListEntry[]> => {
       const child = await client.getManifest(registry, repository, digest);
@@ -45,6 +51,6 @@ export async function assembleList(client: RegistryClient, registry: string, rep
   const images = children.map((entries) => entries.filter((entry) => !isAttestationManifest(entry)));
   const entries = [...images.flat(), ...children.flat().filter(isAttestationManifest)];
   const mediaType = entries.every((entry) => entry.mediaType === OCI_MANIFEST) ? OCI_INDEX : DOCKER_MANIFEST_LIST;
-  const body = Buffer.from(JSON.stringify({ schemaVersion: 2, mediaType, manifests: entries }));
+  const body = Buffer.from(JSON.stringify({ schemaVersion: 2, mediaType, manifests: entries, ...(Object.keys(annotations).length > 0 ? { annotations } : {}) }));
   return { mediaType, digest: sha256Digest(body), body, entries, images };
 }
