@@ -227,6 +227,15 @@ describe('kubectl build --provenance --sign', () => {
       // attest --new-bundle-format), cosign verify also counts the attestation's bundle.
       expect(await verifyWithKey(binary, context, `${repository}@${digest}`, keys.publicKey)).toHaveLength(format === 'bundle' ? 2 : 1);
     }
+    // kubectl trust verify lists the attestation with its predicate type, checked with the key.
+    const verified = await runCli('kubectl-trust', ['verify', `${repository}@${digest}`, '--key', keys.publicKey, '--insecure-ignore-tlog', '-o', 'json'], {
+      env: { DOCKER_CONFIG: registry().files.dockerConfigDir },
+    });
+    expect(verified.status, verified.stderr).toBe(0);
+    const [report] = (JSON.parse(verified.stdout) as { images: Array<{ attestations?: Array<{ format: string; predicateType: string; valid: boolean; signer?: { kind: string } }> }> }).images;
+    expect(report?.attestations?.map((a) => [a.format, a.predicateType, a.valid, a.signer?.kind])).toEqual([[format, 'https://slsa.dev/provenance/v1', true, 'key']]);
+    const table = await runCli('kubectl-trust', ['verify', `${repository}@${digest}`, '--key', keys.publicKey, '--insecure-ignore-tlog'], { env: { DOCKER_CONFIG: registry().files.dockerConfigDir } });
+    expect(table.stdout).toMatch(new RegExp(`^ +${format} +https://slsa.dev/provenance/v1 +key \\S+ \\(\\S+\\) +valid$`, 'm'));
   });
 
   it('with --sign-recursive signs and attests each platform image, and never the attestation manifests', async () => {
@@ -306,5 +315,12 @@ describe('kubectl build --provenance --sign, keyless (Fulcio and Rekor on loopba
       expect(predicateTypes.length).toBeGreaterThan(0);
       expect(new Set(predicateTypes)).toEqual(new Set(['https://slsa.dev/provenance/v1']));
     }
+    // kubectl trust verify checks it as cosign does: the certificate, and the log entry.
+    const verified = await runCli('kubectl-trust', ['verify', `${repository}@${digest}`, ...keylessVerifyFlags(sigstore()), '-o', 'json'], {
+      env: { DOCKER_CONFIG: registry().files.dockerConfigDir },
+    });
+    expect(verified.status, verified.stderr).toBe(0);
+    const [report] = (JSON.parse(verified.stdout) as { images: Array<{ attestations?: Array<{ format: string; predicateType: string; valid: boolean; signer?: { identity?: string }; log?: unknown }> }> }).images;
+    expect(report?.attestations?.map((a) => [a.format, a.predicateType, a.valid, a.signer?.identity, a.log !== undefined])).toEqual([[format, 'https://slsa.dev/provenance/v1', true, sigstore().identity, true]]);
   });
 });
