@@ -4,6 +4,7 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { parseAnnotations, parseAttests, withSourceDateEpoch, type Attest } from '../pkg/build/attest-flags.ts';
 import { parseAddHosts } from '../pkg/build/flags/add-host.ts';
 import type { AttrList } from '../pkg/build/flags/attr-list.ts';
 import { awsCredentialsFromIni, parseCacheFlag, withCiCredentials, type CacheEnvironment } from '../pkg/build/flags/cache.ts';
@@ -25,6 +26,9 @@ export interface BuildFlags {
   readonly cacheFrom: AttrList[];
   readonly cacheTo: AttrList[];
   readonly addHosts: string[];
+  /** --attest, --provenance, --sbom. */
+  readonly attests: Attest[];
+  readonly annotations: Record<string, string>;
 }
 
 export function parseBuildFlags(argv: BuildArgv, env: NodeJS.ProcessEnv, stdoutIsTerminal: boolean): BuildFlags {
@@ -35,7 +39,8 @@ export function parseBuildFlags(argv: BuildArgv, env: NodeJS.ProcessEnv, stdoutI
   const cacheEnvironment = cacheEnvironmentOf(env);
   return {
     outputs,
-    buildArgs: parseBuildArgs(argv['build-arg'], (key) => env[key]),
+    // SOURCE_DATE_EPOCH from the environment is a build argument, as buildx passes it (unless --build-arg gives one).
+    buildArgs: withSourceDateEpoch(parseBuildArgs(argv['build-arg'], (key) => env[key]), env.SOURCE_DATE_EPOCH),
     labels: parseLabels(argv.label),
     secrets: argv.secret.flatMap((value): SecretSpec[] => {
       const flag = parseSecretFlag(value);
@@ -57,6 +62,8 @@ export function parseBuildFlags(argv: BuildArgv, env: NodeJS.ProcessEnv, stdoutI
     cacheFrom: withCiCredentials(argv['cache-from'].flatMap((value) => parseCacheFlag('cache-from', value)), cacheEnvironment),
     cacheTo: withCiCredentials(argv['cache-to'].flatMap((value) => parseCacheFlag('cache-to', value)), cacheEnvironment),
     addHosts: argv['add-host'],
+    attests: parseAttests({ attest: argv.attest, provenance: argv.provenance, sbom: argv.sbom }),
+    annotations: parseAnnotations(argv.annotation),
   };
 }
 

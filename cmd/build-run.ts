@@ -13,12 +13,12 @@ import { KubectlBuildError } from '../pkg/errors/index.ts';
 import type { ProgressFormat } from '../pkg/progress/index.ts';
 import { dockerConfigCredentials } from '../pkg/registry/docker-config.ts';
 import { RegistryClient } from '../pkg/registry/client.ts';
-import { normalizedName, parseReference } from '../pkg/registry/reference.ts';
+import { normalizedName, parseReference, type ImageReference } from '../pkg/registry/reference.ts';
 import { signPushed, type SignatureFormat } from '../pkg/sign/index.ts';
 import { parseBuildFlags } from './build-flags.ts';
 import { checkIgnoreFile, locateInputs, secretSource } from './build-inputs.ts';
 import { connectBuilder, directAddress, type BuilderConnection } from './builder-connection.ts';
-import { prepareSigning, type Signing } from './signing.ts';
+import { prepareSigning, signingTargets, type Signing } from './signing.ts';
 
 export interface BuildArgv {
   path: string;
@@ -39,6 +39,10 @@ export interface BuildArgv {
   network?: string;
   'add-host': string[];
   allow: string[];
+  attest: string[];
+  provenance?: string;
+  sbom?: string;
+  annotation: string[];
   progress: ProgressMode;
   iidfile?: string;
   'metadata-file'?: string;
@@ -142,6 +146,8 @@ export async function buildCommand(argv: BuildArgv): Promise<void> {
         ...(argv.network ? { network: argv.network } : {}),
         addHosts: flags.addHosts,
         allow: argv.allow,
+        attests: flags.attests,
+        annotations: flags.annotations,
       },
       builder: builder.address,
       ...(builder.failure ? { builderFailure: builder.failure } : {}),
@@ -190,13 +196,16 @@ export async function buildCommand(argv: BuildArgv): Promise<void> {
         if (progress !== 'quiet') process.stderr.write(`sign: ${step} (${(ms / 1000).toFixed(1)}s)\n`);
       };
       const credential = await signing.credential(report);
+      const images = pushedNames.map(parseReference);
+      const targets = await signingTargets(client, images[0] as ImageReference, result.digest, argv['sign-recursive']);
       await signPushed({
         client,
         credential,
         ...(signing.transparencyLog ? { transparencyLog: signing.transparencyLog } : {}),
-        images: pushedNames.map(parseReference),
+        images,
         // The list (or the single image), and with --sign-recursive each platform image too.
-        digests: [result.digest, ...(argv['sign-recursive'] ? (multi?.children ?? []).map((child) => child.digest) : [])],
+        digests: targets.digests,
+        attestations: targets.attestations,
         annotations: signing.annotations,
         format: argv['signature-format'],
         onStep: report,

@@ -3,7 +3,9 @@
 // browser login started now and awaited at sign time. Reads the environment: only cmd/ may.
 import { parseKeyValues } from '../pkg/build/options.ts';
 import { KubectlBuildError } from '../pkg/errors/index.ts';
-import { loadSigner, preloadTransparencyLog, type Credential, type TransparencyLogOptions } from '../pkg/sign/index.ts';
+import type { RegistryClient } from '../pkg/registry/client.ts';
+import type { ImageReference } from '../pkg/registry/reference.ts';
+import { loadSigner, preloadTransparencyLog, readPushed, type AttestationToSign, type Credential, type TransparencyLogOptions } from '../pkg/sign/index.ts';
 import type { BuildArgv } from './build-run.ts';
 import { givenIdentityToken, prepareKeyless, type Report } from './keyless.ts';
 import { parseDuration } from './options/sign.ts';
@@ -76,4 +78,24 @@ export async function prepareSigning(argv: BuildArgv, env: NodeJS.ProcessEnv, co
   });
   preloadTransparencyLog();
   return { annotations, transparencyLog, credential: (report) => keyless.credential(report), close: () => keyless.close() };
+}
+
+/**
+ * What --sign signs, read from what was pushed: the digest, with --sign-recursive each platform
+ * image under it (never an attestation manifest), and each of BuildKit's attestations (provenance,
+ * SBOM) as a signed in-toto attestation of the digest, and with --sign-recursive also of the
+ * platform image it describes.
+ */
+export async function signingTargets(
+  client: RegistryClient,
+  image: ImageReference,
+  digest: string,
+  recursive: boolean,
+): Promise<{ digests: string[]; attestations: AttestationToSign[] }> {
+  const pushed = await readPushed(client, image.registry, image.repository, digest);
+  const attestations = pushed.attestations.flatMap(({ describes, predicateType, predicate }) => [
+    { digest, predicateType, predicate },
+    ...(recursive && describes !== digest ? [{ digest: describes, predicateType, predicate }] : []),
+  ]);
+  return { digests: [digest, ...(recursive ? pushed.platformImages : [])], attestations };
 }

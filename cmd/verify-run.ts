@@ -21,7 +21,7 @@ export async function verifyCommand(argv: VerifyArgv, env: NodeJS.ProcessEnv = p
   const target = parseReference(argv.repository ?? argv.image ?? '');
   const context = await verifyContext(policy, { kube: argv, trustedRoot: argv['trusted-root'], allowHttp: argv['allow-http-registry'] ? [target.registry] : [] }, env);
 
-  const reports = argv.repository ? await repositoryView(argv, context, target) : [await verifyImage(context, target, argv.image as string)];
+  const reports = argv.repository ? await repositoryView(argv, context, target) : [await verifyImage({ ...context, attestations: true }, target, argv.image as string)];
   if (!argv.repository) process.stdout.write(argv.output === 'json' ? reportJson(reports) : reportTable(reports[0] as ImageReport));
   exitWithVerdicts(reports.map((report) => report.verdict));
 }

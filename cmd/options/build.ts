@@ -43,7 +43,14 @@ export function withBuildOptions<T>(parser: Argv<T>) {
     })
     .group(['file', 'tag', 'build-arg', 'label', 'target', 'platform', 'secret', 'ssh', 'network', 'add-host', 'allow'], 'Build:')
     .group(['push', 'load', 'output', 'iidfile', 'metadata-file', 'allow-http-registry'], 'Output:')
-    .group(['no-cache', 'pull', 'cache-from', 'cache-to'], 'Cache:');
+    .group(['no-cache', 'pull', 'cache-from', 'cache-to'], 'Cache:')
+    .options({
+      attest: repeatable('Attestation parameters (type=provenance,mode=min|max | type=sbom[,generator=IMAGE][,disabled=true])'),
+      provenance: { type: 'string', describe: 'Shorthand for --attest type=provenance: true, false, or its parameters (mode=max)' },
+      sbom: { type: 'string', describe: 'Shorthand for --attest type=sbom: true, false, or its parameters (generator=IMAGE)' },
+      annotation: repeatable('Add an annotation to the image ([index:|manifest[PLATFORM]:|index-descriptor:|manifest-descriptor:]KEY=VALUE)'),
+    })
+    .group(['attest', 'provenance', 'sbom', 'annotation'], 'Attestations and annotations:');
 }
 
 // Reaching a daemon directly, instead of through the cluster.

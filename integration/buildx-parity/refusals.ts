@@ -16,6 +16,12 @@ export const DELIBERATE_REFUSALS: readonly DeliberateRefusal[] = [
     id: 'ignore-uncompilable-pattern',
     applies: (c, error) => (c.kind === 'ignore' || c.kind === 'walk') && /invalid pattern .*(unsupported escape|invalid escape|invalid character class|range|missing closing|trailing backslash)/.test(error),
   },
+  {
+    // buildx's ParseAttests takes any type and sends attest:TYPE to BuildKit, whose Dockerfile
+    // frontend knows provenance and sbom only; we refuse any other type before the build.
+    id: 'attest-unknown-type',
+    applies: (c, error) => c.kind === 'attest' && /for --attest: unknown attestation type /.test(error),
+  },
 ];
 
 export function deliberateRefusal(c: PeerCase, ourError: string): DeliberateRefusal | undefined {

@@ -1,10 +1,13 @@
 // A build for several platforms: each platform solved on its own (in parallel) and pushed by
 // digest, then the CLI assembles the list over them and pushes it under every tag. One platform
-// failing cancels the others and no list is pushed; the error names the platform.
+// failing cancels the others and no list is pushed; the error names the platform. With attestations
+// each platform's push is an index (image + attestation manifest): the list takes both, and only the
+// images are its children.
 import type { BuilderAddress } from '../buildkit/address.ts';
 import { KubectlBuildError, toKubectlBuildError } from '../errors/index.ts';
 import { TtyGroup } from '../progress/index.ts';
 import type { RegistryClient } from '../registry/client.ts';
+import { platformName } from '../registry/attestation-manifest.ts';
 import { assembleList } from '../registry/manifest-list.ts';
 import { parseReference } from '../registry/reference.ts';
 import { pushesImage, withoutTag } from './plan.ts';
@@ -29,6 +32,8 @@ export async function runMultiPlatformBuild(options: MultiPlatformOptions): Prom
       hint: 'add --push -t REGISTRY/IMAGE:TAG, or build one --platform at a time',
     });
   }
+  // --annotation index:...: on the list the CLI assembles, not on each platform's push.
+  const { platformAnnotations, listAnnotations } = splitIndexAnnotations(options.build.annotations ?? {});
   const abort = new AbortController();
   options.signal?.addEventListener('abort', () => abort.abort(), { once: true });
   // One view for all platforms: on a terminal a live task per platform, else each line labelled.
@@ -39,7 +44,7 @@ export async function runMultiPlatformBuild(options: MultiPlatformOptions): Prom
         const result = await runBuild({
           ...options,
           ...(options.builderFor ? await options.builderFor(platform) : {}),
-          build: { ...options.build, platform, push: true, pushByDigest: true },
+          build: { ...options.build, platform, push: true, pushByDigest: true, annotations: platformAnnotations },
           ...(group ? { progressWriter: group.writer(index) } : {}),
           progressOutput: { write: (text: string) => options.progressOutput.write(text.replace(/^(?=.)/gm, `[${platform}] `)) },
           signal: abort.signal,
@@ -61,7 +66,7 @@ export async function runMultiPlatformBuild(options: MultiPlatformOptions): Prom
   // The platform images went to every tag's repository; the list goes next to them.
   const repositories = [...new Set(tags.map(withoutTag))];
   const first = parseReference(repositories[0] as string);
-  const list = await assembleList(options.client, first.registry, first.repository, children.map((child) => child.digest));
+  const list = await assembleList(options.client, first.registry, first.repository, children.map((child) => child.digest), listAnnotations);
   for (const tag of tags) {
     const reference = parseReference(tag);
     await options.client.putManifest(reference.registry, reference.repository, reference.tag ?? 'latest', list.body, list.mediaType);
@@ -79,8 +84,26 @@ export async function runMultiPlatformBuild(options: MultiPlatformOptions): Prom
     exports: [{ type: 'image', destination: tags.join(',') }],
     transfer: Object.assign({}, ...children.map((child) => child.transfer)),
     durationMs: Date.now() - started,
-    children: children.map(({ platform, digest }) => ({ platform, digest })),
+    // The platform images, never an attestation manifest a child index held beside its image.
+    children: children.flatMap(({ platform }, index) =>
+      (list.images[index] ?? []).map((image, _, all) => ({ platform: all.length === 1 ? platform : platformName(image.platform), digest: image.digest })),
+    ),
   };
   await writeResultFiles(options, result);
   return result;
+}
+
+/** The exporter's annotation-index.KEY attrs become the list's annotations; the rest stay with each platform. */
+export function splitIndexAnnotations(annotations: Readonly<Record<string, string>>): {
+  platformAnnotations: Record<string, string>;
+  listAnnotations: Record<string, string>;
+} {
+  const platformAnnotations: Record<string, string> = {};
+  const listAnnotations: Record<string, string> = {};
+  for (const [attr, value] of Object.entries(annotations)) {
+    if (attr.startsWith('annotation-index.')) listAnnotations[attr.slice('annotation-index.'.length)] = value;
+    // The index's descriptor exists only in an OCI layout, never in a registry push.
+    else if (!attr.startsWith('annotation-index-descriptor.')) platformAnnotations[attr] = value;
+  }
+  return { platformAnnotations, listAnnotations };
 }

@@ -4,6 +4,7 @@
 import { basename, dirname, resolve } from 'node:path';
 import { KubectlBuildError } from '../errors/index.ts';
 import type { AttrEntry } from '../buildkit/types.ts';
+import { attestFrontendAttrs, SOURCE_DATE_EPOCH, type Attest } from './attest-flags.ts';
 import { parseAddHosts } from './flags/add-host.ts';
 import type { AttrList } from './flags/attr-list.ts';
 import { checkOutputs, outputTarget } from './flags/output.ts';
@@ -42,6 +43,10 @@ export interface BuildOptions {
   readonly network?: string;
   readonly addHosts: readonly string[];
   readonly allow: readonly string[];
+  /** --attest, --provenance, --sbom (attest-flags.ts). None by default, unlike buildx: see the README. */
+  readonly attests?: readonly Attest[];
+  /** --annotation as the exporters' `annotation*` attributes (attest-flags.ts). */
+  readonly annotations?: Readonly<Record<string, string>>;
 }
 
 /** Where a client-side output goes: exporter i's result is written to `outputs[i]`. */
@@ -94,9 +99,11 @@ export function planBuild(options: BuildOptions): SolvePlan {
     if (!ENTITLEMENTS.has(entitlement)) throw usage(`unknown --allow "${entitlement}"`, 'use network.host or security.insecure');
   }
 
+  Object.assign(frontendAttrs, attestFrontendAttrs(options.attests ?? []));
+
   checkOutputs(options.outputs, false);
   const planned = planExporters(options);
-  const exporters = planned.map((p) => p.exporter);
+  const exporters = planned.map((p) => withAnnotationsAndEpoch(p.exporter, options));
   return {
     frontend: 'dockerfile.v0',
     frontendAttrs,
@@ -166,6 +173,18 @@ function planExporters(options: BuildOptions): Array<{ exporter: AttrEntry; outp
         throw usage(`unknown output type "${output.type}"`, 'use image, registry, local, tar, oci or docker');
     }
   });
+}
+
+// Exporters that write image layers rewrite the files' timestamps to SOURCE_DATE_EPOCH when it is
+// set (unless the output says otherwise): with the epoch alone, a COPY keeps the context's mtimes,
+// so two checkouts of the same sources would still give two digests. buildx leaves this to -o.
+const LAYER_EXPORTERS = new Set(['image', 'oci', 'docker']);
+
+function withAnnotationsAndEpoch(exporter: AttrEntry, options: BuildOptions): AttrEntry {
+  // As buildx: --annotation goes on every output, over what -o said.
+  const attrs = { ...exporter.Attrs, ...options.annotations };
+  if (options.buildArgs[SOURCE_DATE_EPOCH] && LAYER_EXPORTERS.has(exporter.Type) && attrs['rewrite-timestamp'] === undefined) attrs['rewrite-timestamp'] = 'true';
+  return { Type: exporter.Type, Attrs: attrs };
 }
 
 /** "r.example/app:1" -> "r.example/app" (a port's colon stays). */

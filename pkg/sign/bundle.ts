@@ -1,6 +1,7 @@
 // The Sigstore bundle layout (cosign v3's default; cosign v2.6 reads it): a DSSE envelope around an
 // in-toto statement naming the image digest, in a bundle v0.3 whose verification material is the
-// public key's hint, stored as an OCI referrer of the image. A registry without the referrers API
+// public key's hint, stored as an OCI referrer of the image. An attestation (cosign attest) is the
+// same with its own statement, and its predicate type in the referrer's annotation. A registry without the referrers API
 // gets the fallback index tag sha256-<hex> listing the referrers, kept as carefully as the .sig tag.
 import { createHash, createPublicKey } from 'node:crypto';
 import { OCI_INDEX, OCI_MANIFEST, sha256Digest, type RegistryClient } from '../registry/client.ts';
@@ -48,7 +49,11 @@ export function publicKeyHint(publicKeyPem: string): string {
 
 /** A key-signed bundle without a log entry, written here: no Sigstore library needs to load. */
 export async function makeBundle(signer: Signer, digest: string, annotations: Readonly<Record<string, string>> = {}): Promise<Buffer> {
-  const statement = inTotoStatement(digest, annotations);
+  return makeStatementBundle(signer, inTotoStatement(digest, annotations));
+}
+
+/** The same for any in-toto statement (an attestation's). */
+export async function makeStatementBundle(signer: Signer, statement: Buffer): Promise<Buffer> {
   const signature = await signer.sign(preAuthenticationEncoding(STATEMENT_TYPE, statement));
   return Buffer.from(
     JSON.stringify({
@@ -60,7 +65,12 @@ export async function makeBundle(signer: Signer, digest: string, annotations: Re
 }
 
 /** Stores the bundle as a referrer of the image; returns where it can be found. */
-export async function attachBundle(client: RegistryClient, target: SignatureTarget, bundle: Buffer): Promise<{ referrer: string; fallbackTag?: string }> {
+export async function attachBundle(
+  client: RegistryClient,
+  target: SignatureTarget,
+  bundle: Buffer,
+  predicateType: string = PREDICATE_TYPE,
+): Promise<{ referrer: string; fallbackTag?: string }> {
   const { registry, repository } = target;
   const image = await client.getManifest(registry, repository, target.digest);
   if (!image) throw new Error(`${registry}/${repository}@${target.digest} is not in the registry`);
@@ -76,7 +86,7 @@ export async function attachBundle(client: RegistryClient, target: SignatureTarg
       layers: [{ mediaType: BUNDLE_MEDIA_TYPE, size: bundle.length, digest: bundleDigest }],
       annotations: {
         'dev.sigstore.bundle.content': 'dsse-envelope',
-        'dev.sigstore.bundle.predicateType': PREDICATE_TYPE,
+        'dev.sigstore.bundle.predicateType': predicateType,
         'org.opencontainers.image.created': new Date().toISOString().replace(/\.\d+Z$/, 'Z'),
       },
       subject: { mediaType: image.mediaType, size: image.body.length, digest: target.digest },

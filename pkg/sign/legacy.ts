@@ -1,10 +1,12 @@
 // cosign's legacy signature layout: tag sha256-<hex>.sig in the image's repository, an OCI manifest
 // with one simple-signing layer per signature (the payload blob, the signature in an annotation).
 // Adding a signature is read-modify-write on that tag: tag-update.ts keeps concurrent signers safe.
+// Attestations (cosign attest) live the same way under sha256-<hex>.att, one DSSE envelope a layer.
 import { OCI_MANIFEST, type RegistryClient } from '../registry/client.ts';
 import { addToTag, digestTag, type SignatureTarget, type TagUpdateOptions } from './tag-update.ts';
 
 export const SIMPLE_SIGNING = 'application/vnd.dev.cosign.simplesigning.v1+json';
+export const DSSE_ENVELOPE = 'application/vnd.dsse.envelope.v1+json';
 export const SIGNATURE_ANNOTATION = 'dev.cosignproject.cosign/signature';
 export const CERTIFICATE_ANNOTATION = 'dev.sigstore.cosign/certificate';
 export const CHAIN_ANNOTATION = 'dev.sigstore.cosign/chain';
@@ -39,24 +41,52 @@ export async function attachLegacySignature(
   annotations: Readonly<Record<string, string>>,
   options: TagUpdateOptions = {},
 ): Promise<{ tag: string; signatures: number }> {
+  return addLayer(client, target, signatureTag(target.digest), { mediaType: SIMPLE_SIGNING, blob: payload, annotations }, options);
+}
+
+/**
+ * Adds one attestation to the image's .att tag as `cosign attest` does: a layer holding the signed
+ * DSSE envelope, its predicate type in an annotation and an empty signature annotation (the
+ * signature is inside the envelope), with the certificate, chain and log bundle when there are.
+ */
+export async function attachLegacyAttestation(
+  client: RegistryClient,
+  target: SignatureTarget,
+  envelope: Buffer,
+  annotations: Readonly<Record<string, string>>,
+  options: TagUpdateOptions = {},
+): Promise<{ tag: string; signatures: number }> {
+  return addLayer(client, target, attestationTag(target.digest), { mediaType: DSSE_ENVELOPE, blob: envelope, annotations: { [SIGNATURE_ANNOTATION]: '', ...annotations } }, options);
+}
+
+export function attestationTag(digest: string): string {
+  return `${digestTag(digest)}.att`;
+}
+
+async function addLayer(
+  client: RegistryClient,
+  target: SignatureTarget,
+  tag: string,
+  layer: { mediaType: string; blob: Buffer; annotations: Readonly<Record<string, string>> },
+  options: TagUpdateOptions,
+): Promise<{ tag: string; signatures: number }> {
   const { registry, repository } = target;
-  const tag = signatureTag(target.digest);
-  // The payload upload and the first read of the tag do not depend on each other.
+  // The blob upload and the first read of the tag do not depend on each other.
   // Its failure handler is attached at once: it may fail while the upload is still running.
   const firstRead = readSignatures(client, registry, repository, tag).catch(() => undefined);
-  const payloadDigest = await client.pushBlob(registry, repository, payload);
+  const blobDigest = await client.pushBlob(registry, repository, layer.blob);
   const ours: SignatureLayer = {
-    mediaType: SIMPLE_SIGNING,
-    size: payload.length,
-    digest: payloadDigest,
-    annotations: { ...annotations },
+    mediaType: layer.mediaType,
+    size: layer.blob.length,
+    digest: blobDigest,
+    annotations: { ...layer.annotations },
   };
   const signatures = await addToTag<SignatureLayer>(
     {
       name: `${registry}/${repository}:${tag}`,
       read: () => readSignatures(client, registry, repository, tag),
       write: (layers) => writeSignatures(client, registry, repository, tag, layers),
-      key: (layer) => `${layer.digest} ${layer.annotations?.[SIGNATURE_ANNOTATION] ?? ''}`,
+      key: (item) => `${item.digest} ${item.annotations?.[SIGNATURE_ANNOTATION] ?? ''}`,
       ours,
     },
     { ...options, firstRead },

@@ -12,7 +12,7 @@ import { toSignedEntity, Verifier, type SignedEntity } from '@sigstore/verify';
 import { STATEMENT_TYPE } from '../sign/bundle.ts';
 import { certificateIdentity, checkCertificate, checkValidAt, type CheckTime } from './certificate.ts';
 import { simpleSigningClaims, statementClaims } from './claims.ts';
-import { legacyToBundle } from './legacy-adapter.ts';
+import { legacyAttestationToBundle, legacyToBundle } from './legacy-adapter.ts';
 import { checkableEntries, checkEntryKey, integratedTime, logEntry, logsFor } from './log.ts';
 import { asProblem, CheckProblem, readBundle } from './problem.ts';
 import { spki, type LoadedKey, type Trust } from './trust.ts';
@@ -38,13 +38,30 @@ type Timestamp = SignedEntity['timestamps'][number];
 
 /** Never throws for bad signature data: an invalid signature comes back with its problem. */
 export function checkSignature(trust: Trust, found: FoundSignature, imageDigest: string): CheckedSignature {
+  return outcome(found, () => verifySubject(trust, found.format === 'legacy' ? legacySubject(found) : bundleSubject(found), imageDigest));
+}
+
+/** The check's result, or the problem that made the signature invalid. */
+function outcome(found: FoundSignature, check: () => Verified): CheckedSignature {
   try {
-    const { signer, log, annotations } = verifySubject(trust, found.format === 'legacy' ? legacySubject(found) : bundleSubject(found), imageDigest);
+    const { signer, log, annotations } = check();
     return { found, valid: true, signer, ...(log ? { log } : {}), annotations };
   } catch (error) {
     const problem = asProblem(error);
     return { found, valid: false, annotations: {}, problem: problem.message, ...(problem.signer ? { signer: problem.signer } : {}) };
   }
+}
+
+/** A `.att` layer (cosign attest's legacy layout), checked as cosign verify-attestation checks it. */
+export function checkLegacyAttestation(trust: Trust, found: FoundSignature, imageDigest: string): CheckedSignature {
+  return outcome(found, () => {
+    if (!found.legacy) throw new CheckProblem('the attestation layer was not read');
+    const { bundle, logProblem } = legacyAttestationToBundle(found.legacy.payload, found.legacy.annotations);
+    if (bundle.content.$case !== 'dsseEnvelope') throw new CheckProblem('the attestation layer is not a DSSE envelope');
+    const envelope = bundle.content.dsseEnvelope;
+    const subject: Subject = { bundle, ...(logProblem ? { logProblem } : {}), keyMayVouch: true, useSignedTimestamps: false, claims: (digest) => statementClaims(envelope.payload, digest) };
+    return verifySubject(trust, subject, imageDigest);
+  });
 }
 
 function legacySubject(found: FoundSignature): Subject {

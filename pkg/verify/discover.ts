@@ -133,7 +133,7 @@ async function bundleSignatures(client: RegistryClient, store: SignatureStore, d
 }
 
 /** A signature's blob, or the problem that kept it from being read (too large, missing, altered). */
-async function readSignatureBlob(client: RegistryClient, store: SignatureStore, layer: Descriptor): Promise<Buffer | string> {
+export async function readSignatureBlob(client: RegistryClient, store: SignatureStore, layer: Descriptor): Promise<Buffer | string> {
   if (typeof layer.digest !== 'string' || !/^sha256:[0-9a-f]{64}$/.test(layer.digest)) return 'the layer has no sha256 digest';
   if (layer.size > MAX_SIGNATURE_BYTES) return `the signature is ${layer.size} bytes, more than a signature can be`;
   try {

@@ -23,6 +23,35 @@ export function legacyToBundle(payload: Buffer, annotations: Readonly<Record<str
   const encoded = annotations[SIGNATURE_ANNOTATION];
   if (!encoded) throw new CheckProblem('the layer carries no signature annotation');
   if (!strictBase64(encoded)) throw new CheckProblem('the signature annotation is not base64');
+  const { verificationMaterial, logProblem } = layerMaterial(annotations);
+  const json = {
+    mediaType: BUNDLE_V01,
+    verificationMaterial,
+    messageSignature: {
+      messageDigest: { algorithm: 'SHA2_256', digest: createHash('sha256').update(payload).digest('base64') },
+      signature: encoded,
+    },
+  };
+  return { bundle: readBundle(() => bundleFromJSON(json)), artifact: payload, ...(logProblem ? { logProblem } : {}) };
+}
+
+/**
+ * A `.att` layer (cosign attest's legacy layout) as a v0.1 bundle: its blob is the signed DSSE
+ * envelope, the layer's annotations give the certificate and the log entry as for a signature.
+ */
+export function legacyAttestationToBundle(envelope: Buffer, annotations: Readonly<Record<string, string>>): { bundle: Bundle; logProblem?: string } {
+  let dsseEnvelope: unknown;
+  try {
+    dsseEnvelope = JSON.parse(envelope.toString('utf8'));
+  } catch {
+    throw new CheckProblem('the attestation layer is not a DSSE envelope');
+  }
+  const { verificationMaterial, logProblem } = layerMaterial(annotations);
+  return { bundle: readBundle(() => bundleFromJSON({ mediaType: BUNDLE_V01, verificationMaterial, dsseEnvelope })), ...(logProblem ? { logProblem } : {}) };
+}
+
+/** The certificate annotation (else the place of a trusted key) and the Rekor annotation as a log entry. */
+function layerMaterial(annotations: Readonly<Record<string, string>>): { verificationMaterial: object; logProblem?: string } {
   const certificate = annotations[CERTIFICATE_ANNOTATION];
   let logEntry: object | undefined;
   let logProblem: string | undefined;
@@ -34,18 +63,11 @@ export function legacyToBundle(payload: Buffer, annotations: Readonly<Record<str
       logProblem = error instanceof CheckProblem ? error.message : 'the log entry annotation cannot be read';
     }
   }
-  const json = {
-    mediaType: BUNDLE_V01,
-    verificationMaterial: {
-      ...(certificate ? { x509CertificateChain: { certificates: [{ rawBytes: certificateDer(certificate) }] } } : { publicKey: { hint: '' } }),
-      tlogEntries: logEntry ? [logEntry] : [],
-    },
-    messageSignature: {
-      messageDigest: { algorithm: 'SHA2_256', digest: createHash('sha256').update(payload).digest('base64') },
-      signature: encoded,
-    },
+  const verificationMaterial = {
+    ...(certificate ? { x509CertificateChain: { certificates: [{ rawBytes: certificateDer(certificate) }] } } : { publicKey: { hint: '' } }),
+    tlogEntries: logEntry ? [logEntry] : [],
   };
-  return { bundle: readBundle(() => bundleFromJSON(json)), artifact: payload, ...(logProblem ? { logProblem } : {}) };
+  return { verificationMaterial, ...(logProblem ? { logProblem } : {}) };
 }
 
 /** Standard base64 that decodes and encodes back to itself: what cosign's decoder and its string comparisons accept. */

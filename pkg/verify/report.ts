@@ -3,7 +3,7 @@
 // -o json, a stable shape documented in docs/verify.md (apiVersion kubectl-build.dev/v1alpha1,
 // kind VerificationReport). Keys are shown by fingerprint, never as key material.
 import type { ImageReport, SignatureReport } from './verify-image.ts';
-import type { SignerIdentity } from './types.ts';
+import type { CheckedAttestation, SignerIdentity } from './types.ts';
 
 export const REPORT_API_VERSION = 'kubectl-build.dev/v1alpha1';
 
@@ -22,6 +22,7 @@ export function imageJson(image: ImageReport): Record<string, unknown> {
     verdict: image.verdict,
     ...(image.error ? { error: image.error } : {}),
     signatures: image.signatures.map(signatureJson),
+    ...(image.attestations ? { attestations: image.attestations.map(attestationJson) } : {}),
     ...(image.platforms ? { platforms: image.platforms.map(imageJson) } : {}),
   };
 }
@@ -39,6 +40,13 @@ function signatureJson(signature: SignatureReport): Record<string, unknown> {
     annotations: signature.annotations,
     meets: signature.meets,
   };
+}
+
+/** An attestation as a signature is shown, with its predicate type and without `meets` (it meets no signer itself). */
+function attestationJson(attestation: CheckedAttestation): Record<string, unknown> {
+  const json: Record<string, unknown> = { predicateType: attestation.predicateType, ...signatureJson({ ...attestation, meets: [] }) };
+  delete json.meets;
+  return json;
 }
 
 function signerJson(signer: SignerIdentity): Record<string, unknown> {
@@ -74,6 +82,15 @@ export function reportTable(image: ImageReport): string {
       signature.valid ? 'valid' : `invalid: ${signature.problem ?? 'unknown'}`,
     ]);
     lines.push(...columns([['FORMAT', 'SIGNER', 'LOG ENTRY', 'MEETS', 'STATUS'], ...rows]).map((line) => `  ${line}`));
+  }
+  if (image.attestations && !image.error) {
+    const rows = image.attestations.map((attestation) => [
+      attestation.found.format,
+      attestation.predicateType || 'unknown',
+      describeSigner(attestation.signer),
+      attestation.valid ? 'valid' : `invalid: ${attestation.problem ?? 'unknown'}`,
+    ]);
+    lines.push(...columns([['ATTESTATION', 'PREDICATE TYPE', 'SIGNER', 'STATUS'], ...rows]).map((line) => `  ${line}`));
   }
   for (const platform of image.platforms ?? []) lines.push(...reportTable(platform).trimEnd().split('\n').map((line) => `  ${line}`));
   if (!image.platform) lines.push(verdictLine(image));

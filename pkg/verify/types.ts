@@ -71,6 +71,12 @@ export interface CheckedSignature {
   readonly problem?: string;
 }
 
+/** An in-toto attestation stored for the image (cosign attest's layouts), checked like a signature. */
+export interface CheckedAttestation extends CheckedSignature {
+  /** The statement's predicate type, e.g. https://slsa.dev/provenance/v1 (as stored, even when invalid). */
+  readonly predicateType: string;
+}
+
 /** The verdict on one image digest. */
 export interface Verdict {
   /** pass: the policy holds; fail: it does not; undecided: something needed could not be reached or read. */

@@ -10,7 +10,8 @@ import type { RegistryClient } from '../registry/client.ts';
 import { repositoryName, type ImageReference } from '../registry/reference.ts';
 import { checkSignature, type Trust } from './check.ts';
 import { findSignatures, resolveImage, type ResolvedImage, type SignatureStore } from './discover.ts';
-import type { CheckedSignature, Verdict } from './types.ts';
+import { bundleAttestations, legacyAttestations } from './attestations.ts';
+import type { CheckedAttestation, CheckedSignature, Verdict } from './types.ts';
 
 export interface VerifyContext {
   readonly client: RegistryClient;
@@ -25,6 +26,8 @@ export interface VerifyContext {
    * index's platform images shared between tags) are read and checked once.
    */
   readonly checked?: Map<string, Promise<CheckedSignature[]>>;
+  /** Also list the digest's in-toto attestations (kubectl trust verify of one image; not the sweep or repository view). */
+  readonly attestations?: boolean;
 }
 
 /** One signature as the report shows it. */
@@ -46,6 +49,8 @@ export interface ImageReport {
   /** For an image index: the platforms it lists (checked one by one only when a rule asks). */
   readonly indexPlatforms?: readonly string[];
   readonly signatures: readonly SignatureReport[];
+  /** In-toto attestations stored for the digest (cosign attest), each with its predicate type; absent when none. */
+  readonly attestations?: readonly CheckedAttestation[];
   readonly verdict: Verdict;
   /** Why the verdict is undecided: the one sentence of the failure, with what to do. */
   readonly error?: { readonly message: string; readonly hint?: string };
@@ -81,19 +86,30 @@ export async function verifyResolved(context: VerifyContext, image: ResolvedImag
 /** One digest's signatures judged; `platform`: a platform image, judged by the rules that ask for those only. */
 async function judgeDigest(context: VerifyContext, image: ResolvedImage, digest: string, head: Omit<ImageReport, 'signatures' | 'verdict'>, platform = false): Promise<ImageReport> {
   let checked: CheckedSignature[];
+  let attestations: CheckedAttestation[] = [];
   try {
-    checked = await checkedSignatures(context, image, digest);
+    // The .att tag is read alongside the signatures: no round trip added.
+    const [signatures, legacy] = await Promise.all([
+      checkedSignatures(context, image, digest),
+      context.attestations ? legacyAttestations(context.client, context.trust, storeOf(context, image), digest) : [],
+    ]);
+    checked = signatures;
+    if (context.attestations) attestations = [...legacy, ...bundleAttestations(signatures)];
   } catch (error) {
     return undecided(head, error);
   }
   const subject = { name: image.name, ...(image.tag ? { tag: image.tag } : {}) };
   const verdict = evaluate(context.policy, subject, checked, context.fingerprints, { platform });
   const signatures = checked.map((signature) => ({ ...signature, meets: signature.valid ? signersOf(context.policy, signature, context.fingerprints) : [] }));
-  return { ...head, signatures, verdict };
+  return { ...head, signatures, ...(attestations.length > 0 ? { attestations } : {}), verdict };
+}
+
+function storeOf(context: VerifyContext, image: ResolvedImage): SignatureStore {
+  return context.signatureStore ?? { registry: image.registry, repository: image.repository };
 }
 
 function checkedSignatures(context: VerifyContext, image: ResolvedImage, digest: string): Promise<CheckedSignature[]> {
-  const store = context.signatureStore ?? { registry: image.registry, repository: image.repository };
+  const store = storeOf(context, image);
   const key = `${store.registry}/${store.repository}@${digest}`;
   const known = context.checked?.get(key);
   if (known) return known;
