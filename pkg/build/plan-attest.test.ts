@@ -2,23 +2,9 @@ import { describe, expect, it } from 'vitest';
 import { parseAnnotations, parseAttests } from './attest-flags.ts';
 import { splitIndexAnnotations } from './multiplatform.ts';
 import { planBuild, type BuildOptions } from './plan.ts';
+import { NO_BUILD_OPTIONS } from './test-options.ts';
 
-const pushed: BuildOptions = {
-  contextDir: '/src/app',
-  dockerfile: '/src/app/Dockerfile',
-  tags: ['r.example/app:1'],
-  buildArgs: {},
-  labels: {},
-  push: true,
-  outputs: [],
-  noCache: false,
-  pull: false,
-  secrets: [],
-  cacheFrom: [],
-  cacheTo: [],
-  addHosts: [],
-  allow: [],
-};
+const pushed: BuildOptions = { ...NO_BUILD_OPTIONS, tags: ['r.example/app:1'], push: true };
 
 describe('planBuild: attestations, annotations, SOURCE_DATE_EPOCH', () => {
   it('adds no provenance to a pushed image unless asked (buildx would add mode=min)', () => {

@@ -1,22 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { planBuild, pushesImage, type BuildOptions } from './plan.ts';
+import { planBuild, pushesImage } from './plan.ts';
+import { NO_BUILD_OPTIONS } from './test-options.ts';
 
-const base: BuildOptions = {
-  contextDir: '/src/app',
-  dockerfile: '/src/app/Dockerfile',
-  tags: [],
-  buildArgs: {},
-  labels: {},
-  push: false,
-  outputs: [],
-  noCache: false,
-  pull: false,
-  secrets: [],
-  cacheFrom: [],
-  cacheTo: [],
-  addHosts: [],
-  allow: [],
-};
+const base = NO_BUILD_OPTIONS;
 
 describe('planBuild', () => {
   it('reads the Dockerfile by name from its own folder, which may be outside the context', () => {
