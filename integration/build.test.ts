@@ -267,6 +267,20 @@ describe('kubectl build on a terminal, when the daemon is unreachable', () => {
   });
 });
 
+describe('kubectl build -o - on a terminal', () => {
+  it('refuses to write the tarball to the terminal, before anything connects: one sentence, exit 2', () => {
+    const dir = context({ Dockerfile: 'FROM scratch\n' });
+    const screen = join(scratchDir('tty'), 'screen');
+    // No daemon at that address: had the CLI connected first, it would say it cannot reach it.
+    const command = `stty cols 120 rows 40; ${process.execPath} dist/kubectl-build.js -o - --builder-addr unix://${join(dir, 'none.sock')} ${dir}; echo "exit=$?"`;
+    execFileSync('script', ['-qec', command, screen], { stdio: 'ignore', timeout: 60_000 });
+    const text = stripVTControlCharacters(readFileSync(screen, 'utf8'));
+    expect(text).toMatch(/error: .*it would write a tarball to the terminal/);
+    expect(text).not.toMatch(/cannot reach the BuildKit daemon|at Object\.|\n\s+at /);
+    expect(text).toContain('exit=2');
+  });
+});
+
 describe('kubectl build --output', () => {
   it('writes the result to a folder (type=local), a tar file, an OCI archive, a docker load archive and a tar on stdout', async () => {
     const dir = context({ Dockerfile: `FROM scratch\nCOPY app.sh /bin/app\nCOPY --chmod=0755 app.sh /bin/app-exec\n`, 'app.sh': 'echo app\n' });
@@ -330,6 +344,36 @@ describe('kubectl build --cache-to / --cache-from / --no-cache', () => {
     expect(await push('again')).toBe(first);
     expect(await push('uncached', ['--no-cache'])).not.toBe(first);
     expect(await push('cold', ['--cache-from', `type=registry,ref=${tag('first')}`], cold().address)).toBe(first);
+  });
+});
+
+describe('kubectl build --allow, on a daemon that grants network.host and security.insecure', () => {
+  const granting = useBuildkitd({ trust: [registry], entitlements: ['network.host', 'security.insecure'] });
+  // CAP_SYS_ADMIN (bit 21 of CapEff): a RUN --security=insecure step has it, a sandboxed one not.
+  const sysAdmin = (bytes: string, step: string) => {
+    const caps = new RegExp(`${step} CapEff:\\s*([0-9a-f]+)`).exec(bytes)?.[1];
+    expect(caps, `the ${step} step's capabilities in the image`).toBeDefined();
+    return (BigInt(`0x${caps}`) >> 21n) & 1n;
+  };
+
+  it('runs a step with every capability only with --allow security.insecure, and host networking only with --allow network.host', async () => {
+    const dir = context({ Dockerfile: `FROM ${registry().baseImage}\nRUN --security=insecure echo "insecure $(grep CapEff /proc/self/status)" > /insecure\nRUN echo "sandboxed $(grep CapEff /proc/self/status)" > /sandboxed\n` });
+    const daemon = { BUILDKIT_HOST: granting().address };
+    const refused = await build(['--no-cache', dir], { env: daemon });
+    expect(refused.status).toBe(1);
+    expect(refused.stderr).toMatch(/security\.insecure is not allowed/);
+    const tag = `${registry().host}/build/insecure:1`;
+    const allowed = await build(['--no-cache', '--allow', 'security.insecure', '-t', tag, '--push', dir], { env: daemon });
+    expect(allowed.status, allowed.stderr.slice(-800)).toBe(0);
+    const bytes = await imageBytes(registry(), tag);
+    expect(sysAdmin(bytes, 'insecure')).toBe(1n);
+    expect(sysAdmin(bytes, 'sandboxed')).toBe(0n);
+
+    const network = context({ Dockerfile: `FROM ${registry().baseImage}\nRUN echo host-network > /n\n` });
+    const noAllow = await build(['--no-cache', '--network', 'host', network], { env: daemon });
+    expect(noAllow.status).toBe(1);
+    expect(noAllow.stderr).toMatch(/network\.host is not allowed/);
+    expect((await build(['--no-cache', '--network', 'host', '--allow', 'network.host', network], { env: daemon })).status).toBe(0);
   });
 });
 
