@@ -254,6 +254,18 @@ describe('kubectl build on a terminal', () => {
   });
 });
 
+describe('kubectl build --progress auto (the default) without a terminal', () => {
+  it('writes plain text: numbered steps and their logs, no escape sequences', async () => {
+    const dir = context({ Dockerfile: `FROM ${registry().baseImage}\nRUN echo piped-step-log\n` });
+    // No --progress: the harness runs the CLI with pipes, as CI and `| tee` do.
+    const result = await runCli('kubectl-build', ['--no-cache', dir], { env: env() });
+    expect(result.status, result.stderr.slice(-800)).toBe(0);
+    expect(result.stderr).toMatch(/^#\d+ \[2\/2\] RUN echo piped-step-log$/m);
+    expect(result.stderr).toMatch(/^#\d+ \d+\.\d+ piped-step-log$/m);
+    expect(result.stderr).not.toContain('\u001b');
+  });
+});
+
 describe('kubectl build on a terminal, when the daemon is unreachable', () => {
   it('ends with the error instead of leaving the live view running', () => {
     const dir = context({ Dockerfile: 'FROM scratch\n' });
