@@ -67,6 +67,16 @@ describe('kubectl build --push', () => {
     expect(bytes).toContain('hello');
   });
 
+  it('pushes the image under every -t, in two repositories', async () => {
+    const dir = context({ Dockerfile: 'FROM scratch\nCOPY Dockerfile /\n' });
+    const tags = [`${registry().host}/build/tags-a:1`, `${registry().host}/build/tags-a:2`, `${registry().host}/build/tags-b:1`];
+    const metadataFile = join(dir, 'metadata.json');
+    const result = await build([...tags.flatMap((tag) => ['-t', tag]), '--push', '--metadata-file', metadataFile, dir]);
+    expect(result.status, result.stderr.slice(-800)).toBe(0);
+    const digest = JSON.parse(readFileSync(metadataFile, 'utf8'))['containerimage.digest'];
+    for (const tag of tags) expect(await manifestDigest(registry(), tag), tag).toBe(digest);
+  });
+
   it('sends only what .dockerignore lets through, exceptions included', async () => {
     const dir = context({
       Dockerfile: `FROM ${registry().baseImage}\nCOPY . /ctx\nRUN test ! -e /ctx/secret.bin && test ! -e /ctx/logs/debug.log && test -e /ctx/logs/keep.log && test -e /ctx/src/main.sh\n`,

@@ -193,6 +193,20 @@ describe('kubectl build --platform a,b,c', () => {
     }
   });
 
+  it('puts --annotation index: on the list it assembles, and the others on each platform image', async () => {
+    const dir = context('FROM scratch\nCOPY hello.txt /\n', { 'hello.txt': 'annotated list\n' });
+    const tag = `${registry().host}/multi/annotated:1`;
+    const result = await build(['--platform', 'linux/amd64,linux/arm64', '-t', tag, '--push', '--annotation', 'index:com.example.list=l', '--annotation', 'com.example.image=i', dir]);
+    expect(result.status, result.stderr.slice(-800)).toBe(0);
+    const list = (await inspectRawManifest(registry(), registry().files, tag)) as Index & { annotations?: Record<string, string> };
+    expect(list.annotations).toEqual({ 'com.example.list': 'l' });
+    for (const entry of list.manifests) {
+      const image = (await inspectRawManifest(registry(), registry().files, `${registry().host}/multi/annotated@${entry.digest}`)) as { annotations?: Record<string, string> };
+      expect(image.annotations?.['com.example.image']).toBe('i');
+      expect(image.annotations?.['com.example.list']).toBeUndefined();
+    }
+  });
+
   it('on a terminal, shows every platform as a live task of one view', () => {
     const dir = context('FROM scratch\nCOPY hello.txt /\n', { 'hello.txt': 'hi\n' });
     const screen = join(scratchDir('tty'), 'screen');
