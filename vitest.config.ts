@@ -8,7 +8,7 @@ export default defineConfig({
       {
         test: {
           name: 'unit',
-          include: ['cmd/**/*.test.ts', 'pkg/**/*.test.ts', 'hack/**/*.test.ts'],
+          include: ['cmd/**/*.test.ts', 'pkg/**/*.test.ts', 'hack/**/*.test.ts', 'bench/**/*.test.ts'],
           testTimeout: 10_000,
         },
       },

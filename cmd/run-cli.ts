@@ -2,6 +2,7 @@
 // failure into one clear sentence, a hint and a documented exit code. Stacks only with --debug.
 import yargs, { type Argv } from 'yargs';
 import { KubectlBuildError, toKubectlBuildError, type ErrorCode } from '../pkg/errors/index.ts';
+import { completionScript } from './completion-script.ts';
 import { complete, type CompletionModel } from './completion.ts';
 import { CommandExit, exitCodeFor } from './exit-codes.ts';
 
@@ -39,6 +40,11 @@ export async function runCli(spec: CliSpec, args: string[], io: CliIo = process)
     if (candidates.length > 0) io.stdout.write(`${candidates.join('\n')}\n`);
     return 0;
   }
+  if (args[0] === 'completion' && args.length === 1) {
+    // Before yargs: its completion command would also run the default command (a build of PATH "completion").
+    io.stdout.write(completionScript(spec.scriptName.replace(/ /g, '-')));
+    return 0;
+  }
   try {
     const base = yargs(args);
     const parser = spec
@@ -49,8 +55,9 @@ export async function runCli(spec: CliSpec, args: string[], io: CliIo = process)
       .strict()
       .demandCommand(1)
       .recommendCommands()
-      // `completion` prints a bash/zsh script; kubectl's own completion asks through
-      // kubectl_complete-<plugin> (hack/install.sh), which uses --get-yargs-completions.
+      // `completion` prints a bash/zsh script (answered above, before yargs; listed here for --help);
+      // kubectl's own completion asks through kubectl_complete-<plugin> (hack/install.sh), which uses
+      // --get-yargs-completions.
       .completion('completion', 'Print a bash or zsh completion script for this command')
       .help()
       .alias('h', 'help')

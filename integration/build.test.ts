@@ -67,6 +67,16 @@ describe('kubectl build --push', () => {
     expect(bytes).toContain('hello');
   });
 
+  it('pushes the image under every -t, in two repositories', async () => {
+    const dir = context({ Dockerfile: 'FROM scratch\nCOPY Dockerfile /\n' });
+    const tags = [`${registry().host}/build/tags-a:1`, `${registry().host}/build/tags-a:2`, `${registry().host}/build/tags-b:1`];
+    const metadataFile = join(dir, 'metadata.json');
+    const result = await build([...tags.flatMap((tag) => ['-t', tag]), '--push', '--metadata-file', metadataFile, dir]);
+    expect(result.status, result.stderr.slice(-800)).toBe(0);
+    const digest = JSON.parse(readFileSync(metadataFile, 'utf8'))['containerimage.digest'];
+    for (const tag of tags) expect(await manifestDigest(registry(), tag), tag).toBe(digest);
+  });
+
   it('sends only what .dockerignore lets through, exceptions included', async () => {
     const dir = context({
       Dockerfile: `FROM ${registry().baseImage}\nCOPY . /ctx\nRUN test ! -e /ctx/secret.bin && test ! -e /ctx/logs/debug.log && test -e /ctx/logs/keep.log && test -e /ctx/src/main.sh\n`,
@@ -254,6 +264,18 @@ describe('kubectl build on a terminal', () => {
   });
 });
 
+describe('kubectl build --progress auto (the default) without a terminal', () => {
+  it('writes plain text: numbered steps and their logs, no escape sequences', async () => {
+    const dir = context({ Dockerfile: `FROM ${registry().baseImage}\nRUN echo piped-step-log\n` });
+    // No --progress: the harness runs the CLI with pipes, as CI and `| tee` do.
+    const result = await runCli('kubectl-build', ['--no-cache', dir], { env: env() });
+    expect(result.status, result.stderr.slice(-800)).toBe(0);
+    expect(result.stderr).toMatch(/^#\d+ \[2\/2\] RUN echo piped-step-log$/m);
+    expect(result.stderr).toMatch(/^#\d+ \d+\.\d+ piped-step-log$/m);
+    expect(result.stderr).not.toContain('\u001b');
+  });
+});
+
 describe('kubectl build on a terminal, when the daemon is unreachable', () => {
   it('ends with the error instead of leaving the live view running', () => {
     const dir = context({ Dockerfile: 'FROM scratch\n' });
@@ -264,6 +286,20 @@ describe('kubectl build on a terminal, when the daemon is unreachable', () => {
     const text = stripVTControlCharacters(readFileSync(screen, 'utf8'));
     expect(text).toMatch(/error: cannot reach the BuildKit daemon at unix:\/\/\S+none\.sock within 10s/);
     expect(text).toContain('exit=1');
+  });
+});
+
+describe('kubectl build -o - on a terminal', () => {
+  it('refuses to write the tarball to the terminal, before anything connects: one sentence, exit 2', () => {
+    const dir = context({ Dockerfile: 'FROM scratch\n' });
+    const screen = join(scratchDir('tty'), 'screen');
+    // No daemon at that address: had the CLI connected first, it would say it cannot reach it.
+    const command = `stty cols 120 rows 40; ${process.execPath} dist/kubectl-build.js -o - --builder-addr unix://${join(dir, 'none.sock')} ${dir}; echo "exit=$?"`;
+    execFileSync('script', ['-qec', command, screen], { stdio: 'ignore', timeout: 60_000 });
+    const text = stripVTControlCharacters(readFileSync(screen, 'utf8'));
+    expect(text).toMatch(/error: .*it would write a tarball to the terminal/);
+    expect(text).not.toMatch(/cannot reach the BuildKit daemon|at Object\.|\n\s+at /);
+    expect(text).toContain('exit=2');
   });
 });
 
@@ -330,6 +366,36 @@ describe('kubectl build --cache-to / --cache-from / --no-cache', () => {
     expect(await push('again')).toBe(first);
     expect(await push('uncached', ['--no-cache'])).not.toBe(first);
     expect(await push('cold', ['--cache-from', `type=registry,ref=${tag('first')}`], cold().address)).toBe(first);
+  });
+});
+
+describe('kubectl build --allow, on a daemon that grants network.host and security.insecure', () => {
+  const granting = useBuildkitd({ trust: [registry], entitlements: ['network.host', 'security.insecure'] });
+  // CAP_SYS_ADMIN (bit 21 of CapEff): a RUN --security=insecure step has it, a sandboxed one not.
+  const sysAdmin = (bytes: string, step: string) => {
+    const caps = new RegExp(`${step} CapEff:\\s*([0-9a-f]+)`).exec(bytes)?.[1];
+    expect(caps, `the ${step} step's capabilities in the image`).toBeDefined();
+    return (BigInt(`0x${caps}`) >> 21n) & 1n;
+  };
+
+  it('runs a step with every capability only with --allow security.insecure, and host networking only with --allow network.host', async () => {
+    const dir = context({ Dockerfile: `FROM ${registry().baseImage}\nRUN --security=insecure echo "insecure $(grep CapEff /proc/self/status)" > /insecure\nRUN echo "sandboxed $(grep CapEff /proc/self/status)" > /sandboxed\n` });
+    const daemon = { BUILDKIT_HOST: granting().address };
+    const refused = await build(['--no-cache', dir], { env: daemon });
+    expect(refused.status).toBe(1);
+    expect(refused.stderr).toMatch(/security\.insecure is not allowed/);
+    const tag = `${registry().host}/build/insecure:1`;
+    const allowed = await build(['--no-cache', '--allow', 'security.insecure', '-t', tag, '--push', dir], { env: daemon });
+    expect(allowed.status, allowed.stderr.slice(-800)).toBe(0);
+    const bytes = await imageBytes(registry(), tag);
+    expect(sysAdmin(bytes, 'insecure')).toBe(1n);
+    expect(sysAdmin(bytes, 'sandboxed')).toBe(0n);
+
+    const network = context({ Dockerfile: `FROM ${registry().baseImage}\nRUN echo host-network > /n\n` });
+    const noAllow = await build(['--no-cache', '--network', 'host', network], { env: daemon });
+    expect(noAllow.status).toBe(1);
+    expect(noAllow.stderr).toMatch(/network\.host is not allowed/);
+    expect((await build(['--no-cache', '--network', 'host', '--allow', 'network.host', network], { env: daemon })).status).toBe(0);
   });
 });
 

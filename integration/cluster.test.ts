@@ -481,3 +481,20 @@ describe('--platform a,b on a builder with a Deployment per architecture', () =>
     expect((await buildkit(['rm', 'multi'])).status).toBe(0);
   });
 });
+
+describe('how a build reaches its builder', () => {
+  it('through pods/exec alone: no Service, no container port, nothing listening on TCP in the pod', async () => {
+    await createBuilder('closed', ['--worker', 'runc']);
+    // The test's namespace holds nothing but what this file made: no Service at all, not only none labelled.
+    expect(await cluster().kubectl(['get', 'services', '-o', 'name'])).toBe('');
+    const pod = JSON.parse(await cluster().kubectl(['get', 'pods', '-l', 'kubectl-build.dev/builder=closed', '-o', 'json'])).items[0];
+    expect(pod.spec.containers.map((container: { ports?: unknown }) => container.ports)).toEqual([undefined]);
+    // The pod's own sockets (its network namespace): no TCP socket in state 0A, LISTEN.
+    const sockets = await cluster().kubectl(['exec', pod.metadata.name, '--', 'cat', '/proc/net/tcp', '/proc/net/tcp6']);
+    expect(sockets).toMatch(/local_address/);
+    expect(sockets.split('\n').filter((line) => / 0A /.test(line))).toEqual([]);
+    const result = await build(['--builder', 'closed', context({ Dockerfile: 'FROM scratch\n' })]);
+    expect(result.status, result.stderr).toBe(0);
+    expect((await buildkit(['rm', 'closed'])).status).toBe(0);
+  });
+});

@@ -7,7 +7,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { stripVTControlCharacters } from 'node:util';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { inspectRawManifest } from '../hack/lib/skopeo.ts';
+import { inspectRawManifest, skopeo, skopeoRegistryFlags } from '../hack/lib/skopeo.ts';
 import { runCli } from './harness/cli.ts';
 import { COSIGN_VERSIONS, generateKeyPair, verifyWithKey } from './harness/cosign.ts';
 import { imageBytes } from './harness/images.ts';
@@ -76,6 +76,26 @@ describe('kubectl build --platform a,b,c', () => {
     for (const child of index.manifests) {
       expect(await verifyWithKey('cosign-v3', context_, `${registry().host}/multi/app@${child.digest}`, keys.publicKey)).toHaveLength(1);
     }
+  });
+
+  it('without --sign-recursive signs the list alone: the platform images stay unsigned', async () => {
+    const dir = context('FROM scratch\nARG TARGETPLATFORM\nCOPY hello.txt /\n', { 'hello.txt': 'list only\n' });
+    const cosignDir = scratchDir('cosign');
+    const keys = await generateKeyPair({ dir: cosignDir, dockerConfigDir: registry().files.dockerConfigDir }, 'list-only');
+    const tag = `${registry().host}/multi/list-only:1`;
+    const result = await build(
+      ['--platform', 'linux/amd64,linux/arm64', '-t', tag, '--push', '--sign', '--tlog-upload=false', '--cosign-key', keys.privateKey, dir],
+      { COSIGN_PASSWORD: keys.password },
+    );
+    expect(result.status, result.stderr.slice(-800)).toBe(0);
+    const listDigest = await servedDigest(registry(), tag);
+    const index = (await inspectRawManifest(registry(), registry().files, tag)) as Index;
+    expect(index.manifests).toHaveLength(2);
+    // The .sig tags as the registry answers them: the list's is there, each child's a 404 (a registry
+    // that cannot be read throws instead of passing).
+    const sigTag = (digest: string) => `${registry().host}/multi/list-only:${digest.replace(':', '-')}.sig`;
+    expect(await manifestState(registry(), sigTag(listDigest))).toBe('present');
+    for (const child of index.manifests) expect(await manifestState(registry(), sigTag(child.digest))).toBe('absent');
   });
 
   it('builds the platforms at the same time: each platform\'s step waits inside the build for the others\' steps', async () => {
@@ -153,6 +173,38 @@ describe('kubectl build --platform a,b,c', () => {
       'application/vnd.docker.distribution.manifest.v2+json',
       'application/vnd.docker.distribution.manifest.v2+json',
     ]);
+  });
+
+  it('writes each entry\'s platform as the image\'s own config says, not as --platform was typed', async () => {
+    // BuildKit writes linux/arm64/v8 as arm64 with no variant in the image's config (amd64/v2 keeps
+    // its variant): a list copied from the flag would say v8.
+    const dir = context(`FROM ${registry().baseImage}\nCOPY hello.txt /\n`, { 'hello.txt': 'variants\n' });
+    const tag = `${registry().host}/multi/variants:1`;
+    const result = await build(['--platform', 'linux/amd64/v2,linux/arm64/v8', '-t', tag, '--push', dir]);
+    expect(result.status, result.stderr.slice(-800)).toBe(0);
+    const index = (await inspectRawManifest(registry(), registry().files, tag)) as Index;
+    expect(index.manifests.map((m) => m.platform)).toEqual([
+      { os: 'linux', architecture: 'amd64', variant: 'v2' },
+      { os: 'linux', architecture: 'arm64' },
+    ]);
+    for (const entry of index.manifests) {
+      const config = JSON.parse(await skopeo(['inspect', '--config', ...skopeoRegistryFlags(registry(), registry().files, ''), `docker://${registry().host}/multi/variants@${entry.digest}`])) as Index['manifests'][number]['platform'];
+      expect(entry.platform).toEqual({ os: config.os, architecture: config.architecture, ...(config.variant ? { variant: config.variant } : {}) });
+    }
+  });
+
+  it('puts --annotation index: on the list it assembles, and the others on each platform image', async () => {
+    const dir = context('FROM scratch\nCOPY hello.txt /\n', { 'hello.txt': 'annotated list\n' });
+    const tag = `${registry().host}/multi/annotated:1`;
+    const result = await build(['--platform', 'linux/amd64,linux/arm64', '-t', tag, '--push', '--annotation', 'index:com.example.list=l', '--annotation', 'com.example.image=i', dir]);
+    expect(result.status, result.stderr.slice(-800)).toBe(0);
+    const list = (await inspectRawManifest(registry(), registry().files, tag)) as Index & { annotations?: Record<string, string> };
+    expect(list.annotations).toEqual({ 'com.example.list': 'l' });
+    for (const entry of list.manifests) {
+      const image = (await inspectRawManifest(registry(), registry().files, `${registry().host}/multi/annotated@${entry.digest}`)) as { annotations?: Record<string, string> };
+      expect(image.annotations?.['com.example.image']).toBe('i');
+      expect(image.annotations?.['com.example.list']).toBeUndefined();
+    }
   });
 
   it('on a terminal, shows every platform as a live task of one view', () => {

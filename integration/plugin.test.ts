@@ -53,6 +53,25 @@ describe('installed as kubectl plugins', () => {
     expect(lines('buildkit', 'cr')).toEqual(['create', ':0']);
   });
 
+  it('kubectl-build completion prints a script bash sources to complete the executables run directly', () => {
+    // What a user's shell does on TAB: COMP_WORDS holds the words typed, the function fills COMPREPLY.
+    const completeIn = (executable: string, words: string[]) => {
+      const script = spawnSync(executable, ['completion'], { env, encoding: 'utf8' });
+      expect(script.status, script.stderr).toBe(0);
+      expect(script.stderr).toBe('');
+      const file = join(scratchDir('completion'), `${executable}.bash`);
+      writeFileSync(file, script.stdout);
+      const fn = `_${executable.replace(/-/g, '_')}_completions`;
+      const shell = `source ${file} && complete -p ${executable} && COMP_WORDS=(${words.join(' ')}) && COMP_CWORD=${words.length - 1} && ${fn} && printf '%s\\n' "\${COMPREPLY[@]}"`;
+      const result = spawnSync('bash', ['-c', shell], { env, encoding: 'utf8' });
+      expect(result.status, result.stderr).toBe(0);
+      return result.stdout.trim().split('\n');
+    };
+    expect(completeIn('kubectl-build', ['kubectl-build', '--no-c'])).toEqual([`complete -o bashdefault -o default -F _kubectl_build_completions kubectl-build`, '--no-cache']);
+    expect(completeIn('kubectl-build', ['kubectl-build', '--progress', 'q']).slice(1)).toEqual(['quiet']);
+    expect(completeIn('kubectl-buildkit', ['kubectl-buildkit', 'cr']).slice(1)).toEqual(['create']);
+  });
+
   it('a bad flag is a usage error: exit 2, one sentence and a hint, no stack trace', () => {
     const result = kubectl('build', '--bogus-flag');
     expect(result.status).toBe(2);

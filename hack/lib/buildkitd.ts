@@ -28,6 +28,8 @@ export interface BuildkitdOptions {
   readonly debug?: boolean;
   /** Also listen on tcp://127.0.0.1:<free port>, with mutual TLS from a fresh CA. */
   readonly tcpTls?: boolean;
+  /** Entitlements the daemon may grant a build that asks (--allow); none by default, as buildkitd. */
+  readonly entitlements?: readonly string[];
 }
 
 export interface Buildkitd {
@@ -52,6 +54,7 @@ export interface BuildkitdConfigInput {
   readonly tcp?: TcpTlsListener;
   readonly registries: readonly RegistryTrust[];
   readonly debug: boolean;
+  readonly entitlements?: readonly string[];
 }
 
 /** buildkitd.toml for our setup. Pure, so a unit test can read it. */
@@ -59,6 +62,7 @@ export function buildkitdConfig(input: BuildkitdConfigInput): string {
   const lines = [
     `root = ${tomlString(input.rootDir)}`,
     `debug = ${input.debug}`,
+    ...(input.entitlements?.length ? [`insecure-entitlements = [${input.entitlements.map(tomlString).join(', ')}]`] : []),
     '',
     '[grpc]',
     `  address = [${[input.address, ...(input.tcp ? [input.tcp.address] : [])].map(tomlString).join(', ')}]`,
@@ -113,6 +117,7 @@ export async function startBuildkitd(options: BuildkitdOptions): Promise<Buildki
       ...(listener ? { tcp: listener } : {}),
       registries: options.registries ?? [],
       debug: options.debug ?? false,
+      ...(options.entitlements ? { entitlements: options.entitlements } : {}),
     }),
   );
   const service = startProcess({

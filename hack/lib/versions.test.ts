@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import { DEFAULT_IMAGE } from '../../pkg/kube/builder-spec.ts';
 import { parseVersions, readVersions } from './versions.ts';
 
 function goModRequire(module: string, goMod: string): string | undefined {
@@ -34,6 +35,13 @@ describe('hack/versions.env', () => {
     expect(goModRequire('github.com/tonistiigi/fsutil', 'buildx-diff/go.mod')).toBe(versions.FSUTIL_VERSION);
     // The judge reads flags as the buildx built on our BuildKit does.
     expect(goModRequire('github.com/moby/buildkit', 'buildx-diff/go.mod')).toBe(versions.BUILDKIT_VERSION);
+  });
+
+  it('is where the builders\' default image comes from, the one the README names', () => {
+    expect(DEFAULT_IMAGE).toBe(`docker.io/moby/buildkit:${versions.BUILDKIT_VERSION}`);
+    const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8').replace(/\s+/g, ' ');
+    expect(readme).toContain(`The default image is \`${DEFAULT_IMAGE}\``);
+    expect(readme).toContain(`default: the CLI's, \`${DEFAULT_IMAGE}\``);
   });
 
   it('lists the Debian packages the stack runs on', () => {

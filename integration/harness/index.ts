@@ -41,6 +41,8 @@ export interface BuildkitdSpec {
   readonly trust?: ReadonlyArray<Handle<TestRegistry>>;
   /** Also listen on TCP with mutual TLS (Buildkitd.tcp has the client's files). */
   readonly tcpTls?: boolean;
+  /** Entitlements the daemon grants a build that asks for them with --allow. */
+  readonly entitlements?: readonly string[];
 }
 
 /**
@@ -105,6 +107,7 @@ export function useBuildkitd(spec: BuildkitdSpec = {}): Handle<Buildkitd> {
     const buildkitd = await startBuildkitd({
       dir,
       tcpTls: spec.tcpTls ?? false,
+      ...(spec.entitlements ? { entitlements: spec.entitlements } : {}),
       registries: registries.map((registry) =>
         registry.caFile ? { host: registry.host, caFile: registry.caFile } : { host: registry.host, plainHttp: true },
       ),
