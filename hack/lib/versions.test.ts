@@ -44,6 +44,21 @@ describe('hack/versions.env', () => {
     expect(readme).toContain(`default: the CLI's, \`${DEFAULT_IMAGE}\``);
   });
 
+  it("is what the README's Pinned tools table says, version for version", () => {
+    const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
+    const section = readme.slice(readme.indexOf('## Pinned tools'), readme.indexOf('Builds go to'));
+    // The version column of each row: every version-looking word in it.
+    const stated = section
+      .split('\n')
+      .filter((line) => line.startsWith('| ') && !line.startsWith('| tool'))
+      .flatMap((line) => (line.split('|')[2] ?? '').match(/v?\d+\.\d+\.\d+(?:-[0-9a-f-]+)?/g) ?? []);
+    const pinned = Object.entries(versions)
+      .filter(([key]) => key.endsWith('_VERSION'))
+      .map(([, value]) => value as string);
+    const etcd = /etcd-server_(\d+\.\d+\.\d+)-/.exec(versions.ETCD_DEB ?? '')?.[1];
+    expect(new Set(stated)).toEqual(new Set([...pinned, etcd]));
+  });
+
   it('lists the Debian packages the stack runs on', () => {
     const packages = versions.APT_PACKAGES?.split(' ') ?? [];
     for (const name of ['docker-registry', 'runc', 'umoci', 'skopeo', 'busybox-static', 'mariadb-server']) expect(packages).toContain(name);
