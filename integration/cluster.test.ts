@@ -92,8 +92,10 @@ const DEFAULT_BUILDKIT_IMAGE = 'docker.io/moby/buildkit:v0.34.2';
 const UNAME_ARCH: Record<string, string> = { x86_64: 'amd64', aarch64: 'arm64' };
 
 /** Runs `image` as a Pod to completion and returns what it printed. */
-async function runPod(target: TestCluster, name: string, image: string, pullPolicy: 'Always' | 'Never'): Promise<string> {
-  await target.kubectl(['run', name, `--image=${image}`, `--image-pull-policy=${pullPolicy}`, '--restart=Never']);
+/** Runs `image` as a Pod (on `node` when given: a loaded image is on its builder's node only). */
+async function runPod(target: TestCluster, name: string, image: string, pullPolicy: 'Always' | 'Never', node?: string): Promise<string> {
+  const pinned = node ? [`--overrides=${JSON.stringify({ spec: { nodeName: node } })}`] : [];
+  await target.kubectl(['run', name, `--image=${image}`, `--image-pull-policy=${pullPolicy}`, '--restart=Never', ...pinned]);
   await target.kubectl(['wait', `pod/${name}`, '--for=jsonpath={.status.phase}=Succeeded', '--timeout=90s']);
   return target.kubectl(['logs', name]);
 }
@@ -157,17 +159,22 @@ describe('kubectl buildkit create, kubectl build --push, and the pushed image ru
     expect(result.stderr).toContain('creating the builder "buildkit"');
     expect(result.stderr).toContain("loaded into the container runtime of the builder's node");
     expect(result.status).toBe(0);
-    expect(await runPod(cluster(), 'loaded', `kubectl-build-test/${name}:1`, 'Never')).toBe('loaded into the node\n');
+    // The CLI names the node; on a cluster of several nodes the image is there only.
+    const node = /loaded into the container runtime of the builder's node \(pod \S+ on node (\S+)\)/.exec(result.stderr)?.[1];
+    expect(node).toBeTruthy();
+    expect(await runPod(cluster(), 'loaded', `kubectl-build-test/${name}:1`, 'Never', node)).toBe('loaded into the node\n');
     // --load said outright does the same, beside a push-less -t.
     writeFileSync(join(dir, 'Dockerfile'), 'FROM scratch\nCOPY busybox /busybox\nCMD ["/busybox", "echo", "loaded with --load"]\n');
     const explicit = await build(['--load', '-t', `kubectl-build-test/${name}:2`, dir]);
     expect(explicit.status, explicit.stderr).toBe(0);
-    expect(await runPod(cluster(), 'loaded-explicitly', `kubectl-build-test/${name}:2`, 'Never')).toBe('loaded with --load\n');
+    expect(await runPod(cluster(), 'loaded-explicitly', `kubectl-build-test/${name}:2`, 'Never', node)).toBe('loaded with --load\n');
     // Loaded images stay in the node's containerd across runs of the local cluster: remove these.
     if (cluster().local) {
       await cluster().kubectl(['delete', 'pod', 'loaded', 'loaded-explicitly', '--wait=true']);
       for (const version of [1, 2]) {
-        await run('ctr', ['--address', '/run/containerd/containerd.sock', '-n', 'k8s.io', 'images', 'rm', `docker.io/kubectl-build-test/${name}:${version}`]).catch(() => {});
+        for (const { containerdSocket } of cluster().localNodes) {
+          await run('ctr', ['--address', containerdSocket, '-n', 'k8s.io', 'images', 'rm', `docker.io/kubectl-build-test/${name}:${version}`]).catch(() => {});
+        }
       }
     }
   });

@@ -124,6 +124,15 @@ export function builderDeployment(spec: BuilderSpec): V1Deployment {
         spec: {
           ...(Object.keys(spec.nodeSelector).length > 0 ? { nodeSelector: { ...spec.nodeSelector } } : {}),
           ...(spec.tolerations.length > 0 ? { tolerations: [...spec.tolerations] } : {}),
+          // Replicas on different nodes where there are several (a node lost takes one builder pod,
+          // not all), and on one node when there is only one: preferred, not required.
+          affinity: {
+            podAntiAffinity: {
+              preferredDuringSchedulingIgnoredDuringExecution: [
+                { weight: 100, podAffinityTerm: { topologyKey: 'kubernetes.io/hostname', labelSelector: { matchLabels: { [BUILDER_LABEL]: spec.name, [DEPLOYMENT_LABEL]: spec.deploymentName } } } },
+              ],
+            },
+          },
           containers: [
             {
               name: CONTAINER_NAME,
