@@ -9,7 +9,7 @@ import { ControlClient, formatPlatform } from '../pkg/buildkit/control.ts';
 import { parseKeyValues } from '../pkg/build/options.ts';
 import { KubectlBuildError, errorMessage } from '../pkg/errors/index.ts';
 import { DEFAULT_IMAGE, DEFAULT_ROOTLESS_IMAGE, type BuilderSpec, type WorkerKind } from '../pkg/kube/builder-spec.ts';
-import { createBuilder, getBuilder, listBuilders, pickPod, removeBuilder, waitForBuilder, type BuilderInfo, type BuilderPod } from '../pkg/kube/builders.ts';
+import { createBuilder, getBuilder, listBuilders, nodesForBuilder, pickPod, removeBuilder, waitForBuilder, type BuilderInfo, type BuilderPod } from '../pkg/kube/builders.ts';
 import { loadKubeConnection, type KubeConnection } from '../pkg/kube/config.ts';
 import { openBuilderTunnel, type BuilderTunnel } from '../pkg/kube/exec-tunnel.ts';
 import { CREATE_DEFAULTS } from './options/builder.ts';
@@ -39,6 +39,7 @@ export interface CreateArgv extends KubeArgv {
   env: string[];
   timeout: string;
   append?: boolean;
+  'per-node'?: boolean;
 }
 
 export function kubeConnection(argv: KubeArgv, env: NodeJS.ProcessEnv = process.env): KubeConnection {
@@ -114,7 +115,18 @@ function say(message: string): void {
 
 export async function createCommand(argv: CreateArgv): Promise<void> {
   const connection = kubeConnection(argv);
-  const spec = builderSpec(argv, connection, process.env);
+  let spec = builderSpec(argv, connection, process.env);
+  if (argv['per-node']) {
+    // One pod on each node that fits now; nodes that join later get none until the builder is re-created.
+    const nodes = await nodesForBuilder(connection, spec);
+    if (nodes.length === 0) {
+      throw new KubectlBuildError('UNAVAILABLE', `no node takes the pods of the builder "${spec.name}" (node selector, taints, cordoned nodes), so --per-node has nothing to do`, {
+        hint: 'check kubectl get nodes --show-labels, or change --node-selector / --tolerations',
+      });
+    }
+    spec = { ...spec, replicas: nodes.length, perNode: true };
+    say(`--per-node: one pod on each of ${nodes.length} node(s): ${nodes.join(', ')}`);
+  }
   say(`${argv.append ? `adding ${spec.deploymentName} to` : 'creating'} the builder "${spec.name}" (${spec.replicas} × ${spec.image}, ${spec.worker} worker${spec.rootless ? ', rootless' : ''}) in ${connection.description}`);
   await createBuilder(connection, spec, argv.append ?? false);
   const started = Date.now();

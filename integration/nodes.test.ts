@@ -4,15 +4,16 @@
 // across nodes, and --load puts the image on the node the CLI names (only there). What ran where is
 // observed from outside the CLI: kubectl's view of pods and nodes, the addresses a RUN step writes
 // into the image, each node's containerd image list.
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { writeFileSync, copyFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { pickPod } from '../pkg/kube/builders.ts';
 import { runCli, type CliResult } from './harness/cli.ts';
 import { useCluster, useClusterRegistry, writeBuildkitdConfig } from './harness/cluster.ts';
 import { imageBytes } from './harness/images.ts';
+import { manifestState } from './harness/registry-state.ts';
 import { scratchDir } from './harness/index.ts';
 import { skipUnlessPossible } from './harness/skip.ts';
 
@@ -232,5 +233,65 @@ describe('builders over two nodes', () => {
       }
     }
     expect((await buildkit(['rm', 'loader'])).status).toBe(0);
+  });
+
+  it('create --per-node puts one pod on each node that fits, and says so when none does', async (context) => {
+    skipUnlessPossible(context, await needsTwoNodes());
+    const all = (await nodes()).map((node) => node.name).sort();
+    const config = writeBuildkitdConfig(registry(), scratchDir('config'));
+    const created = await buildkit(['create', 'everywhere', '--per-node', '--worker', 'runc', '--config', config]);
+    expect(created.status, created.stderr).toBe(0);
+    expect(created.stderr).toContain(`--per-node: one pod on each of ${all.length} node(s): ${all.join(', ')}`);
+    expect((await builderPods('everywhere')).map((pod) => pod.node).sort()).toEqual(all);
+    // Asking for more pods than nodes would leave one Pending: the anti-affinity is required.
+    const deployment = JSON.parse(await cluster().kubectl(['get', 'deployment', 'everywhere', '-o', 'json']));
+    expect(deployment.spec.template.spec.affinity.podAntiAffinity.requiredDuringSchedulingIgnoredDuringExecution[0].topologyKey).toBe('kubernetes.io/hostname');
+    expect((await buildkit(['rm', 'everywhere'])).status).toBe(0);
+    // A node selector that no node matches: one clear error, nothing created.
+    const none = await buildkit(['create', 'nowhere', '--per-node', '--node-selector', 'kubectl-build.dev/no-such-label=1']);
+    expect(none.status).toBe(1);
+    expect(none.stderr).toMatch(/^error: no node takes the pods of the builder "nowhere" .*--per-node has nothing to do$/m);
+    expect(await cluster().kubectl(['get', 'deployments', '-l', 'kubectl-build.dev/builder=nowhere', '-o', 'name'])).toBe('');
+  });
+
+  it('fails a build whose pod is deleted mid-build, pushing nothing, and sends the next build of that context to a live pod', async (context) => {
+    skipUnlessPossible(context, await needsTwoNodes());
+    const pods = await createBuilder('survivor', ['--replicas', '2', '--worker', 'runc']);
+    const [victim] = pods;
+    if (!victim) throw new Error('no builder pod');
+    const dir = contextsPerPod(pods).get(victim.name) ?? '';
+    writeFileSync(join(dir, 'Dockerfile'), `FROM ${registry().baseImage}\nRUN echo started && sleep 60\n`);
+    const tag = `${registry().host}/nodes/survivor:1`;
+    const child = spawn(process.execPath, [resolve('dist', 'kubectl-build.js'), '--progress=plain', '-n', cluster().namespace, '--builder', 'survivor', '-t', tag, '--push', dir], { env: { ...process.env, ...env() } });
+    let stderr = '';
+    const exited = new Promise<number | null>((resolveExit) => child.on('close', resolveExit));
+    await new Promise<void>((resolveStarted, reject) => {
+      const timer = setTimeout(() => reject(new Error(`the RUN step did not start:\n${stderr}`)), 60_000);
+      child.stderr.on('data', (chunk: Buffer) => {
+        stderr += chunk.toString();
+        if (stderr.includes('started')) {
+          clearTimeout(timer);
+          resolveStarted();
+        }
+      });
+    });
+    expect(stderr).toContain(`pod ${victim.name} on node ${victim.node}`);
+    await cluster().kubectl(['delete', 'pod', victim.name, '--grace-period=0', '--force']);
+    expect(await exited).toBe(1);
+    expect(stderr).toMatch(new RegExp(`^error: the builder pod ${victim.name} (was deleted|stopped \\(\\w+\\)) during the build, so nothing was built or pushed$`, 'm'));
+    expect(await manifestState(registry().registry, tag)).toBe('absent');
+
+    // The same context again: it goes to a pod that runs (the other one, or the victim's
+    // replacement once ready), and the step runs there.
+    writeFileSync(join(dir, 'Dockerfile'), `FROM ${registry().baseImage}\nRUN ${WHERE} > /where\n`);
+    const next = await build(['--builder', 'survivor', '-t', tag, '--push', dir]);
+    expect(next.status, next.stderr).toBe(0);
+    const chosen = /: pod (\S+) on node (\S+)/.exec(next.stderr)?.[1];
+    expect(chosen).not.toBe(victim.name);
+    const live = await builderPods('survivor');
+    const ranOn = live.find((pod) => pod.name === chosen);
+    expect(ranOn, `${chosen} is not among the builder's pods ${JSON.stringify(live)}`).toBeDefined();
+    expect(await imageText(tag)).toContain(`address ${ranOn?.ip}\n`);
+    expect((await buildkit(['rm', 'survivor'])).status).toBe(0);
   });
 });

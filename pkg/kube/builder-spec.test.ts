@@ -46,6 +46,15 @@ describe('the builder Deployment', () => {
     ]);
   });
 
+  it('with --per-node, requires one pod per node', () => {
+    const pod = builderDeployment({ ...base, perNode: true }).spec?.template.spec;
+    expect(pod?.affinity?.podAntiAffinity).toEqual({
+      requiredDuringSchedulingIgnoredDuringExecution: [
+        { topologyKey: 'kubernetes.io/hostname', labelSelector: { matchLabels: { 'kubectl-build.dev/builder': 'buildkit', 'kubectl-build.dev/deployment': 'buildkit' } } },
+      ],
+    });
+  });
+
   it('rootless with runc: no privilege, no process sandbox, state in an emptyDir', () => {
     const container = builderDeployment({ ...base, rootless: true, worker: 'runc' }).spec?.template.spec?.containers[0];
     expect(container?.securityContext).toMatchObject({ runAsUser: 1000, seccompProfile: { type: 'Unconfined' } });
