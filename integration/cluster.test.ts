@@ -4,14 +4,14 @@
 // Where a build ran is observed from outside the CLI: its RUN steps write the pod's addresses (runc
 // workers share the pod's network) and the machine they run on into the image, compared with what
 // kubectl says of the builder's pods and their nodes.
-import { execFile, execFileSync, spawn } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
 import { promisify } from 'node:util';
 import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { inspectRawManifest } from '../hack/lib/skopeo.ts';
 import { pickPod } from '../pkg/kube/builders.ts';
-import { runCli, type CliResult } from './harness/cli.ts';
+import { runCli, runCliUntil, type CliResult } from './harness/cli.ts';
 import { useCluster, useClusterRegistry, writeBuildkitdConfig, type ClusterRegistry, type TestCluster } from './harness/cluster.ts';
 import { cosign, COSIGN_VERSIONS, verifyWithKey } from './harness/cosign.ts';
 import { imageBytes } from './harness/images.ts';
@@ -256,22 +256,9 @@ describe('kubectl buildkit create, kubectl build --push, and the pushed image ru
     await createBuilder('victim', ['--worker', 'runc']);
     const tag = `${registry().host}/cluster/interrupted:1`;
     const dir = context({ Dockerfile: `FROM ${registry().baseImage}\nRUN echo started && sleep 60\n` });
-    const script = resolve('dist', 'kubectl-build.js');
-    const child = spawn(process.execPath, [script, '--progress=plain', '-n', cluster().namespace, '--builder', 'victim', '-t', tag, '--push', dir], { env: { ...process.env, ...env() } });
-    let stderr = '';
-    const exited = new Promise<number | null>((resolveExit) => child.on('close', resolveExit));
-    await new Promise<void>((resolveStarted, reject) => {
-      const timer = setTimeout(() => reject(new Error(`the RUN step did not start:\n${stderr}`)), 60_000);
-      child.stderr.on('data', (chunk: Buffer) => {
-        stderr += chunk.toString();
-        if (stderr.includes('started')) {
-          clearTimeout(timer);
-          resolveStarted();
-        }
-      });
-    });
+    const running = await runCliUntil('kubectl-build', ['--progress=plain', '-n', cluster().namespace, '--builder', 'victim', '-t', tag, '--push', dir], 'started', { env: env() });
     await cluster().kubectl(['delete', 'pod', '-l', 'kubectl-build.dev/builder=victim', '--grace-period=0', '--force']);
-    const status = await exited;
+    const { status, stderr } = await running.done;
     expect(stderr).toMatch(/^error: the builder pod victim-\S+ (was deleted|stopped \(\w+\)) during the build, so nothing was built or pushed$/m);
     expect(stderr).not.toMatch(/\n\s+at /);
     expect(status).toBe(1);

@@ -4,13 +4,13 @@
 // across nodes, and --load puts the image on the node the CLI names (only there). What ran where is
 // observed from outside the CLI: kubectl's view of pods and nodes, the addresses a RUN step writes
 // into the image, each node's containerd image list.
-import { execFile, spawn } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { writeFileSync, copyFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { pickPod } from '../pkg/kube/builders.ts';
-import { runCli, type CliResult } from './harness/cli.ts';
+import { runCli, runCliUntil, type CliResult } from './harness/cli.ts';
 import { useCluster, useClusterRegistry, writeBuildkitdConfig } from './harness/cluster.ts';
 import { imageBytes } from './harness/images.ts';
 import { manifestState } from './harness/registry-state.ts';
@@ -262,22 +262,11 @@ describe('builders over two nodes', () => {
     const dir = contextsPerPod(pods).get(victim.name) ?? '';
     writeFileSync(join(dir, 'Dockerfile'), `FROM ${registry().baseImage}\nRUN echo started && sleep 60\n`);
     const tag = `${registry().host}/nodes/survivor:1`;
-    const child = spawn(process.execPath, [resolve('dist', 'kubectl-build.js'), '--progress=plain', '-n', cluster().namespace, '--builder', 'survivor', '-t', tag, '--push', dir], { env: { ...process.env, ...env() } });
-    let stderr = '';
-    const exited = new Promise<number | null>((resolveExit) => child.on('close', resolveExit));
-    await new Promise<void>((resolveStarted, reject) => {
-      const timer = setTimeout(() => reject(new Error(`the RUN step did not start:\n${stderr}`)), 60_000);
-      child.stderr.on('data', (chunk: Buffer) => {
-        stderr += chunk.toString();
-        if (stderr.includes('started')) {
-          clearTimeout(timer);
-          resolveStarted();
-        }
-      });
-    });
-    expect(stderr).toContain(`pod ${victim.name} on node ${victim.node}`);
+    const running = await runCliUntil('kubectl-build', ['--progress=plain', '-n', cluster().namespace, '--builder', 'survivor', '-t', tag, '--push', dir], 'started', { env: env() });
+    expect(running.stderr).toContain(`pod ${victim.name} on node ${victim.node}`);
     await cluster().kubectl(['delete', 'pod', victim.name, '--grace-period=0', '--force']);
-    expect(await exited).toBe(1);
+    const { status, stderr } = await running.done;
+    expect(status).toBe(1);
     expect(stderr).toMatch(new RegExp(`^error: the builder pod ${victim.name} (was deleted|stopped \\(\\w+\\)) during the build, so nothing was built or pushed$`, 'm'));
     expect(await manifestState(registry().registry, tag)).toBe('absent');
 
