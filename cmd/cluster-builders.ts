@@ -22,6 +22,8 @@ export interface KubeArgv {
   context?: string;
   namespace?: string;
   builder: string;
+  /** kubectl build --node: only the builder's pods on this node. */
+  node?: string;
 }
 
 export interface CreateArgv extends KubeArgv {
@@ -263,8 +265,16 @@ export async function connectClusterBuilder(argv: KubeArgv, options: ConnectOpti
     });
   }
   const found = builder;
+  // --node: the pods on that node only (with --load, the image lands in that node's containerd).
+  const pods = argv.node ? found.pods.filter((candidate) => candidate.node === argv.node) : found.pods;
+  if (argv.node && !pods.some((candidate) => candidate.ready)) {
+    const nodes = [...new Set(found.pods.filter((candidate) => candidate.ready).map((candidate) => candidate.node))].sort();
+    throw new KubectlBuildError('UNAVAILABLE', `the builder "${argv.builder}" has no ready pod on node ${argv.node} (its ready pods run on ${nodes.length > 0 ? nodes.join(', ') : 'no node'})`, {
+      hint: `pick one of those nodes, or re-create the builder with kubectl buildkit create ${argv.builder} --per-node for a pod on every node`,
+    });
+  }
   const noPod = () => new KubectlBuildError('UNAVAILABLE', `the builder "${argv.builder}" has no ready pod (${connection.description})`, { hint: 'see kubectl buildkit ls' });
-  const pod = options.platform ? podForPlatform(found.pods, options.platform, options.contextKey)?.pod : pickPod(found.pods, options.contextKey);
+  const pod = options.platform ? podForPlatform(pods, options.platform, options.contextKey)?.pod : pickPod(pods, options.contextKey);
   if (!pod) throw noPod();
   // One tunnel per pod, shared by the platforms that build there.
   const tunnels = new Map<string, Promise<BuilderTunnel>>();
@@ -290,7 +300,7 @@ export async function connectClusterBuilder(argv: KubeArgv, options: ConnectOpti
       });
     },
     async forPlatform(platform) {
-      const chosen = podForPlatform(found.pods, platform, options.contextKey);
+      const chosen = podForPlatform(pods, platform, options.contextKey);
       if (!chosen) throw noPod();
       const platformTunnel = await tunnelTo(chosen.pod.name);
       return {

@@ -254,6 +254,43 @@ describe('builders over two nodes', () => {
     expect(await cluster().kubectl(['get', 'deployments', '-l', 'kubectl-build.dev/builder=nowhere', '-o', 'name'])).toBe('');
   });
 
+  it('--node picks the pod on that node: --load on every node of a --per-node builder, then a Pod pinned to each node runs it', async (context) => {
+    skipUnlessPossible(context, await needsTwoNodes());
+    skipUnlessPossible(context, cluster().local ? undefined : "needs the local cluster, to read each node's containerd");
+    const config = writeBuildkitdConfig(registry(), scratchDir('config'));
+    const created = await buildkit(['create', 'each', '--per-node', '--worker', 'containerd', '--config', config]);
+    expect(created.status, created.stderr).toBe(0);
+    const pods = await builderPods('each');
+    const all = (await nodes()).map((node) => node.name).sort();
+    const name = `kubectl-build-test/everywhere-${Date.now().toString(36)}:1`;
+    const dir = scratchDir('context');
+    writeFileSync(join(dir, 'Dockerfile'), 'FROM scratch\nCOPY busybox /busybox\nCMD ["/busybox", "echo", "loaded everywhere"]\n');
+    copyFileSync('/bin/busybox', join(dir, 'busybox'));
+    try {
+      for (const node of all) {
+        const result = await build(['--builder', 'each', '--node', node, '--load', '-t', name, dir]);
+        expect(result.status, result.stderr).toBe(0);
+        const pod = pods.find((candidate) => candidate.node === node);
+        expect(result.stderr).toContain(`loaded into the container runtime of the builder's node (pod ${pod?.name} on node ${node})`);
+      }
+      expect(await imageOnNodes(`docker.io/${name}`)).toEqual(Object.fromEntries(all.map((node) => [node, 'present'])));
+      for (const [n, node] of all.entries()) {
+        const runner = `everywhere-${n}`;
+        await cluster().kubectl(['run', runner, `--image=${name}`, '--image-pull-policy=Never', '--restart=Never', `--overrides=${JSON.stringify({ spec: { nodeName: node } })}`]);
+        await cluster().kubectl(['wait', `pod/${runner}`, '--for=jsonpath={.status.phase}=Succeeded', '--timeout=90s']);
+        expect(await cluster().kubectl(['logs', runner])).toBe('loaded everywhere\n');
+      }
+    } finally {
+      await cluster().kubectl(['delete', 'pod', ...all.map((_, n) => `everywhere-${n}`), '--ignore-not-found', '--wait=true']).catch(() => {});
+      for (const node of cluster().localNodes) await run('ctr', ['--address', node.containerdSocket, '-n', 'k8s.io', 'images', 'rm', `docker.io/${name}`]).catch(() => {});
+    }
+    // A node where the builder has no pod: one clear error naming the nodes it has.
+    const nowhere = await build(['--builder', 'each', '--node', 'no-such-node', '--load', '-t', name, dir]);
+    expect(nowhere.status).toBe(1);
+    expect(nowhere.stderr).toContain(`error: the builder "each" has no ready pod on node no-such-node (its ready pods run on ${all.join(', ')})`);
+    expect((await buildkit(['rm', 'each'])).status).toBe(0);
+  });
+
   it('fails a build whose pod is deleted mid-build, pushing nothing, and sends the next build of that context to a live pod', async (context) => {
     skipUnlessPossible(context, await needsTwoNodes());
     const pods = await createBuilder('survivor', ['--replicas', '2', '--worker', 'runc']);
