@@ -258,10 +258,12 @@ describe('builders over two nodes', () => {
     skipUnlessPossible(context, await needsTwoNodes());
     skipUnlessPossible(context, cluster().local ? undefined : "needs the local cluster, to read each node's containerd");
     const config = writeBuildkitdConfig(registry(), scratchDir('config'));
+    const all = (await nodes()).map((node) => node.name).sort();
     const created = await buildkit(['create', 'each', '--per-node', '--worker', 'containerd', '--config', config]);
     expect(created.status, created.stderr).toBe(0);
+    expect(created.stderr).toContain(`one pod on each of ${all.length} node(s): ${all.join(', ')}`);
     const pods = await builderPods('each');
-    const all = (await nodes()).map((node) => node.name).sort();
+    expect(pods.map((pod) => pod.node).sort(), created.stderr).toEqual(all);
     const name = `kubectl-build-test/everywhere-${Date.now().toString(36)}:1`;
     const dir = scratchDir('context');
     writeFileSync(join(dir, 'Dockerfile'), 'FROM scratch\nCOPY busybox /busybox\nCMD ["/busybox", "echo", "loaded everywhere"]\n');
