@@ -6,6 +6,14 @@
 export const CLUSTER_NETWORK = {
   /** A Linux bridge of our own; the kubelet's node IP and the gateway of every pod. */
   bridge: 'kb0',
+  /**
+   * The bridge's own MAC address, set when it is made. A bridge without one set takes the lowest MAC
+   * of its ports, which changes as pods come and go: the pods and the extra nodes that resolved the
+   * bridge's address to a port that then went lose this machine until their ARP entry goes stale
+   * (seen: an extra node's kubelet cut off from the API server for half a minute). Locally
+   * administered, so it clashes with no hardware.
+   */
+  bridgeMac: '02:6b:62:00:00:01',
   nodeIp: '10.244.0.1',
   podSubnet: '10.244.0.0/24',
   /** What kube-proxy counts as pod traffic (the bridge's /24 lies inside it). */

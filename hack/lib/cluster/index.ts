@@ -389,6 +389,7 @@ function setUpHost(): void {
   const ip = (...args: string[]) => execFileSync('ip', args, { stdio: ['ignore', 'pipe', 'pipe'] });
   const { bridge, nodeIp } = CLUSTER_NETWORK;
   if (!existsSync(`/sys/class/net/${bridge}`)) ip('link', 'add', bridge, 'type', 'bridge');
+  if (readFileSync(`/sys/class/net/${bridge}/address`, 'utf8').trim() !== CLUSTER_NETWORK.bridgeMac) ip('link', 'set', bridge, 'address', CLUSTER_NETWORK.bridgeMac);
   const addresses = execFileSync('ip', ['-4', '-o', 'addr', 'show', 'dev', bridge], { encoding: 'utf8' });
   if (!addresses.includes(` ${nodeIp}/`)) ip('addr', 'add', `${nodeIp}/24`, 'dev', bridge);
   ip('link', 'set', bridge, 'up');
