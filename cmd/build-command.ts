@@ -3,7 +3,7 @@
 import { hideBin } from 'yargs/helpers';
 import type { BuildArgv } from './build-run.ts';
 import { withBuilderAddressOptions, withBuildOptions } from './options/build.ts';
-import { withKubeOptions, withRegistrySecretOption } from './options/kube.ts';
+import { withBuilderNodeOption, withKubeOptions, withRegistrySecretOption } from './options/kube.ts';
 import { withSignOptions } from './options/sign.ts';
 import { runCli } from './run-cli.ts';
 import { completionModel } from './completion.ts';
@@ -13,7 +13,7 @@ import type { Argv } from 'yargs';
 process.exitCode = await runCli(
   {
     scriptName: 'kubectl build',
-    completion: () => completionModel((parser) => withSignOptions(withBuilderAddressOptions(withRegistrySecretOption(withKubeOptions(withBuildOptions(parser))))) as Argv),
+    completion: () => completionModel((parser) => withSignOptions(withBuilderAddressOptions(withBuilderNodeOption(withRegistrySecretOption(withKubeOptions(withBuildOptions(parser)))))) as Argv),
     configure: (parser) =>
       parser
         .middleware(restoreLoneDashes, true)
@@ -21,7 +21,7 @@ process.exitCode = await runCli(
         .command(
           '$0 [path]',
           false,
-          (command) => withSignOptions(withBuilderAddressOptions(withRegistrySecretOption(withKubeOptions(withBuildOptions(command))))),
+          (command) => withSignOptions(withBuilderAddressOptions(withBuilderNodeOption(withRegistrySecretOption(withKubeOptions(withBuildOptions(command)))))),
           // The build's code (and gRPC) loads only here, so that --help stays fast.
           async (argv) => (await import('./build-run.ts')).buildCommand(argv as unknown as BuildArgv),
         )

@@ -66,6 +66,7 @@ export interface BuildArgv {
   load?: boolean;
   'allow-http-registry': boolean;
   'registry-secret'?: string;
+  node?: string;
   kubeconfig?: string;
   context?: string;
   namespace?: string;
@@ -85,6 +86,11 @@ export async function buildCommand(argv: BuildArgv): Promise<void> {
   if (argv['registry-secret'] && !inCluster) {
     throw new KubectlBuildError('USAGE', '--registry-secret reads a Secret in the cluster, but --builder-addr / BUILDKIT_HOST names a daemon outside it', {
       hint: 'leave out --registry-secret (the local docker config is used) or build through the cluster',
+    });
+  }
+  if (argv.node && !inCluster) {
+    throw new KubectlBuildError('USAGE', '--node picks a builder pod in the cluster, but --builder-addr / BUILDKIT_HOST names a daemon outside it', {
+      hint: 'leave out --node or build through the cluster',
     });
   }
   // Ctrl-C reaches the build, and the login server of keyless signing.

@@ -9,7 +9,7 @@ import { ControlClient, formatPlatform } from '../pkg/buildkit/control.ts';
 import { parseKeyValues } from '../pkg/build/options.ts';
 import { KubectlBuildError, errorMessage } from '../pkg/errors/index.ts';
 import { DEFAULT_IMAGE, DEFAULT_ROOTLESS_IMAGE, type BuilderSpec, type WorkerKind } from '../pkg/kube/builder-spec.ts';
-import { createBuilder, getBuilder, listBuilders, pickPod, removeBuilder, waitForBuilder, type BuilderInfo, type BuilderPod } from '../pkg/kube/builders.ts';
+import { createBuilder, getBuilder, listBuilders, nodesForBuilder, pickPod, removeBuilder, waitForBuilder, type BuilderInfo, type BuilderPod } from '../pkg/kube/builders.ts';
 import { loadKubeConnection, type KubeConnection } from '../pkg/kube/config.ts';
 import { openBuilderTunnel, type BuilderTunnel } from '../pkg/kube/exec-tunnel.ts';
 import { CREATE_DEFAULTS } from './options/builder.ts';
@@ -22,6 +22,8 @@ export interface KubeArgv {
   context?: string;
   namespace?: string;
   builder: string;
+  /** kubectl build --node: only the builder's pods on this node. */
+  node?: string;
 }
 
 export interface CreateArgv extends KubeArgv {
@@ -39,6 +41,7 @@ export interface CreateArgv extends KubeArgv {
   env: string[];
   timeout: string;
   append?: boolean;
+  'per-node'?: boolean;
 }
 
 export function kubeConnection(argv: KubeArgv, env: NodeJS.ProcessEnv = process.env): KubeConnection {
@@ -114,7 +117,18 @@ function say(message: string): void {
 
 export async function createCommand(argv: CreateArgv): Promise<void> {
   const connection = kubeConnection(argv);
-  const spec = builderSpec(argv, connection, process.env);
+  let spec = builderSpec(argv, connection, process.env);
+  if (argv['per-node']) {
+    // One pod on each node that fits now; nodes that join later get none until the builder is re-created.
+    const nodes = await nodesForBuilder(connection, spec);
+    if (nodes.length === 0) {
+      throw new KubectlBuildError('UNAVAILABLE', `no node takes the pods of the builder "${spec.name}" (node selector, taints, cordoned nodes), so --per-node has nothing to do`, {
+        hint: 'check kubectl get nodes --show-labels, or change --node-selector / --tolerations',
+      });
+    }
+    spec = { ...spec, replicas: nodes.length, perNode: true };
+    say(`--per-node: one pod on each of ${nodes.length} node(s): ${nodes.join(', ')}`);
+  }
   say(`${argv.append ? `adding ${spec.deploymentName} to` : 'creating'} the builder "${spec.name}" (${spec.replicas} × ${spec.image}, ${spec.worker} worker${spec.rootless ? ', rootless' : ''}) in ${connection.description}`);
   await createBuilder(connection, spec, argv.append ?? false);
   const started = Date.now();
@@ -251,8 +265,16 @@ export async function connectClusterBuilder(argv: KubeArgv, options: ConnectOpti
     });
   }
   const found = builder;
+  // --node: the pods on that node only (with --load, the image lands in that node's containerd).
+  const pods = argv.node ? found.pods.filter((candidate) => candidate.node === argv.node) : found.pods;
+  if (argv.node && !pods.some((candidate) => candidate.ready)) {
+    const nodes = [...new Set(found.pods.filter((candidate) => candidate.ready).map((candidate) => candidate.node))].sort();
+    throw new KubectlBuildError('UNAVAILABLE', `the builder "${argv.builder}" has no ready pod on node ${argv.node} (its ready pods run on ${nodes.length > 0 ? nodes.join(', ') : 'no node'})`, {
+      hint: `pick one of those nodes, or re-create the builder with kubectl buildkit create ${argv.builder} --per-node for a pod on every node`,
+    });
+  }
   const noPod = () => new KubectlBuildError('UNAVAILABLE', `the builder "${argv.builder}" has no ready pod (${connection.description})`, { hint: 'see kubectl buildkit ls' });
-  const pod = options.platform ? podForPlatform(found.pods, options.platform, options.contextKey)?.pod : pickPod(found.pods, options.contextKey);
+  const pod = options.platform ? podForPlatform(pods, options.platform, options.contextKey)?.pod : pickPod(pods, options.contextKey);
   if (!pod) throw noPod();
   // One tunnel per pod, shared by the platforms that build there.
   const tunnels = new Map<string, Promise<BuilderTunnel>>();
@@ -278,7 +300,7 @@ export async function connectClusterBuilder(argv: KubeArgv, options: ConnectOpti
       });
     },
     async forPlatform(platform) {
-      const chosen = podForPlatform(found.pods, platform, options.contextKey);
+      const chosen = podForPlatform(pods, platform, options.contextKey);
       if (!chosen) throw noPod();
       const platformTunnel = await tunnelTo(chosen.pod.name);
       return {

@@ -17,7 +17,7 @@ import { cacheDir } from './lib/paths.ts';
 import { commandOf, isAlive, isOurProcess, stopProcess } from './lib/process.ts';
 import { randomPassword, startRegistry } from './lib/registry.ts';
 import { seedBaseImage } from './lib/seed.ts';
-import { clusterRunning, readCluster, startCluster, stopCluster, trustPlainHttpRegistry } from './lib/cluster/index.ts';
+import { clusterNodes, clusterRunning, readCluster, startCluster, stopCluster, trustPlainHttpRegistry } from './lib/cluster/index.ts';
 import { applyTrustRoot, deployPolicyController, POLICY_CONTROLLER, policyControllerReady } from './lib/policy-controller.ts';
 import { startSigstore } from './lib/sigstore.ts';
 import { exportLines, type ServiceState, type StackState } from './lib/stack-exports.ts';
@@ -69,7 +69,7 @@ async function startPolicyController(state: StackState): Promise<StackState> {
   if (!state.cluster || !cluster || !state.sigstore) throw new Error('policy-controller needs the cluster and the Sigstore of the stack');
   if (!(await policyControllerReady(cluster.kubeconfig))) {
     say('deploying policy-controller (--policy-controller): its image, CRDs, RBAC and webhooks, in namespace cosign-system');
-    await deployPolicyController({ kubeconfig: cluster.kubeconfig, containerdSocket: cluster.containerdSocket, workDir: cluster.dir, log: say });
+    await deployPolicyController({ kubeconfig: cluster.kubeconfig, containerdSockets: clusterNodes(cluster).map((node) => node.containerdSocket), workDir: cluster.dir, log: say });
   }
   say(`policy-controller: TrustRoot ${POLICY_CONTROLLER.trustRoot} from ${state.sigstore.trustedRoot}`);
   await applyTrustRoot(cluster.kubeconfig, POLICY_CONTROLLER.trustRoot, state.sigstore.trustedRoot);

@@ -4,14 +4,14 @@
 // Where a build ran is observed from outside the CLI: its RUN steps write the pod's addresses (runc
 // workers share the pod's network) and the machine they run on into the image, compared with what
 // kubectl says of the builder's pods and their nodes.
-import { execFile, execFileSync, spawn } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
 import { promisify } from 'node:util';
 import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { inspectRawManifest } from '../hack/lib/skopeo.ts';
 import { pickPod } from '../pkg/kube/builders.ts';
-import { runCli, type CliResult } from './harness/cli.ts';
+import { runCli, runCliUntil, type CliResult } from './harness/cli.ts';
 import { useCluster, useClusterRegistry, writeBuildkitdConfig, type ClusterRegistry, type TestCluster } from './harness/cluster.ts';
 import { cosign, COSIGN_VERSIONS, verifyWithKey } from './harness/cosign.ts';
 import { imageBytes } from './harness/images.ts';
@@ -92,8 +92,10 @@ const DEFAULT_BUILDKIT_IMAGE = 'docker.io/moby/buildkit:v0.34.2';
 const UNAME_ARCH: Record<string, string> = { x86_64: 'amd64', aarch64: 'arm64' };
 
 /** Runs `image` as a Pod to completion and returns what it printed. */
-async function runPod(target: TestCluster, name: string, image: string, pullPolicy: 'Always' | 'Never'): Promise<string> {
-  await target.kubectl(['run', name, `--image=${image}`, `--image-pull-policy=${pullPolicy}`, '--restart=Never']);
+/** Runs `image` as a Pod (on `node` when given: a loaded image is on its builder's node only). */
+async function runPod(target: TestCluster, name: string, image: string, pullPolicy: 'Always' | 'Never', node?: string): Promise<string> {
+  const pinned = node ? [`--overrides=${JSON.stringify({ spec: { nodeName: node } })}`] : [];
+  await target.kubectl(['run', name, `--image=${image}`, `--image-pull-policy=${pullPolicy}`, '--restart=Never', ...pinned]);
   await target.kubectl(['wait', `pod/${name}`, '--for=jsonpath={.status.phase}=Succeeded', '--timeout=90s']);
   return target.kubectl(['logs', name]);
 }
@@ -157,17 +159,22 @@ describe('kubectl buildkit create, kubectl build --push, and the pushed image ru
     expect(result.stderr).toContain('creating the builder "buildkit"');
     expect(result.stderr).toContain("loaded into the container runtime of the builder's node");
     expect(result.status).toBe(0);
-    expect(await runPod(cluster(), 'loaded', `kubectl-build-test/${name}:1`, 'Never')).toBe('loaded into the node\n');
+    // The CLI names the node; on a cluster of several nodes the image is there only.
+    const node = /loaded into the container runtime of the builder's node \(pod \S+ on node (\S+)\)/.exec(result.stderr)?.[1];
+    expect(node).toBeTruthy();
+    expect(await runPod(cluster(), 'loaded', `kubectl-build-test/${name}:1`, 'Never', node)).toBe('loaded into the node\n');
     // --load said outright does the same, beside a push-less -t.
     writeFileSync(join(dir, 'Dockerfile'), 'FROM scratch\nCOPY busybox /busybox\nCMD ["/busybox", "echo", "loaded with --load"]\n');
     const explicit = await build(['--load', '-t', `kubectl-build-test/${name}:2`, dir]);
     expect(explicit.status, explicit.stderr).toBe(0);
-    expect(await runPod(cluster(), 'loaded-explicitly', `kubectl-build-test/${name}:2`, 'Never')).toBe('loaded with --load\n');
+    expect(await runPod(cluster(), 'loaded-explicitly', `kubectl-build-test/${name}:2`, 'Never', node)).toBe('loaded with --load\n');
     // Loaded images stay in the node's containerd across runs of the local cluster: remove these.
     if (cluster().local) {
       await cluster().kubectl(['delete', 'pod', 'loaded', 'loaded-explicitly', '--wait=true']);
       for (const version of [1, 2]) {
-        await run('ctr', ['--address', '/run/containerd/containerd.sock', '-n', 'k8s.io', 'images', 'rm', `docker.io/kubectl-build-test/${name}:${version}`]).catch(() => {});
+        for (const { containerdSocket } of cluster().localNodes) {
+          await run('ctr', ['--address', containerdSocket, '-n', 'k8s.io', 'images', 'rm', `docker.io/kubectl-build-test/${name}:${version}`]).catch(() => {});
+        }
       }
     }
   });
@@ -249,22 +256,9 @@ describe('kubectl buildkit create, kubectl build --push, and the pushed image ru
     await createBuilder('victim', ['--worker', 'runc']);
     const tag = `${registry().host}/cluster/interrupted:1`;
     const dir = context({ Dockerfile: `FROM ${registry().baseImage}\nRUN echo started && sleep 60\n` });
-    const script = resolve('dist', 'kubectl-build.js');
-    const child = spawn(process.execPath, [script, '--progress=plain', '-n', cluster().namespace, '--builder', 'victim', '-t', tag, '--push', dir], { env: { ...process.env, ...env() } });
-    let stderr = '';
-    const exited = new Promise<number | null>((resolveExit) => child.on('close', resolveExit));
-    await new Promise<void>((resolveStarted, reject) => {
-      const timer = setTimeout(() => reject(new Error(`the RUN step did not start:\n${stderr}`)), 60_000);
-      child.stderr.on('data', (chunk: Buffer) => {
-        stderr += chunk.toString();
-        if (stderr.includes('started')) {
-          clearTimeout(timer);
-          resolveStarted();
-        }
-      });
-    });
+    const running = await runCliUntil('kubectl-build', ['--progress=plain', '-n', cluster().namespace, '--builder', 'victim', '-t', tag, '--push', dir], 'started', { env: env() });
     await cluster().kubectl(['delete', 'pod', '-l', 'kubectl-build.dev/builder=victim', '--grace-period=0', '--force']);
-    const status = await exited;
+    const { status, stderr } = await running.done;
     expect(stderr).toMatch(/^error: the builder pod victim-\S+ (was deleted|stopped \(\w+\)) during the build, so nothing was built or pushed$/m);
     expect(stderr).not.toMatch(/\n\s+at /);
     expect(status).toBe(1);

@@ -29,8 +29,9 @@ export function withCreateOptions<T>(parser: Argv<T>) {
       limits: { type: 'string', describe: 'Resource limits, e.g. cpu=4,memory=8Gi' },
       config: { type: 'string', describe: 'buildkitd.toml to use (kept in a ConfigMap)' },
       env: repeatable('Environment variable for buildkitd (KEY=VALUE); repeatable'),
+      'per-node': { type: 'boolean', default: false, describe: 'One pod on each node that fits (node selector, tolerations) instead of --replicas; nodes added later need a re-create' },
       append: { type: 'boolean', default: false, describe: 'Add a Deployment to an existing builder (with --platform: pods that run that platform natively)' },
       timeout: { type: 'string', default: CREATE_DEFAULTS.timeout, describe: 'How long to wait for the builder to be ready (e.g. 90s, 5m)' },
     })
-    .group(['image', 'rootless', 'replicas', 'worker', 'platform', 'node-selector', 'tolerations', 'requests', 'limits', 'config', 'env', 'append', 'timeout'], 'Builder:');
+    .group(['image', 'rootless', 'replicas', 'worker', 'platform', 'node-selector', 'tolerations', 'requests', 'limits', 'config', 'env', 'per-node', 'append', 'timeout'], 'Builder:');
 }

@@ -12,6 +12,15 @@ export function withKubeOptions<T>(parser: Argv<T>) {
     .group(['kubeconfig', 'context', 'namespace', 'builder'], 'Cluster:');
 }
 
+// Only for builds: which node's builder pod (and so, with --load, which node gets the image).
+export function withBuilderNodeOption<T>(parser: Argv<T>) {
+  return parser
+    .options({
+      node: { type: 'string', describe: "Build on the builder's pod on this node; with --load the image lands there (default: the pod the context directory maps to)" },
+    })
+    .group(['node'], 'Cluster:');
+}
+
 // Only for builds: registry credentials kept in the cluster.
 export function withRegistrySecretOption<T>(parser: Argv<T>) {
   return parser

@@ -121,8 +121,8 @@ export async function policyControllerReady(kubeconfig: string): Promise<boolean
 
 export interface DeployOptions {
   readonly kubeconfig: string;
-  /** The node's containerd (the image is imported there) and a folder for the import. */
-  readonly containerdSocket: string;
+  /** Every node's containerd (the image is imported into each: the Pod may land on any) and a folder for the import. */
+  readonly containerdSockets: readonly string[];
   readonly workDir: string;
   readonly log?: (message: string) => void;
   readonly timeoutMs?: number;
@@ -134,7 +134,7 @@ export async function deployPolicyController(options: DeployOptions): Promise<nu
   const started = Date.now();
   const image = policyControllerImage();
   log(`policy-controller: importing ${image.reference}`);
-  importImage(image, options.containerdSocket, options.workDir);
+  for (const socket of options.containerdSockets) importImage(image, socket, options.workDir);
   // A removal moments ago may still be emptying the namespace.
   await waitUntil(async () => ((await namespaceTerminating(options.kubeconfig)) ? undefined : true), {
     what: `the namespace ${POLICY_CONTROLLER.namespace} of an earlier policy-controller to be gone`,

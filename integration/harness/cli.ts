@@ -22,6 +22,8 @@ export interface CliOptions {
   /** Send SIGINT when this settles (e.g. when a build step signals that it runs). */
   readonly interruptWhen?: Promise<unknown>;
   readonly timeoutMs?: number;
+  /** Told all of stderr so far each time more arrives. */
+  readonly onStderr?: (stderr: string) => void;
 }
 
 type Executable = 'kubectl-build' | 'kubectl-buildkit' | 'kubectl-trust';
@@ -58,7 +60,10 @@ export function runCli(executable: Executable, args: readonly string[], options:
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => {
+      stderr += chunk.toString();
+      options.onStderr?.(stderr);
+    });
     child.stdin.end(options.input ?? '');
     const timers = [setTimeout(() => child.kill('SIGKILL'), options.timeoutMs ?? 240_000)];
     if (options.interruptAfterMs !== undefined) timers.push(setTimeout(() => child.kill('SIGINT'), options.interruptAfterMs));
@@ -69,4 +74,26 @@ export function runCli(executable: Executable, args: readonly string[], options:
       resolvePromise({ status, signal, stdout, stderr, durationMs: Date.now() - started });
     });
   });
+}
+
+/**
+ * Starts `executable` and resolves once its stderr shows `marker` (a build step that started, say),
+ * with what it printed until then and its whole run to await; rejects if the marker does not come
+ * within `waitMs` or the run ends first.
+ */
+export async function runCliUntil(
+  executable: Executable, args: readonly string[], marker: string, options: CliOptions = {}, waitMs = 60_000,
+): Promise<{ readonly stderr: string; readonly done: Promise<CliResult> }> {
+  let seen: (stderr: string) => void = () => {};
+  const shown = new Promise<string>((resolveShown) => (seen = resolveShown));
+  const done = runCli(executable, args, { ...options, onStderr: (stderr) => (stderr.includes(marker) ? seen(stderr) : undefined) });
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`"${marker}" did not show within ${waitMs / 1000} s`)), waitMs)));
+  const ended = done.then((result) => Promise.reject(new Error(`${executable} ended before "${marker}" showed:\n${result.stderr}`)));
+  try {
+    return { stderr: await Promise.race([shown, late, ended]), done };
+  } finally {
+    clearTimeout(timer);
+    ended.catch(() => {});
+  }
 }

@@ -4,7 +4,7 @@
 //   a registry (host:port) that both its pods and this machine reach, without auth;
 //   TEST_BUILDKIT_IMAGE may name the BuildKit image (default: the CLI's own default).
 // - Otherwise the local cluster of hack/cluster: reused when `hack/cluster up` (or the local stack)
-//   already runs it, else started here and stopped after the file. Its registry listens on the
+//   already runs it, else started here with LOCAL_CLUSTER_NODES nodes and stopped after the file. Its registry listens on the
 //   node's bridge address, which pods reach and containerd is told to pull from over HTTP.
 //
 // Each file gets a namespace of its own, deleted afterwards.
@@ -14,7 +14,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll } from 'vitest';
-import { clusterRunning, readCluster, startCluster, stopCluster, trustPlainHttpRegistry } from '../../hack/lib/cluster/index.ts';
+import { clusterNodes, clusterRunning, readCluster, startCluster, stopCluster, trustPlainHttpRegistry, type ClusterNode } from '../../hack/lib/cluster/index.ts';
 import { cacheDir, tool } from '../../hack/lib/paths.ts';
 import { randomPassword, startRegistry, type Registry } from '../../hack/lib/registry.ts';
 import { writeClientFiles, type ClientFiles } from '../../hack/lib/client-files.ts';
@@ -30,6 +30,8 @@ export interface TestCluster {
   readonly buildkitImage: string;
   /** Whether this is the local cluster (so node-level checks such as containerd's image list work). */
   readonly local: boolean;
+  /** The local cluster's nodes with their containerd sockets (none with TEST_KUBECONFIG). */
+  readonly localNodes: readonly ClusterNode[];
   /**
    * An address of this machine that pods (and so RUN steps in builder pods) reach: the local node's
    * bridge address, or TEST_HOST_ADDRESS with TEST_KUBECONFIG.
@@ -57,6 +59,12 @@ export interface ClusterRegistry {
 /** The local cluster's folder (hack/cluster's). */
 export const LOCAL_CLUSTER_DIR = process.env.KUBECTL_BUILD_CLUSTER_DIR ?? join(cacheDir(), 'cluster');
 
+/**
+ * How many nodes the suite starts the local cluster with when none runs: two, so that what crosses
+ * nodes (builders spread over them, --load on one node) is tested (hack/cluster up --nodes 2).
+ */
+export const LOCAL_CLUSTER_NODES = 2;
+
 
 /** The cluster and a fresh namespace, for the enclosing file. */
 export function useCluster(): Handle<TestCluster> {
@@ -67,13 +75,14 @@ export function useCluster(): Handle<TestCluster> {
     let kubeconfig: string;
     let buildkitImage: string;
     let hostAddress: string;
+    let localNodes: readonly ClusterNode[] = [];
     if (external) {
       kubeconfig = external;
       buildkitImage = process.env.TEST_BUILDKIT_IMAGE ?? '';
       hostAddress = process.env.TEST_HOST_ADDRESS ?? '';
     } else {
       if (!clusterRunning(LOCAL_CLUSTER_DIR)) {
-        await startCluster({ dir: LOCAL_CLUSTER_DIR });
+        await startCluster({ dir: LOCAL_CLUSTER_DIR, nodes: LOCAL_CLUSTER_NODES });
         startedHere = true;
       }
       const state = readCluster(LOCAL_CLUSTER_DIR);
@@ -81,6 +90,7 @@ export function useCluster(): Handle<TestCluster> {
       kubeconfig = state.kubeconfig;
       buildkitImage = state.images.buildkit;
       hostAddress = state.nodeIp;
+      localNodes = clusterNodes(state);
     }
     const namespace = `kb-test-${randomBytes(3).toString('hex')}`;
     const kubectl = async (args: readonly string[], input?: string) => {
@@ -95,6 +105,7 @@ export function useCluster(): Handle<TestCluster> {
       namespace,
       buildkitImage,
       local: !external,
+      localNodes,
       get hostAddress() {
         if (!hostAddress) throw new Error('set TEST_HOST_ADDRESS to an address of this machine that the pods of TEST_KUBECONFIG reach');
         return hostAddress;

@@ -9,7 +9,7 @@
 // from its trusted root, and deleted afterwards like every policy the file made.
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll } from 'vitest';
-import { readCluster } from '../../hack/lib/cluster/index.ts';
+import { clusterNodes, readCluster } from '../../hack/lib/cluster/index.ts';
 import { applyTrustRoot, deployPolicyController, policyControllerReady, removePolicyController } from '../../hack/lib/policy-controller.ts';
 import type { SigstoreServices } from '../../hack/lib/sigstore.ts';
 import { LOCAL_CLUSTER_DIR, type TestCluster } from './cluster.ts';
@@ -32,7 +32,7 @@ export function usePolicyController(cluster: Handle<TestCluster>, options: { sig
       const state = local ? readCluster(LOCAL_CLUSTER_DIR) : undefined;
       if (!state) throw new Error('policy-controller does not answer in the TEST_KUBECONFIG cluster; install it there (namespace cosign-system) first');
       deployedHere = true;
-      readyMs = await deployPolicyController({ kubeconfig, containerdSocket: state.containerdSocket, workDir: state.dir });
+      readyMs = await deployPolicyController({ kubeconfig, containerdSockets: clusterNodes(state).map((node) => node.containerdSocket), workDir: state.dir });
     }
     const trustRoot = options.sigstore ? `kb-test-${randomBytes(3).toString('hex')}` : undefined;
     if (trustRoot && options.sigstore) await applyTrustRoot(kubeconfig, trustRoot, options.sigstore().trustedRootPath);

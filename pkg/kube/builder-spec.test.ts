@@ -32,6 +32,29 @@ describe('the builder Deployment', () => {
     expect(deployment.spec?.selector.matchLabels).toEqual({ 'kubectl-build.dev/builder': 'buildkit', 'kubectl-build.dev/deployment': 'buildkit' });
   });
 
+  it("prefers to put the replicas on different nodes, and still runs them all on a single node", () => {
+    const pod = builderDeployment({ ...base, deploymentName: 'buildkit-linux-arm64' }).spec?.template.spec;
+    expect(pod?.affinity?.podAntiAffinity?.requiredDuringSchedulingIgnoredDuringExecution).toBeUndefined();
+    expect(pod?.affinity?.podAntiAffinity?.preferredDuringSchedulingIgnoredDuringExecution).toEqual([
+      {
+        weight: 100,
+        podAffinityTerm: {
+          topologyKey: 'kubernetes.io/hostname',
+          labelSelector: { matchLabels: { 'kubectl-build.dev/builder': 'buildkit', 'kubectl-build.dev/deployment': 'buildkit-linux-arm64' } },
+        },
+      },
+    ]);
+  });
+
+  it('with --per-node, requires one pod per node', () => {
+    const pod = builderDeployment({ ...base, perNode: true }).spec?.template.spec;
+    expect(pod?.affinity?.podAntiAffinity).toEqual({
+      requiredDuringSchedulingIgnoredDuringExecution: [
+        { topologyKey: 'kubernetes.io/hostname', labelSelector: { matchLabels: { 'kubectl-build.dev/builder': 'buildkit', 'kubectl-build.dev/deployment': 'buildkit' } } },
+      ],
+    });
+  });
+
   it('rootless with runc: no privilege, no process sandbox, state in an emptyDir', () => {
     const container = builderDeployment({ ...base, rootless: true, worker: 'runc' }).spec?.template.spec?.containers[0];
     expect(container?.securityContext).toMatchObject({ runAsUser: 1000, seccompProfile: { type: 'Unconfined' } });

@@ -1,7 +1,7 @@
 // What `kubectl buildkit create` puts in the cluster, as plain objects (pure, so unit tests read
 // them): a Deployment of buildkitd and, with --config, a ConfigMap holding buildkitd.toml. Every
 // object carries the builder's label, which is how ls finds builders and rm finds what to delete.
-import type { V1ConfigMap, V1Deployment, V1Toleration, V1Volume, V1VolumeMount, V1EnvVar } from '@kubernetes/client-node';
+import type { V1ConfigMap, V1Deployment, V1PodAntiAffinity, V1Toleration, V1Volume, V1VolumeMount, V1EnvVar } from '@kubernetes/client-node';
 
 export const MANAGED_BY = { 'app.kubernetes.io/managed-by': 'kubectl-build' } as const;
 export const BUILDER_LABEL = 'kubectl-build.dev/builder';
@@ -27,6 +27,8 @@ export interface BuilderSpec {
   readonly image: string;
   readonly rootless: boolean;
   readonly replicas: number;
+  /** One pod on each node (create --per-node): replicas is the number of nodes that fit, and no two pods share a node. */
+  readonly perNode?: boolean;
   readonly worker: WorkerKind;
   readonly nodeSelector: Readonly<Record<string, string>>;
   readonly tolerations: readonly V1Toleration[];
@@ -98,6 +100,17 @@ function workerParts(spec: BuilderSpec): { args: string[]; volumes: V1Volume[]; 
   };
 }
 
+/**
+ * Replicas on different nodes where there are several (a node lost takes one builder pod, not all),
+ * and on one node when there is only one: preferred. With --per-node, required: one pod per node.
+ */
+function spreadOverNodes(spec: BuilderSpec): V1PodAntiAffinity {
+  const term = { topologyKey: 'kubernetes.io/hostname', labelSelector: { matchLabels: { [BUILDER_LABEL]: spec.name, [DEPLOYMENT_LABEL]: spec.deploymentName } } };
+  return spec.perNode
+    ? { requiredDuringSchedulingIgnoredDuringExecution: [term] }
+    : { preferredDuringSchedulingIgnoredDuringExecution: [{ weight: 100, podAffinityTerm: term }] };
+}
+
 export function builderDeployment(spec: BuilderSpec): V1Deployment {
   const labels = builderLabels(spec.name, spec.deploymentName);
   const worker = workerParts(spec);
@@ -124,6 +137,7 @@ export function builderDeployment(spec: BuilderSpec): V1Deployment {
         spec: {
           ...(Object.keys(spec.nodeSelector).length > 0 ? { nodeSelector: { ...spec.nodeSelector } } : {}),
           ...(spec.tolerations.length > 0 ? { tolerations: [...spec.tolerations] } : {}),
+          affinity: { podAntiAffinity: spreadOverNodes(spec) },
           containers: [
             {
               name: CONTAINER_NAME,

@@ -17,6 +17,7 @@ import {
 } from './builder-spec.ts';
 import type { KubeConnection } from './config.ts';
 import { isNotFound, kubeError } from './errors.ts';
+import { nodesThatFit } from './node-fit.ts';
 
 export interface BuilderPod {
   readonly name: string;
@@ -179,6 +180,17 @@ export async function createBuilder(connection: KubeConnection, spec: BuilderSpe
     await apps.createNamespacedDeployment({ namespace: connection.namespace, body: builderDeployment(spec) });
   } catch (error) {
     throw kubeError(error, connection, `create the Deployment ${spec.deploymentName}`, 'create deployments.apps');
+  }
+}
+
+/** The nodes the builder's pods may run on (its node selector and tolerations), for create --per-node. */
+export async function nodesForBuilder(connection: KubeConnection, spec: BuilderSpec): Promise<string[]> {
+  const { core } = apis(connection);
+  try {
+    const nodes = await core.listNode();
+    return nodesThatFit(nodes.items, spec.nodeSelector, spec.tolerations);
+  } catch (error) {
+    throw kubeError(error, connection, 'list the nodes (for --per-node)', 'list nodes');
   }
 }
 

@@ -6,6 +6,14 @@
 export const CLUSTER_NETWORK = {
   /** A Linux bridge of our own; the kubelet's node IP and the gateway of every pod. */
   bridge: 'kb0',
+  /**
+   * The bridge's own MAC address, set when it is made. A bridge without one set takes the lowest MAC
+   * of its ports, which changes as pods come and go: the pods and the extra nodes that resolved the
+   * bridge's address to a port that then went lose this machine until their ARP entry goes stale
+   * (seen: an extra node's kubelet cut off from the API server for half a minute). Locally
+   * administered, so it clashes with no hardware.
+   */
+  bridgeMac: '02:6b:62:00:00:01',
   nodeIp: '10.244.0.1',
   podSubnet: '10.244.0.0/24',
   /** What kube-proxy counts as pod traffic (the bridge's /24 lies inside it). */
@@ -14,7 +22,48 @@ export const CLUSTER_NETWORK = {
   /** The `kubernetes` Service (KUBERNETES_SERVICE_HOST in pods): the first address of serviceRange. */
   apiServiceIp: '10.96.0.1',
   nodeName: 'kubectl-build-node',
+  /**
+   * Extra nodes (hack/cluster up --nodes N) have their addresses in this subnet, on the same bridge
+   * (a veth of each node's network namespace is plugged into it); this machine is its first address.
+   */
+  nodeSubnet: '10.243.0.0/24',
+  nodeGateway: '10.243.0.1',
 } as const;
+
+/** Where one node of the local cluster lives on the network, and its share of the cluster's pods. */
+export interface NodeNetwork {
+  /** 1 for the node that is this machine itself, 2.. for the nodes in namespaces of their own. */
+  readonly index: number;
+  readonly name: string;
+  readonly ip: string;
+  readonly podSubnet: string;
+  /** The pods' gateway: the address of the node's own bridge in that subnet. */
+  readonly podGateway: string;
+  /**
+   * The cgroup under which its kubelet puts pods. Each kubelet removes pod cgroups it does not know
+   * under its root, so two kubelets of one machine must not share one ('' is the default, /kubepods).
+   */
+  readonly cgroupRoot: string;
+}
+
+/** The most nodes one machine runs (each one's pod subnet is 10.244.<index - 1>.0/24). */
+export const MAX_NODES = 8;
+
+export function nodeNetwork(index: number): NodeNetwork {
+  if (!Number.isInteger(index) || index < 1 || index > MAX_NODES) throw new Error(`node index ${index} is outside 1..${MAX_NODES}`);
+  if (index === 1) {
+    return { index, name: CLUSTER_NETWORK.nodeName, ip: CLUSTER_NETWORK.nodeIp, podSubnet: CLUSTER_NETWORK.podSubnet, podGateway: CLUSTER_NETWORK.nodeIp, cgroupRoot: '' };
+  }
+  const name = `${CLUSTER_NETWORK.nodeName}-${index}`;
+  return {
+    index,
+    name,
+    ip: CLUSTER_NETWORK.nodeGateway.replace(/\.1$/, `.${index}`),
+    podSubnet: `10.244.${index - 1}.0/24`,
+    podGateway: `10.244.${index - 1}.1`,
+    cgroupRoot: `/${name}`,
+  };
+}
 
 export interface ContainerdPaths {
   readonly root: string;
@@ -55,8 +104,12 @@ state = ${JSON.stringify(paths.state)}
 `;
 }
 
-/** A bridge network with host-local addresses; the bridge's own address is the node IP. */
-export function cniConfig(ipamDataDir: string): string {
+/**
+ * A bridge network with host-local addresses in the node's pod subnet; the bridge's address in it is
+ * the pods' gateway (node 1's is its node IP; the other nodes have a bridge of the same name in their
+ * own network namespace).
+ */
+export function cniConfig(ipamDataDir: string, node: NodeNetwork = nodeNetwork(1)): string {
   return JSON.stringify(
     {
       cniVersion: '0.4.0',
@@ -71,7 +124,7 @@ export function cniConfig(ipamDataDir: string): string {
           ipam: {
             type: 'host-local',
             dataDir: ipamDataDir,
-            ranges: [[{ subnet: CLUSTER_NETWORK.podSubnet, gateway: CLUSTER_NETWORK.nodeIp }]],
+            ranges: [[{ subnet: node.podSubnet, gateway: node.podGateway }]],
             routes: [{ dst: '0.0.0.0/0' }],
           },
         },
@@ -99,14 +152,16 @@ export interface KubeletPaths {
   readonly tlsCertFile: string;
   readonly tlsKeyFile: string;
   readonly containerdSocket: string;
+  readonly node?: NodeNetwork;
 }
 
 export function kubeletConfig(paths: KubeletPaths): string {
+  const node = paths.node ?? nodeNetwork(1);
   return JSON.stringify(
     {
       apiVersion: 'kubelet.config.k8s.io/v1beta1',
       kind: 'KubeletConfiguration',
-      address: CLUSTER_NETWORK.nodeIp,
+      address: node.ip,
       port: paths.port,
       readOnlyPort: 0,
       healthzBindAddress: '127.0.0.1',
@@ -119,6 +174,7 @@ export function kubeletConfig(paths: KubeletPaths): string {
       containerRuntimeEndpoint: `unix://${paths.containerdSocket}`,
       // cgroup v1 on this machine, no systemd as PID 1.
       cgroupDriver: 'cgroupfs',
+      ...(node.cgroupRoot ? { cgroupRoot: node.cgroupRoot } : {}),
       failCgroupV1: false,
       failSwapOn: false,
       // Without CAP_SYS_RESOURCE the kubelet cannot lower its own oom_score_adj (it defaults to -999).
@@ -144,6 +200,7 @@ export interface KubeProxyPaths {
   readonly kubeconfig: string;
   readonly healthzPort: number;
   readonly metricsPort: number;
+  readonly node?: NodeNetwork;
 }
 
 /**
@@ -153,20 +210,21 @@ export interface KubeProxyPaths {
  * ones), conntrack sysctls and its own oom_score_adj left as they are (no CAP_SYS_RESOURCE here).
  */
 export function kubeProxyConfig(paths: KubeProxyPaths): string {
+  const node = paths.node ?? nodeNetwork(1);
   return JSON.stringify(
     {
       apiVersion: 'kubeproxy.config.k8s.io/v1alpha1',
       kind: 'KubeProxyConfiguration',
       clientConnection: { kubeconfig: paths.kubeconfig },
       mode: 'iptables',
-      hostnameOverride: CLUSTER_NETWORK.nodeName,
+      hostnameOverride: node.name,
       // The node's address, so that kube-proxy need not wait for the Node object to learn it.
-      bindAddress: CLUSTER_NETWORK.nodeIp,
+      bindAddress: node.ip,
       clusterCIDR: CLUSTER_NETWORK.clusterCidr,
       detectLocalMode: 'ClusterCIDR',
       healthzBindAddress: `127.0.0.1:${paths.healthzPort}`,
       metricsBindAddress: `127.0.0.1:${paths.metricsPort}`,
-      nodePortAddresses: [`${CLUSTER_NETWORK.nodeIp}/32`],
+      nodePortAddresses: [`${node.ip}/32`],
       iptables: { localhostNodePorts: false },
       conntrack: { maxPerCore: 0, min: 0, tcpEstablishedTimeout: '0s', tcpCloseWaitTimeout: '0s' },
       oomScoreAdj: 0,

@@ -1,27 +1,42 @@
-// A real single-node Kubernetes as plain processes (no kind, no registry pulls): etcd, kube-apiserver,
+// A real Kubernetes as plain processes (no kind, no registry pulls): etcd, kube-apiserver,
 // kube-controller-manager, kube-scheduler, containerd, the kubelet and kube-proxy, on this machine,
-// with images made and imported locally. Needs root (containerd, the kubelet, the bridge, iptables).
+// with images made and imported locally. Node 1 is this machine; extra nodes (nodes.ts) are a
+// containerd, kubelet and kube-proxy each in namespaces of their own, joined to the same API server. Needs root (containerd, the kubelet, the bridge, iptables).
 // Every process is started by us, logged under <dir>/logs, recorded in <dir>/state.json and stopped
 // by PID.
 // ../shared/design/LOCAL-CLUSTER.md has the facts behind each setting.
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { freePort } from '../net.ts';
 import { tool } from '../paths.ts';
-import { isAlive, isOurProcess, startProcess, stopProcess, waitUntil, type ServiceProcess } from '../process.ts';
+import { commandOf, isAlive, isOurProcess, startProcess, stopProcess, waitUntil, type ServiceProcess } from '../process.ts';
 import { createCertificate, createCertificateAuthority, type CertificateAuthority } from '../tls.ts';
 import {
   CLUSTER_NETWORK,
+  MAX_NODES,
   cniConfig,
   containerdConfig,
   kubeconfig,
   kubeletConfig,
   kubeProxyConfig,
+  nodeNetwork,
   plainHttpRegistryHosts,
+  type NodeNetwork,
 } from './config.ts';
 import { removeClusterFirewallRules } from './firewall.ts';
-import { buildkitImage, buildkitRootlessImage, busyboxImage, importImage, pauseImage } from './images.ts';
+import { buildkitImage, buildkitRootlessImage, busyboxImage, importImage, pauseImage, type ClusterImage } from './images.ts';
+import {
+  createNodeCgroups,
+  inNodeCommand,
+  inNodeNetwork,
+  nodeContainerdSocket,
+  nodeDir,
+  nodeHolderCommand,
+  removeNodeCgroups,
+  removeNodeNetwork,
+  setUpNodeNetwork,
+} from './nodes.ts';
 
 /** containerd at its usual paths: builders with the containerd worker mount them from the node. */
 const CONTAINERD = { root: '/var/lib/containerd', state: '/run/containerd', socket: '/run/containerd/containerd.sock' };
@@ -31,6 +46,18 @@ export interface ClusterProcess {
   readonly pid: number;
   readonly command: string;
   readonly logFile: string;
+  /** The extra node it belongs to (none: node 1 or the control plane). */
+  readonly node?: string;
+}
+
+/** One node of the cluster, as this machine reaches it. */
+export interface ClusterNode {
+  readonly index: number;
+  readonly name: string;
+  readonly ip: string;
+  readonly podSubnet: string;
+  /** Its containerd's socket, from this machine (images are imported there). */
+  readonly containerdSocket: string;
 }
 
 export interface Cluster {
@@ -38,10 +65,14 @@ export interface Cluster {
   /** The admin kubeconfig (system:masters). */
   readonly kubeconfig: string;
   readonly server: string;
+  /** Node 1's name: this machine. */
   readonly nodeName: string;
-  /** Where pods reach the node (and services the tests start on it). */
+  /** Where pods of every node reach node 1 (and services the tests start on it). */
   readonly nodeIp: string;
+  /** Node 1's containerd. */
   readonly containerdSocket: string;
+  /** Every node, node 1 first (absent in the state of a cluster started before there were more). */
+  readonly nodes?: readonly ClusterNode[];
   readonly images: { readonly buildkit: string; readonly busybox: string; readonly pause: string };
   readonly processes: readonly ClusterProcess[];
 }
@@ -51,6 +82,8 @@ export interface ClusterOptions {
   /** Keep running after this Node process exits (hack/cluster up); the test harness leaves it false. */
   readonly detached?: boolean;
   readonly log?: (message: string) => void;
+  /** How many nodes (default 1): node 1 is this machine, the others live in namespaces. */
+  readonly nodes?: number;
 }
 
 const stateFile = (dir: string) => join(dir, 'state.json');
@@ -74,6 +107,10 @@ export function clusterRunning(dir: string): boolean {
 export async function startCluster(options: ClusterOptions): Promise<Cluster> {
   const log = options.log ?? (() => {});
   const { dir } = options;
+  const nodeCount = options.nodes ?? 1;
+  if (!Number.isInteger(nodeCount) || nodeCount < 1 || nodeCount > MAX_NODES) throw new Error(`--nodes must be a whole number from 1 to ${MAX_NODES}, not ${nodeCount}`);
+  const nodes = Array.from({ length: nodeCount }, (_, i) => nodeNetwork(i + 1));
+  const extraNodes = nodes.slice(1);
   if (process.getuid?.() !== 0) throw new Error('the local cluster needs root (containerd, the kubelet and a network bridge)');
   // One node per machine: it owns containerd's usual socket, the kb0 bridge and its address.
   if (ctrWorks()) {
@@ -86,14 +123,27 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
   }
 
   const processes: ClusterProcess[] = [];
-  const start = (name: string, command: string, args: string[]): ServiceProcess => {
-    const logFile = join(logs, `${name}.log`);
+  // `via`: a command line that execs the program (nsenter into a node's namespaces); the PID stays
+  // the program's, which is what `command` names.
+  const start = (name: string, command: string, args: string[], via: { node: NodeNetwork; prefix: string[] } | undefined = undefined): ServiceProcess => {
+    const fullName = via ? `${via.node.name}/${name}` : name;
+    const logFile = join(logs, `${fullName.replace('/', '.')}.log`);
     writeFileSync(logFile, '');
-    const service = startProcess({ name, command: tool(command), args, logFile, detached: options.detached });
-    processes.push({ name, pid: service.pid, command, logFile });
+    const [program, ...prefixArgs] = via ? via.prefix : [tool(command)];
+    const service = startProcess({
+      name: fullName, command: program ?? command, args: via ? [...prefixArgs, tool(command), ...args] : args, logFile, detached: options.detached,
+    });
+    processes.push({ name: fullName, pid: service.pid, command, logFile, ...(via ? { node: via.node.name } : {}) });
     writeState();
     return service;
   };
+  const clusterNodes: ClusterNode[] = nodes.map((node) => ({
+    index: node.index,
+    name: node.name,
+    ip: node.ip,
+    podSubnet: node.podSubnet,
+    containerdSocket: node.index === 1 ? CONTAINERD.socket : nodeContainerdSocket(dir, node),
+  }));
   const cluster = (): Cluster => ({
     dir,
     kubeconfig: join(dir, 'admin.kubeconfig'),
@@ -101,6 +151,7 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
     nodeName: CLUSTER_NETWORK.nodeName,
     nodeIp: CLUSTER_NETWORK.nodeIp,
     containerdSocket: CONTAINERD.socket,
+    nodes: clusterNodes,
     images,
     processes,
   });
@@ -113,7 +164,7 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
     setUpHost();
 
     log('certificates');
-    const pki = makePki(join(dir, 'pki'));
+    const pki = makePki(join(dir, 'pki'), nodes);
 
     log('etcd');
     const etcdClient = `http://127.0.0.1:${await freePort()}`;
@@ -137,9 +188,21 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
     }));
     writeFileSync(join(dir, 'cni', 'net.d', '10-kubectl-build.conflist'), cniConfig(join(dir, 'cni', 'ipam')));
     const containerd = start('containerd', 'containerd', ['--config', containerdConfigFile]);
+    const holders = new Map<string, number>();
+    for (const node of extraNodes) {
+      log(`${node.name}: network namespace at ${node.ip}, pods in ${node.podSubnet}, mount namespace, containerd`);
+      holders.set(node.name, await startNodeNamespaces(dir, node, start));
+    }
+    const extraContainerds = extraNodes.map((node) => startNodeContainerd(dir, node, sandboxImage, start, holders.get(node.name) ?? 0));
     await waitUntil(async () => (existsSync(CONTAINERD.socket) && ctrWorks() ? true : undefined), {
       what: 'containerd to answer on its socket', process: containerd, timeoutMs: 30_000,
     });
+    for (const [i, node] of extraNodes.entries()) {
+      const socket = nodeContainerdSocket(dir, node);
+      await waitUntil(async () => (existsSync(socket) && ctrWorks(socket) ? true : undefined), {
+        what: `${node.name}'s containerd to answer on its socket`, process: extraContainerds[i], timeoutMs: 30_000,
+      });
+    }
 
     log('kube-apiserver');
     await waitUntil(async () => ((await fetchOk(`${etcdClient}/health`)) ? true : undefined), {
@@ -165,12 +228,12 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
     ]);
 
     // Images are made (or taken from the cache) and imported while the API server starts.
-    log('images: pause, busybox, buildkit and buildkit-rootless (made locally, imported into containerd)');
+    log(`images: pause, busybox, buildkit and buildkit-rootless (made locally, imported into the containerd of ${nodeCount === 1 ? 'the node' : `each of the ${nodeCount} nodes`})`);
     const made = { pause: sandboxImage, busybox: busyboxImage(), buildkit: buildkitImage(), buildkitRootless: buildkitRootlessImage() };
-    for (const image of Object.values(made)) importImage(image, CONTAINERD.socket, dir);
+    importImageOnNodes(Object.values(made), clusterNodes, dir);
     images = { pause: made.pause.reference, busybox: made.busybox.reference, buildkit: made.buildkit.reference };
 
-    writeKubeconfigs(dir, apiServer, pki);
+    writeKubeconfigs(dir, apiServer, pki, nodes);
     const kubectl = (...args: string[]) => execFileSync(tool('kubectl'), ['--kubeconfig', join(dir, 'admin.kubeconfig'), ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
     await waitUntil(async () => (kubectl('get', '--raw', '/readyz').trim() === 'ok' ? true : undefined), {
       what: 'kube-apiserver to be ready', process: apiserver, timeoutMs: 90_000, intervalMs: 500,
@@ -193,45 +256,58 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
       '--leader-elect=false', '--bind-address', '127.0.0.1', '--secure-port', String(await freePort()),
     ]);
 
-    log('kubelet');
-    const kubeletConfigFile = join(dir, 'kubelet', 'config.json');
-    writeFileSync(kubeletConfigFile, kubeletConfig({
-      port: await freePort(),
-      healthzPort: await freePort(),
-      clientCaFile: pki.ca.certFile,
-      tlsCertFile: pki.kubeletServing.certFile,
-      tlsKeyFile: pki.kubeletServing.keyFile,
-      containerdSocket: CONTAINERD.socket,
-    }));
-    const kubelet = start('kubelet', 'kubelet', [
-      '--config', kubeletConfigFile, '--kubeconfig', join(dir, 'kubelet.kubeconfig'),
-      '--hostname-override', CLUSTER_NETWORK.nodeName, '--node-ip', CLUSTER_NETWORK.nodeIp,
-      '--root-dir', join(dir, 'kubelet', 'root'), '--cert-dir', join(dir, 'kubelet', 'pki'),
-    ]);
-
-    log('kube-proxy');
-    const kubeProxyConfigFile = join(dir, 'kube-proxy.json');
-    writeFileSync(kubeProxyConfigFile, kubeProxyConfig({
-      kubeconfig: join(dir, 'kube-proxy.kubeconfig'), healthzPort: await freePort(), metricsPort: await freePort(),
-    }));
-    const kubeProxy = start('kube-proxy', 'kube-proxy', ['--config', kubeProxyConfigFile]);
-    await waitUntil(
-      async () => {
-        const ready = kubectl('get', 'node', CLUSTER_NETWORK.nodeName, '-o', 'jsonpath={.status.conditions[?(@.type=="Ready")].status}');
-        return ready.trim() === 'True' ? true : undefined;
-      },
-      { what: 'the node to be Ready', process: kubelet, timeoutMs: 120_000, intervalMs: 1000 },
-    );
-    // Services work once kube-proxy has written the `kubernetes` Service's rules.
-    await waitUntil(async () => (serviceRulesWritten(CLUSTER_NETWORK.apiServiceIp) ? true : undefined), {
-      what: `kube-proxy to write the rules of the kubernetes Service (${CLUSTER_NETWORK.apiServiceIp})`, process: kubeProxy, timeoutMs: 60_000, intervalMs: 250,
-    });
+    const agents: Array<{ node: NodeNetwork; kubelet: ServiceProcess; kubeProxy: ServiceProcess }> = [];
+    for (const node of nodes) {
+      log(nodeCount === 1 ? 'kubelet, kube-proxy' : `${node.name}: kubelet, kube-proxy`);
+      const holder = holders.get(node.name);
+      const via = holder === undefined ? undefined : { node, prefix: inNodeCommand(holder) };
+      // Node 1's kubelet keeps its state in the cluster's folder; an extra node's in its own
+      // /var/lib/kubelet (a folder of its own, bind-mounted in its mount namespace).
+      const kubeletDir = via ? join(nodeDir(dir, node), 'kubelet') : join(dir, 'kubelet');
+      mkdirSync(kubeletDir, { recursive: true, mode: 0o700 });
+      const kubeletConfigFile = join(kubeletDir, 'config.json');
+      const serving = pki.kubeletServing[node.name];
+      if (!serving) throw new Error(`no serving certificate for ${node.name}`);
+      writeFileSync(kubeletConfigFile, kubeletConfig({
+        port: await freePort(),
+        healthzPort: await freePort(),
+        clientCaFile: pki.ca.certFile,
+        tlsCertFile: serving.certFile,
+        tlsKeyFile: serving.keyFile,
+        containerdSocket: CONTAINERD.socket,
+        node,
+      }));
+      const kubelet = start('kubelet', 'kubelet', [
+        '--config', kubeletConfigFile, '--kubeconfig', join(dir, kubeletKubeconfigName(node)),
+        '--hostname-override', node.name, '--node-ip', node.ip,
+        '--root-dir', via ? '/var/lib/kubelet' : join(dir, 'kubelet', 'root'), '--cert-dir', join(kubeletDir, 'pki'),
+      ], via);
+      const kubeProxyConfigFile = join(kubeletDir, 'kube-proxy.json');
+      writeFileSync(kubeProxyConfigFile, kubeProxyConfig({
+        kubeconfig: join(dir, 'kube-proxy.kubeconfig'), healthzPort: await freePort(), metricsPort: await freePort(), node,
+      }));
+      const kubeProxy = start('kube-proxy', 'kube-proxy', ['--config', kubeProxyConfigFile], via);
+      agents.push({ node, kubelet, kubeProxy });
+    }
+    for (const { node, kubelet, kubeProxy } of agents) {
+      await waitUntil(
+        async () => {
+          const ready = kubectl('get', 'node', node.name, '-o', 'jsonpath={.status.conditions[?(@.type=="Ready")].status}');
+          return ready.trim() === 'True' ? true : undefined;
+        },
+        { what: `the node ${node.name} to be Ready`, process: kubelet, timeoutMs: 120_000, intervalMs: 1000 },
+      );
+      // Services work once kube-proxy has written the `kubernetes` Service's rules.
+      await waitUntil(async () => (serviceRulesWritten(CLUSTER_NETWORK.apiServiceIp, node) ? true : undefined), {
+        what: `kube-proxy of ${node.name} to write the rules of the kubernetes Service (${CLUSTER_NETWORK.apiServiceIp})`, process: kubeProxy, timeoutMs: 60_000, intervalMs: 250,
+      });
+    }
     // Pods can only be created once the controller-manager made the namespace's service account.
     await waitUntil(async () => (kubectl('get', 'serviceaccount', 'default', '-o', 'name').trim() ? true : undefined), {
       what: 'the default service account', timeoutMs: 60_000, intervalMs: 500,
     });
     writeState();
-    log(`up: node ${CLUSTER_NETWORK.nodeName} Ready at ${CLUSTER_NETWORK.nodeIp}, API server ${apiServer}`);
+    log(`up: ${nodes.map((node) => `node ${node.name} Ready at ${node.ip}`).join(', ')}; API server ${apiServer}`);
     return cluster();
   } catch (error) {
     await stopCluster(dir, () => {});
@@ -239,17 +315,65 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
   }
 }
 
-function ctrWorks(): boolean {
+type Starter = (name: string, command: string, args: string[], via?: { node: NodeNetwork; prefix: string[] }) => ServiceProcess;
+
+/** Sets up an extra node's network and cgroups and starts the process holding its mount namespace; returns its PID. */
+async function startNodeNamespaces(dir: string, node: NodeNetwork, start: Starter): Promise<number> {
+  // Its state from an earlier run goes, except containerd's store (the imported images stay, as on node 1).
+  for (const sub of ['run', 'var/lib/kubelet', 'kubelet', 'cni']) rmSync(join(nodeDir(dir, node), sub), { recursive: true, force: true, maxRetries: 3 });
+  setUpNodeNetwork(node);
+  createNodeCgroups(node);
+  const holder = start('namespaces', 'sleep', ['infinity'], { node, prefix: nodeHolderCommand(dir, node) });
+  // Its namespaces are the node's once its mounts are made, which is when it runs the sleep.
+  await waitUntil(async () => (commandOf(holder.pid) === 'sleep' ? true : undefined), {
+    what: `${node.name}'s mount namespace`, process: holder, timeoutMs: 10_000, intervalMs: 20,
+  });
+  return holder.pid;
+}
+
+function startNodeContainerd(dir: string, node: NodeNetwork, sandboxImage: ClusterImage, start: Starter, holder: number): ServiceProcess {
+  const folder = nodeDir(dir, node);
+  for (const sub of ['cni/net.d', 'cni/ipam', 'containerd-config']) mkdirSync(join(folder, sub), { recursive: true, mode: 0o700 });
+  const configFile = join(folder, 'containerd-config', 'config.toml');
+  // The same paths as node 1's, which are the node's own in its mount namespace; the registries'
+  // hosts.toml folder is the cluster's, shared by every node.
+  writeFileSync(configFile, containerdConfig({
+    ...CONTAINERD,
+    cniConfDir: join(folder, 'cni', 'net.d'),
+    cniBinDir: '/usr/lib/cni',
+    registryHostsDir: join(dir, 'containerd-config', 'hosts'),
+    sandboxImage: sandboxImage.reference,
+  }));
+  writeFileSync(join(folder, 'cni', 'net.d', '10-kubectl-build.conflist'), cniConfig(join(folder, 'cni', 'ipam'), node));
+  return start('containerd', 'containerd', ['--config', configFile], { node, prefix: inNodeCommand(holder) });
+}
+
+/** Imports the images into every node's containerd (a Pod may land on any node). */
+export function importImageOnNodes(images: readonly ClusterImage[], nodes: readonly Pick<ClusterNode, 'containerdSocket'>[], workDir: string): void {
+  for (const node of nodes) {
+    for (const image of images) importImage(image, node.containerdSocket, workDir);
+  }
+}
+
+/** Every node of a cluster's state (node 1 only, for a state written before there were more). */
+export function clusterNodes(cluster: Cluster): readonly ClusterNode[] {
+  return cluster.nodes ?? [{ index: 1, name: cluster.nodeName, ip: cluster.nodeIp, podSubnet: CLUSTER_NETWORK.podSubnet, containerdSocket: cluster.containerdSocket }];
+}
+
+function ctrWorks(socket: string = CONTAINERD.socket): boolean {
   try {
-    execFileSync('ctr', ['--address', CONTAINERD.socket, 'version'], { stdio: 'ignore', timeout: 5000 });
+    execFileSync('ctr', ['--address', socket, 'version'], { stdio: 'ignore', timeout: 5000 });
     return true;
   } catch {
     return false;
   }
 }
 
-function serviceRulesWritten(clusterIp: string): boolean {
-  const rules = execFileSync('iptables', ['-w', '-t', 'nat', '-S', 'KUBE-SERVICES'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+function serviceRulesWritten(clusterIp: string, node: NodeNetwork): boolean {
+  const args = ['-w', '-t', 'nat', '-S', 'KUBE-SERVICES'];
+  const rules = node.index === 1
+    ? execFileSync('iptables', args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] })
+    : inNodeNetwork(node, 'iptables', args);
   return rules.includes(`-d ${clusterIp}/32`);
 }
 
@@ -265,6 +389,7 @@ function setUpHost(): void {
   const ip = (...args: string[]) => execFileSync('ip', args, { stdio: ['ignore', 'pipe', 'pipe'] });
   const { bridge, nodeIp } = CLUSTER_NETWORK;
   if (!existsSync(`/sys/class/net/${bridge}`)) ip('link', 'add', bridge, 'type', 'bridge');
+  if (readFileSync(`/sys/class/net/${bridge}/address`, 'utf8').trim() !== CLUSTER_NETWORK.bridgeMac) ip('link', 'set', bridge, 'address', CLUSTER_NETWORK.bridgeMac);
   const addresses = execFileSync('ip', ['-4', '-o', 'addr', 'show', 'dev', bridge], { encoding: 'utf8' });
   if (!addresses.includes(` ${nodeIp}/`)) ip('addr', 'add', `${nodeIp}/24`, 'dev', bridge);
   ip('link', 'set', bridge, 'up');
@@ -280,11 +405,13 @@ interface Pki {
   readonly ca: CertificateAuthority;
   readonly apiserver: { certFile: string; keyFile: string };
   readonly apiserverKubelet: { certFile: string; keyFile: string };
-  readonly kubeletServing: { certFile: string; keyFile: string };
+  /** By node name. */
+  readonly kubeletServing: Readonly<Record<string, { certFile: string; keyFile: string }>>;
   readonly admin: { certFile: string; keyFile: string };
   readonly controllerManager: { certFile: string; keyFile: string };
   readonly scheduler: { certFile: string; keyFile: string };
-  readonly kubelet: { certFile: string; keyFile: string };
+  /** By node name. */
+  readonly kubelet: Readonly<Record<string, { certFile: string; keyFile: string }>>;
   readonly kubeProxy: { certFile: string; keyFile: string };
   readonly serviceAccountPrivate: string;
   readonly serviceAccountPublic: string;
@@ -293,7 +420,7 @@ interface Pki {
 const DAYS = 365;
 const CLIENT = 'keyUsage=critical,digitalSignature,keyEncipherment\nextendedKeyUsage=clientAuth\n';
 
-function makePki(dir: string): Pki {
+function makePki(dir: string, nodes: readonly NodeNetwork[]): Pki {
   const ca = createCertificateAuthority(dir, 'kubectl-build local cluster CA', DAYS);
   const client = (name: string, subject: string) => createCertificate(ca, dir, name, subject, CLIENT, DAYS);
   const server = (name: string, subject: string, names: string) =>
@@ -307,11 +434,12 @@ function makePki(dir: string): Pki {
     apiserver: server('apiserver', '/CN=kube-apiserver',
       `IP:127.0.0.1,IP:${CLUSTER_NETWORK.nodeIp},IP:${CLUSTER_NETWORK.apiServiceIp},DNS:localhost,DNS:kubernetes,DNS:kubernetes.default,DNS:kubernetes.default.svc,DNS:kubernetes.default.svc.cluster.local`),
     apiserverKubelet: client('apiserver-kubelet-client', '/O=system:masters/CN=kube-apiserver-kubelet-client'),
-    kubeletServing: server('kubelet-serving', `/CN=${CLUSTER_NETWORK.nodeName}`, `IP:${CLUSTER_NETWORK.nodeIp},IP:127.0.0.1,DNS:${CLUSTER_NETWORK.nodeName}`),
+    kubeletServing: Object.fromEntries(nodes.map((node) => [node.name,
+      server(`kubelet-serving-${node.index}`, `/CN=${node.name}`, `IP:${node.ip},IP:127.0.0.1,DNS:${node.name}`)])),
     admin: client('admin', '/O=system:masters/CN=kubernetes-admin'),
     controllerManager: client('controller-manager', '/CN=system:kube-controller-manager'),
     scheduler: client('scheduler', '/CN=system:kube-scheduler'),
-    kubelet: client('kubelet', `/O=system:nodes/CN=system:node:${CLUSTER_NETWORK.nodeName}`),
+    kubelet: Object.fromEntries(nodes.map((node) => [node.name, client(`kubelet-${node.index}`, `/O=system:nodes/CN=system:node:${node.name}`)])),
     // Bound to the system:node-proxier ClusterRole by Kubernetes' default bindings.
     kubeProxy: client('kube-proxy', '/CN=system:kube-proxy'),
     serviceAccountPrivate,
@@ -319,13 +447,18 @@ function makePki(dir: string): Pki {
   };
 }
 
-function writeKubeconfigs(dir: string, server: string, pki: Pki): void {
+const kubeletKubeconfigName = (node: NodeNetwork) => (node.index === 1 ? 'kubelet.kubeconfig' : `kubelet-${node.index}.kubeconfig`);
+
+function writeKubeconfigs(dir: string, server: string, pki: Pki, nodes: readonly NodeNetwork[]): void {
   const write = (name: string, user: string, cert: { certFile: string; keyFile: string }) =>
     writeFileSync(join(dir, `${name}.kubeconfig`), kubeconfig({ server, caFile: pki.ca.certFile, user, certFile: cert.certFile, keyFile: cert.keyFile }), { mode: 0o600 });
   write('admin', 'kubernetes-admin', pki.admin);
   write('controller-manager', 'system:kube-controller-manager', pki.controllerManager);
   write('scheduler', 'system:kube-scheduler', pki.scheduler);
-  write('kubelet', `system:node:${CLUSTER_NETWORK.nodeName}`, pki.kubelet);
+  for (const node of nodes) {
+    const cert = pki.kubelet[node.name];
+    if (cert) write(kubeletKubeconfigName(node).replace(/\.kubeconfig$/, ''), `system:node:${node.name}`, cert);
+  }
   write('kube-proxy', 'system:kube-proxy', pki.kubeProxy);
 }
 
@@ -345,6 +478,19 @@ export async function stopCluster(dir: string, log: (message: string) => void = 
   const state = readCluster(dir);
   const processes = state?.processes ?? [];
   const byName = (name: string) => processes.filter((service) => service.name === name);
+  // Extra nodes first, each like node 1 below, then their namespaces, cgroups and routes.
+  for (const node of [...(state ? clusterNodes(state) : [])].reverse().filter((each) => each.index > 1)) {
+    const network = nodeNetwork(node.index);
+    for (const name of ['kube-proxy', 'kubelet']) {
+      for (const service of byName(`${node.name}/${name}`)) await stopIfOurs(service, log);
+    }
+    if (byName(`${node.name}/containerd`).some(processRunning)) removeAllContainers(log, node.containerdSocket);
+    for (const name of ['containerd', 'namespaces']) {
+      for (const service of byName(`${node.name}/${name}`)) await stopIfOurs(service, log);
+    }
+    removeNodeCgroups(network, log);
+    removeNodeNetwork(network, log);
+  }
   for (const name of ['kube-proxy', 'kubelet']) {
     for (const service of byName(name)) await stopIfOurs(service, log);
   }
@@ -355,6 +501,7 @@ export async function stopCluster(dir: string, log: (message: string) => void = 
   unmountUnder(join(dir, 'kubelet'));
   if (state) {
     removePodNetworks(log);
+    if (clusterNodes(state).length > 1) removeUnmountedNetnsFiles(log);
     removeClusterFirewallRules(log);
   }
   rmSync(stateFile(dir), { force: true });
@@ -366,9 +513,9 @@ async function stopIfOurs(service: ClusterProcess, log: (message: string) => voi
   await stopProcess(service, 20_000);
 }
 
-function removeAllContainers(log: (message: string) => void): void {
+function removeAllContainers(log: (message: string) => void, socket: string = CONTAINERD.socket): void {
   const ctr = (...args: string[]) =>
-    execFileSync('ctr', ['--address', CONTAINERD.socket, '-n', 'k8s.io', ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'], timeout: 30_000 });
+    execFileSync('ctr', ['--address', socket, '-n', 'k8s.io', ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'], timeout: 30_000 });
   try {
     const tasks = ctr('tasks', 'ls', '-q').split('\n').filter(Boolean);
     if (tasks.length > 0) log(`stopping ${tasks.length} container(s)`);
@@ -422,6 +569,20 @@ function removePodNetworks(log: (message: string) => void = () => {}): void {
   });
   if (ours.length > 0) log(`removing ${ours.length} pod network namespace(s)`);
   for (const name of ours) execFileSync('ip', ['netns', 'delete', name], { stdio: 'ignore' });
+}
+
+/**
+ * The extra nodes' containerds made their pods' network namespaces as files in /run/netns (a folder
+ * this machine shares with them) bind-mounted in their own mount namespace: once those are gone the
+ * files stay, empty and unmounted here, and `ip netns` complains of them. Run with every node stopped.
+ */
+function removeUnmountedNetnsFiles(log: (message: string) => void): void {
+  const folder = '/run/netns';
+  if (!existsSync(folder)) return;
+  const mounted = new Set(readFileSync('/proc/self/mounts', 'utf8').split('\n').map((line) => line.split(' ')[1] ?? ''));
+  const stale = readdirSync(folder).filter((name) => name.startsWith('cni-') && !mounted.has(join(folder, name)));
+  if (stale.length > 0) log(`removing ${stale.length} network namespace file(s) the extra nodes' pods left in ${folder}`);
+  for (const name of stale) rmSync(join(folder, name), { force: true });
 }
 
 /** Volumes the kubelet mounted (service account tokens are tmpfs) would outlive it. */
