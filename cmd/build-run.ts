@@ -17,6 +17,7 @@ import { normalizedName, parseReference } from '../pkg/registry/reference.ts';
 import { signPushed, type SignatureFormat } from '../pkg/sign/index.ts';
 import { locateInputs, parseSecret, parseSsh, secretSource } from './build-inputs.ts';
 import { connectBuilder, directAddress, type BuilderConnection } from './builder-connection.ts';
+import { parseDuration } from './options/sign.ts';
 import { prepareSigning, type Signing } from './signing.ts';
 
 export interface BuildArgv {
@@ -45,6 +46,7 @@ export interface BuildArgv {
   'tls-ca'?: string;
   'tls-cert'?: string;
   'tls-key'?: string;
+  'connect-timeout': string;
   sign: boolean;
   'sign-recursive': boolean;
   'cosign-key'?: string;
@@ -143,6 +145,7 @@ export async function buildCommand(argv: BuildArgv): Promise<void> {
       builder: builder.address,
       ...(builder.failure ? { builderFailure: builder.failure } : {}),
       tls: { ca: argv['tls-ca'], cert: argv['tls-cert'], key: argv['tls-key'] },
+      connectTimeoutMs: parseDuration('connect-timeout', argv['connect-timeout']),
       credentials,
       secrets: secretSource(secrets, env),
       progress,

@@ -417,12 +417,14 @@ describe('kubectl build errors', () => {
     expect(message).toMatch(/hint: the step ".*RUN echo first-line.*" failed/);
   });
 
-  it('an unreachable daemon is reported within 10 seconds', async () => {
+  it('a missing daemon socket is reported at once, naming the address', async () => {
     const dir = context({ Dockerfile: 'FROM scratch\n' });
     const result = await build([dir], { env: { BUILDKIT_HOST: `unix://${join(dir, 'no-daemon.sock')}` } });
     expect(result.status).toBe(1);
-    expect(result.stderr).toMatch(/^error: cannot reach the BuildKit daemon at unix:\/\/.*no-daemon\.sock within 10s\n/);
-    expect(result.durationMs).toBeLessThan(15_000);
+    expect(result.stderr).toMatch(/^error: cannot reach the BuildKit daemon at unix:\/\/.*no-daemon\.sock: the socket does not exist\nhint: start buildkitd there/);
+    // A timed assertion on purpose: the claim itself is about time (a refused address fails at once,
+    // as buildctl does, instead of waiting out --connect-timeout). See docs/faults.md.
+    expect(result.durationMs).toBeLessThan(1_000);
   });
 
   it('a push the registry refuses says so, and leaves no image under the tag', async () => {

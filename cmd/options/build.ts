@@ -54,6 +54,8 @@ export function withBuilderAddressOptions<T>(parser: Argv<T>) {
       'tls-ca': { type: 'string', describe: 'CA certificate to verify a tcp:// builder address' },
       'tls-cert': { type: 'string', describe: 'Client certificate for a tcp:// builder address' },
       'tls-key': { type: 'string', describe: 'Client key for a tcp:// builder address' },
+      // buildctl's --timeout; named for what it bounds, since `kubectl buildkit create --timeout` is the wait for the pods.
+      'connect-timeout': { type: 'string', default: '10s', describe: 'How long to wait for a daemon that does not answer (e.g. 3s, 1m); a refused address fails at once' },
     })
-    .group(['builder-addr', 'tls-ca', 'tls-cert', 'tls-key'], 'Builder address:');
+    .group(['builder-addr', 'tls-ca', 'tls-cert', 'tls-key', 'connect-timeout'], 'Builder address:');
 }
