@@ -58,7 +58,7 @@ export async function describeDialFailure(address: BuilderAddress): Promise<stri
     case 'ENETUNREACH':
       return 'the host is unreachable';
     case 'connected':
-      return 'it accepts connections but does not speak gRPC (a TLS mismatch, or not buildkitd)';
+      return 'it accepts connections but closes them before gRPC is set up (a TLS mismatch, not a BuildKit daemon, or something in between cutting them)';
     default:
       return `the connection failed (${code})`;
   }

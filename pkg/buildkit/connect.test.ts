@@ -42,7 +42,7 @@ describe('describeDialFailure', () => {
     expect(await describeDialFailure(parseBuilderAddress(`unix://${join(dir, 'missing.sock')}`))).toBe('the socket does not exist');
     expect(await describeDialFailure(parseBuilderAddress(`unix://${join(dir, 'file')}`))).toBe('the path is not a socket');
     expect(await describeDialFailure(parseBuilderAddress(`tcp://127.0.0.1:${await closedPort()}`))).toBe('nothing listens there (connection refused)');
-    expect(await describeDialFailure(parseBuilderAddress(`tcp://127.0.0.1:${await silentPort()}`))).toMatch(/does not speak gRPC/);
+    expect(await describeDialFailure(parseBuilderAddress(`tcp://127.0.0.1:${await silentPort()}`))).toMatch(/accepts connections but closes them before gRPC is set up/);
   });
 });
 
