@@ -434,7 +434,7 @@ describe('kubectl build errors', () => {
     const tag = `${registry().host}/build/refused:1`;
     const result = await build(['-t', tag, '--push', dir], { env: { DOCKER_CONFIG: badConfig } });
     expect(result.status).toBe(1);
-    expect(result.stderr).toMatch(/error: the registry refused the push: /);
+    expect(result.stderr).toMatch(/error: the registry \S+ refused the push: /);
     expect(result.stderr).toMatch(/hint: check the credentials/);
     expect(await manifestState(registry(), tag)).toBe('absent');
   });
