@@ -9,14 +9,16 @@ import { runCli, type CliResult } from './harness/cli.ts';
 import { useFaultProxy } from './harness/fault-proxy.ts';
 import { scratchDir, useBuildkitd, useRegistry } from './harness/index.ts';
 import { manifestState } from './harness/registry-state.ts';
+import { useStepSignals } from './harness/step-signals.ts';
 
 const registry = useRegistry({ kind: 'oci', seed: true });
 const buildkitd = useBuildkitd({ trust: [registry], tcpTls: true });
+const signals = useStepSignals(() => '127.0.0.1');
 const daemon = useFaultProxy('buildkitd', () => new URL(buildkitd().tcp?.address.replace('tcp://', 'http://') ?? '').host);
 
-async function buildPush(repository: string, extra: string[] = []): Promise<{ result: CliResult; tag: string; address: string }> {
+async function buildPush(repository: string, extra: string[] = [], run = `echo ${repository} > /marker`, during?: Promise<unknown>): Promise<{ result: CliResult; tag: string; address: string }> {
   const dir = scratchDir('faults-context');
-  writeFileSync(join(dir, 'Dockerfile'), `FROM ${registry().baseImage}\nRUN echo ${repository} > /marker\n`);
+  writeFileSync(join(dir, 'Dockerfile'), `FROM ${registry().baseImage}\nRUN ${run}\n`);
   const tls = buildkitd().tcp;
   if (!tls) throw new Error('buildkitd has no TCP listener');
   const address = `tcp://${daemon().host}`;
@@ -26,6 +28,7 @@ async function buildPush(repository: string, extra: string[] = []): Promise<{ re
     ['--progress', 'plain', '--builder-addr', address, '--tls-ca', tls.ca, '--tls-cert', tls.cert, '--tls-key', tls.key, '-t', tag, '--push', ...extra, dir],
     { env: { DOCKER_CONFIG: registry().files.dockerConfigDir }, timeoutMs: 120_000 },
   );
+  await during;
   return { result, tag, address };
 }
 
@@ -61,6 +64,19 @@ describe('build --push, buildkitd (tcp:// with TLS) behind a fault', () => {
     expect(result.status, result.stderr).toBe(1);
     expect(result.stderr).toContain(`error: cannot reach the BuildKit daemon at ${address} within 2s\nhint: `);
     expect(result.stderr).toMatch(/raise --connect-timeout/);
+    expect(await manifestState(registry(), tag)).toBe('absent');
+  });
+
+  it('faults-buildkitd connection cut mid-build: exit 1, the daemon named, the running step cancelled, nothing pushed', async () => {
+    // The step waits on the test's server; once it is inside, every connection to the daemon is
+    // closed (the proxy stops: a daemon gone, a network cut).
+    const cut = signals().holdOpened('cut').then(() => daemon().refuse());
+    const { result, tag, address } = await buildPush('faults/cut', [], `wget -qO- ${signals().url}/hold/cut && echo finished > /finished`, cut);
+    expect(result.status, result.stderr.slice(-1500)).toBe(1);
+    expect(result.stderr).toContain(`error: lost the connection to the BuildKit daemon at ${address}: `);
+    expect(result.stderr).toMatch(/^hint: check that the builder is still running, then build again$/m);
+    expect(result.stderr).not.toMatch(/^\s+at /m);
+    expect(await signals().holdOutcome('cut')).toBe('dropped');
     expect(await manifestState(registry(), tag)).toBe('absent');
   });
 

@@ -36,3 +36,13 @@ describe('buildErrorFromSolve, for a failed push', () => {
     );
   });
 });
+
+describe('buildErrorFromSolve, for a lost daemon', () => {
+  it('names the daemon the build was talking to', () => {
+    const error = buildErrorFromSolve({ code: 14, details: 'Connection dropped', message: 'Connection dropped' } as unknown as grpc.ServiceError, {
+      dockerfile: 'Dockerfile',
+      daemon: 'tcp://127.0.0.1:1234',
+    });
+    expect(error.message).toBe('lost the connection to the BuildKit daemon at tcp://127.0.0.1:1234: Connection dropped');
+  });
+});

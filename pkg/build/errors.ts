@@ -7,12 +7,14 @@ import { KubectlBuildError } from '../errors/index.ts';
 export interface SolveFailureContext {
   readonly dockerfile: string;
   readonly failure?: { step: string; logTail: string[] };
+  /** The daemon's address as the user gave it, for messages. */
+  readonly daemon?: string;
 }
 
 export function buildErrorFromSolve(error: grpc.ServiceError, context: SolveFailureContext): KubectlBuildError {
   const details = (error.details || error.message || 'unknown error').replace(/^failed to solve: /, '');
   if (error.code === 14 /* UNAVAILABLE */) {
-    return new KubectlBuildError('UNAVAILABLE', `lost the connection to the BuildKit daemon: ${details}`, {
+    return new KubectlBuildError('UNAVAILABLE', `lost the connection to the BuildKit daemon${context.daemon ? ` at ${context.daemon}` : ''}: ${details}`, {
       hint: 'check that the builder is still running, then build again',
       cause: error,
     });
