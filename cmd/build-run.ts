@@ -47,6 +47,7 @@ export interface BuildArgv {
   'tls-cert'?: string;
   'tls-key'?: string;
   'connect-timeout': string;
+  'registry-timeout': string;
   sign: boolean;
   'sign-recursive': boolean;
   'cosign-key'?: string;
@@ -108,7 +109,7 @@ export async function buildCommand(argv: BuildArgv): Promise<void> {
     const platforms = (argv.platform ?? '').split(',').map((platform) => platform.trim()).filter(Boolean);
     // --allow-http-registry: plain HTTP to the registries the image goes to (loopback always is).
     const insecureRegistries = argv['allow-http-registry'] ? argv.tag.map((tag) => parseReference(tag).registry) : [];
-    const client = new RegistryClient({ credentials, insecureRegistries });
+    const client = new RegistryClient({ credentials, insecureRegistries, requestTimeoutMs: parseDuration('registry-timeout', argv['registry-timeout']) });
     builder = await connectBuilder(argv, env, {
       contextKey: contextDir,
       ...(platforms.length === 1 ? { platform: platforms[0] as string } : {}),

@@ -12,7 +12,7 @@ import { describe, expect, it } from 'vitest';
 import { runCli, type CliResult } from './harness/cli.ts';
 import { generateKeyPair, type KeyPair } from './harness/cosign.ts';
 import { useFaultyRegistry } from './harness/fault-proxy.ts';
-import { cutConnection, failAfter, failFirst } from './harness/http-forwarder.ts';
+import { cutConnection, failAfter, failFirst, neverAnswer } from './harness/http-forwarder.ts';
 import { scratchDir, useBuildkitd, useRegistry, type Handle, type TestRegistry } from './harness/index.ts';
 import { useProxiedRegistry } from './harness/registry-proxy.ts';
 import { digestTag, manifestState, readManifest, readReferrers } from './harness/registry-state.ts';
@@ -166,6 +166,15 @@ describe.each([
       expect(stored?.json.layers).toHaveLength(1);
     });
 
+    it(`faults-registry ${label} blackhole on the signature PUT (--registry-timeout 2s): exit 1, the registry named; the image pushed, no signature`, async () => {
+      proxied().intercept(neverAnswer(sig));
+      const { result, tag, repository } = await buildPush(proxied(), `faults/${slug}/sign-blackhole`, ['--registry-timeout', '2s']);
+      expectReported(result, proxied().host, /the registry \S+ did not answer: no answer within 2 s/);
+      expect(result.stderr).toMatch(/^hint: check the registry and the network between you, or raise --registry-timeout$/m);
+      expect(await manifestState(registry(), tag.replace(proxied().host, registry().host))).toBe('present');
+      expect(await readManifest(registry(), repository, `${digestTag(pushedDigest(result))}.sig`)).toBeUndefined();
+    });
+
     it(`faults-registry ${label} HTTP 503 twice on reading the existing signatures: retried, signed`, async () => {
       const reads = failFirst(/^GET \/v2\/.*\/manifests\/sha256-[0-9a-f]{64}\.sig$/, 2, 503);
       proxied().intercept(reads);
@@ -210,9 +219,9 @@ describe.each([
       return signed;
     }
 
-    async function verify(through: TestRegistry): Promise<CliResult> {
+    async function verify(through: TestRegistry, extra: string[] = []): Promise<CliResult> {
       const image = await signedImage();
-      return runCli('kubectl-trust', ['verify', '--key', image.publicKey, '--insecure-ignore-tlog=true', `${through.host}/${image.repository}@${image.digest}`], {
+      return runCli('kubectl-trust', ['verify', '--key', image.publicKey, '--insecure-ignore-tlog=true', ...extra, `${through.host}/${image.repository}@${image.digest}`], {
         env: { DOCKER_CONFIG: through.files.dockerConfigDir, COSIGN_REPOSITORY: undefined },
         timeoutMs: 150_000,
       });
@@ -228,6 +237,12 @@ describe.each([
       await signedImage();
       await faulty().faults.resetPeer();
       expectUndecided(await verify(faulty()), faulty().host, /could not decide: cannot reach the registry \S+ /);
+    });
+
+    it(`faults-registry ${label} blackhole (--registry-timeout 2s): no verdict (exit 2), the registry named`, async () => {
+      await signedImage();
+      await faulty().faults.blackhole();
+      expectUndecided(await verify(faulty(), ['--registry-timeout', '2s']), faulty().host, /could not decide: the registry \S+ did not answer: no answer within 2 s/);
     });
 
     it(`faults-registry ${label} latency 5 s: the verdict is reached (pass)`, async () => {

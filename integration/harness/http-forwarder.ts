@@ -153,6 +153,11 @@ export function cutConnection(match: RegExp, landed = false): Interception & { r
   };
 }
 
+/** An interception that never answers matching requests and keeps their connection open (a blackhole). */
+export function neverAnswer(match: RegExp): Interception {
+  return { match, answer: () => undefined };
+}
+
 /** The answer of an injected failure: the status, with a JSON body that says it was injected. */
 function injectStatus(response: ServerResponse, status: number): void {
   response.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify({ code: status, message: `injected ${status}` }));

@@ -2,7 +2,7 @@
 // scheme (Basic, or Bearer tokens from the realm it names) and credentials from a CredentialSource.
 // Loopback registries are spoken to over plain HTTP, as docker and cosign do. HTTP is http.ts's.
 import { createHash } from 'node:crypto';
-import { KubectlBuildError } from '../errors/index.ts';
+import { errorMessage, KubectlBuildError } from '../errors/index.ts';
 import type { CredentialSource } from '../buildkit/session/auth.ts';
 import { httpRequest, type HttpResponse } from './http.ts';
 import { isDroppedConnection, isPassingStatus, isRetryableMethod, READ_RETRIES, retryDelayMs, sleep, type RetryPolicy } from './retry.ts';
@@ -29,10 +29,15 @@ export interface Descriptor {
  */
 export const MAX_MANIFEST_BYTES = 4 * 1024 * 1024;
 
+/** How long one registry request waits for an answer unless --registry-timeout says otherwise. */
+export const DEFAULT_REQUEST_TIMEOUT_MS = 60_000;
+
 export interface RegistryClientOptions {
   readonly credentials: CredentialSource;
   /** Registries spoken to over plain HTTP besides loopback ones. */
   readonly insecureRegistries?: readonly string[];
+  /** How long one request may wait for the registry's answer (--registry-timeout); default 60 s. */
+  readonly requestTimeoutMs?: number;
   /** How reads are tried again (retry.ts); writes never are. */
   readonly readRetries?: RetryPolicy;
 }
@@ -229,7 +234,7 @@ export class RegistryClient {
         method,
         headers: { ...init.headers, ...(authorization ? { authorization } : {}) },
         ...(init.body ? { body: init.body } : {}),
-        timeoutMs: 60_000,
+        timeoutMs: this.#options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS,
       }).catch((error: unknown) => {
         throw unreachable(registry, method, error);
       });
@@ -272,6 +277,12 @@ export class RegistryClient {
 
 /** A request that got no answer; a write cut off midway may have landed, and the user is told so. */
 function unreachable(registry: string, method: string, error: unknown): KubectlBuildError {
+  if ((error as NodeJS.ErrnoException).code === 'ETIMEDOUT') {
+    return new KubectlBuildError('UNAVAILABLE', `the registry ${registry} did not answer: ${errorMessage(error)}`, {
+      hint: 'check the registry and the network between you, or raise --registry-timeout',
+      cause: error,
+    });
+  }
   const cut = isDroppedConnection(error) && (error as NodeJS.ErrnoException).code !== 'ECONNREFUSED';
   if (cut && !isRetryableMethod(method)) {
     return new KubectlBuildError('UNAVAILABLE', `the connection to the registry ${registry} dropped during a write, which may or may not have been stored`, {

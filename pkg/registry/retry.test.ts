@@ -69,6 +69,13 @@ describe('registry reads are tried again, within a bound', () => {
     expect(seen.map((line) => line.split(' ')[0])).toEqual(['GET', 'GET', 'HEAD', 'HEAD']);
   });
 
+  it('a read that gets no answer in time is not asked again (a blackhole would cost the timeout each time)', async () => {
+    const { host, seen } = await registry(() => undefined);
+    const slow = new RegistryClient({ credentials: async () => undefined, requestTimeoutMs: 200, readRetries: { attempts: 3, firstDelayMs: 5, maxDelayMs: 20 } });
+    await expect(slow.getManifest(host, 'app', 'v1')).rejects.toThrow(/^the registry 127\.0\.0\.1:\d+ did not answer: no answer within 0\.2 s$/);
+    expect(seen).toHaveLength(1);
+  });
+
   it('a 404 is an answer, not a failure: asked once', async () => {
     const { host, seen } = await registry((_n, _request, response) => response.writeHead(404).end());
     expect(await client().getManifest(host, 'app', 'v1')).toBeUndefined();
