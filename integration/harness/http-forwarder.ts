@@ -123,16 +123,10 @@ export function failAfter(match: RegExp, passes: number, status: number): Interc
  * the rest: a service that is briefly unwell (what a client's retries are for).
  */
 export function failFirst(match: RegExp, failures: number, status: number): Interception & { readonly seen: () => number } {
-  let seen = 0;
-  return {
-    match,
-    seen: () => seen,
-    answer: async (response, _request, forward) => {
-      seen++;
-      if (seen <= failures) return void injectStatus(response, status);
-      reply(response, await forward());
-    },
-  };
+  return counted(match, async (seen, response, _request, forward) => {
+    if (seen <= failures) return injectStatus(response, status);
+    reply(response, await forward());
+  });
 }
 
 /**
@@ -141,16 +135,19 @@ export function failFirst(match: RegExp, failures: number, status: number): Inte
  * only its answer is lost, what a client must not take for a failure it can simply repeat).
  */
 export function cutConnection(match: RegExp, landed = false): Interception & { readonly seen: () => number } {
+  return counted(match, async (_seen, _response, request, forward) => {
+    if (landed) await forward();
+    request.socket.destroy();
+  });
+}
+
+/** An interception whose answer is told how many matching requests came so far, this one included. */
+function counted(
+  match: RegExp,
+  answer: (seen: number, ...rest: Parameters<Interception['answer']>) => unknown,
+): Interception & { readonly seen: () => number } {
   let seen = 0;
-  return {
-    match,
-    seen: () => seen,
-    answer: async (_response, request, forward) => {
-      seen++;
-      if (landed) await forward();
-      request.socket.destroy();
-    },
-  };
+  return { match, seen: () => seen, answer: (...rest) => answer(++seen, ...rest) };
 }
 
 /** An interception that never answers matching requests and keeps their connection open (a blackhole). */
