@@ -234,7 +234,8 @@ describe('kubectl build --builder-addr tcp:// with mutual TLS', () => {
     const dir = context({ Dockerfile: 'FROM scratch\n' });
     const result = await build(['--builder-addr', tcp.address, '--tls-ca', tcp.ca, dir]);
     expect(result.status).toBe(1);
-    expect(result.stderr).toMatch(/^error: cannot reach the BuildKit daemon at tcp:\/\/127\.0\.0\.1:\d+ within 10s\n/);
+    // At once, not after the connect timeout: the daemon closes the connection of a client without a certificate.
+    expect(result.stderr).toMatch(/^error: cannot reach the BuildKit daemon at tcp:\/\/127\.0\.0\.1:\d+: it accepts connections but closes them before gRPC is set up \(a TLS mismatch/);
   });
 });
 
@@ -262,7 +263,7 @@ describe('kubectl build on a terminal, when the daemon is unreachable', () => {
     // Were the view left running, script(1) would be killed at the timeout and never print exit=.
     execFileSync('script', ['-qec', command, screen], { stdio: 'ignore', timeout: 60_000 });
     const text = stripVTControlCharacters(readFileSync(screen, 'utf8'));
-    expect(text).toMatch(/error: cannot reach the BuildKit daemon at unix:\/\/\S+none\.sock within 10s/);
+    expect(text).toMatch(/error: cannot reach the BuildKit daemon at unix:\/\/\S+none\.sock: the socket does not exist/);
     expect(text).toContain('exit=1');
   });
 });
