@@ -18,6 +18,7 @@ import { signPushed, type SignatureFormat } from '../pkg/sign/index.ts';
 import { parseBuildFlags } from './build-flags.ts';
 import { checkIgnoreFile, locateInputs, secretSource } from './build-inputs.ts';
 import { connectBuilder, directAddress, type BuilderConnection } from './builder-connection.ts';
+import { parseDuration } from './options/sign.ts';
 import { prepareSigning, signingTargets, type Signing } from './signing.ts';
 
 export interface BuildArgv {
@@ -50,6 +51,8 @@ export interface BuildArgv {
   'tls-ca'?: string;
   'tls-cert'?: string;
   'tls-key'?: string;
+  'connect-timeout': string;
+  'registry-timeout': string;
   sign: boolean;
   'sign-recursive': boolean;
   'cosign-key'?: string;
@@ -119,7 +122,7 @@ export async function buildCommand(argv: BuildArgv): Promise<void> {
     const platforms = (argv.platform ?? '').split(',').map((platform) => platform.trim()).filter(Boolean);
     // --allow-http-registry: plain HTTP to the registries the image goes to (loopback always is).
     const insecureRegistries = argv['allow-http-registry'] ? argv.tag.map((tag) => parseReference(tag).registry) : [];
-    const client = new RegistryClient({ credentials, insecureRegistries });
+    const client = new RegistryClient({ credentials, insecureRegistries, requestTimeoutMs: parseDuration('registry-timeout', argv['registry-timeout']) });
     builder = await connectBuilder(argv, env, {
       contextKey: contextDir,
       ...(platforms.length === 1 ? { platform: platforms[0] as string } : {}),
@@ -158,6 +161,7 @@ export async function buildCommand(argv: BuildArgv): Promise<void> {
       builder: builder.address,
       ...(builder.failure ? { builderFailure: builder.failure } : {}),
       tls: { ca: argv['tls-ca'], cert: argv['tls-cert'], key: argv['tls-key'] },
+      connectTimeoutMs: parseDuration('connect-timeout', argv['connect-timeout']),
       credentials,
       secrets: secretSource(flags.secrets, env),
       progress,

@@ -23,6 +23,8 @@ export interface ContextOptions {
   readonly trustedRoot: string | undefined;
   /** Registries to reach over plain HTTP (--allow-http-registry). */
   readonly allowHttp: readonly string[];
+  /** --registry-timeout, where the command has it. */
+  readonly registryTimeoutMs?: number;
 }
 
 /**
@@ -41,6 +43,7 @@ export async function verifyContext(policy: Policy, options: ContextOptions, env
     client: new RegistryClient({
       credentials: dockerConfigCredentials(env.DOCKER_CONFIG ?? join(homedir(), '.docker')),
       insecureRegistries: [...options.allowHttp, ...(signatureStore && options.allowHttp.length > 0 ? [signatureStore.registry] : [])],
+      ...(options.registryTimeoutMs === undefined ? {} : { requestTimeoutMs: options.registryTimeoutMs }),
     }),
     trust,
     policy,

@@ -290,6 +290,9 @@ build_go_peers() {
   # Fulcio's main package is its module root; named by import path so the binary is called fulcio.
   go_build fulcio "github.com/sigstore/fulcio@$FULCIO_VERSION" github.com/sigstore/fulcio "-X $cosign_ld=$FULCIO_VERSION" &
   pids[fulcio]=$!
+  # The server only (its CLI is not needed: the harness speaks its HTTP API).
+  go_build toxiproxy "github.com/Shopify/toxiproxy/v2@$TOXIPROXY_VERSION" ./cmd/server "-X github.com/Shopify/toxiproxy/v2.Version=$TOXIPROXY_VERSION" &
+  pids[toxiproxy]=$!
   local name failed=""
   for name in "${!pids[@]}"; do
     wait "${pids[$name]}" || { failed+=" $name"; tail -15 "$LOGS/$name.log" >&2; }
@@ -314,6 +317,7 @@ build_go_peers() {
   ln -sf "$TOOLS/ctfe-$CT_GO_VERSION/ct_server" "$BIN/ct_server"
   ln -sf "$TOOLS/rekor-$REKOR_VERSION/rekor-server" "$BIN/rekor-server"
   ln -sf "$TOOLS/fulcio-$FULCIO_VERSION/fulcio" "$BIN/fulcio"
+  ln -sf "$TOOLS/toxiproxy-$TOXIPROXY_VERSION/server" "$BIN/toxiproxy-server"
   ln -sf "$TOOLS/krew-$KREW_VERSION/krew" "$BIN/kubectl-krew"
   ln -sf "$TOOLS/krew-$KREW_VERSION/validate-krew-manifest" "$BIN/validate-krew-manifest"
 }
@@ -322,7 +326,7 @@ check() {
   local tool missing=""
   [ -z "$(missing_apt_packages)" ] || missing+=" apt:($(missing_apt_packages))"
   for tool in buildkitd buildctl cosign-v2 cosign-v3 oci-registry kubectl buildx-diff moto_server etcd rootlesskit $KUBE_SERVER_CMDS \
-    $TRILLIAN_CMDS ct_server rekor-server fulcio kubectl-krew validate-krew-manifest policy-controller-webhook policy-tester; do
+    $TRILLIAN_CMDS ct_server rekor-server fulcio toxiproxy-server kubectl-krew validate-krew-manifest policy-controller-webhook policy-tester; do
     [ -x "$BIN/$tool" ] || missing+=" $tool"
   done
   local node_bin=$BIN/node

@@ -244,7 +244,8 @@ describe('kubectl build --builder-addr tcp:// with mutual TLS', () => {
     const dir = context({ Dockerfile: 'FROM scratch\n' });
     const result = await build(['--builder-addr', tcp.address, '--tls-ca', tcp.ca, dir]);
     expect(result.status).toBe(1);
-    expect(result.stderr).toMatch(/^error: cannot reach the BuildKit daemon at tcp:\/\/127\.0\.0\.1:\d+ within 10s\n/);
+    // At once, not after the connect timeout: the daemon closes the connection of a client without a certificate.
+    expect(result.stderr).toMatch(/^error: cannot reach the BuildKit daemon at tcp:\/\/127\.0\.0\.1:\d+: it accepts connections but closes them before gRPC is set up \(a TLS mismatch/);
   });
 });
 
@@ -284,7 +285,7 @@ describe('kubectl build on a terminal, when the daemon is unreachable', () => {
     // Were the view left running, script(1) would be killed at the timeout and never print exit=.
     execFileSync('script', ['-qec', command, screen], { stdio: 'ignore', timeout: 60_000 });
     const text = stripVTControlCharacters(readFileSync(screen, 'utf8'));
-    expect(text).toMatch(/error: cannot reach the BuildKit daemon at unix:\/\/\S+none\.sock within 10s/);
+    expect(text).toMatch(/error: cannot reach the BuildKit daemon at unix:\/\/\S+none\.sock: the socket does not exist/);
     expect(text).toContain('exit=1');
   });
 });
@@ -483,12 +484,14 @@ describe('kubectl build errors', () => {
     expect(message).toMatch(/hint: the step ".*RUN echo first-line.*" failed/);
   });
 
-  it('an unreachable daemon is reported within 10 seconds', async () => {
+  it('a missing daemon socket is reported at once, naming the address', async () => {
     const dir = context({ Dockerfile: 'FROM scratch\n' });
     const result = await build([dir], { env: { BUILDKIT_HOST: `unix://${join(dir, 'no-daemon.sock')}` } });
     expect(result.status).toBe(1);
-    expect(result.stderr).toMatch(/^error: cannot reach the BuildKit daemon at unix:\/\/.*no-daemon\.sock within 10s\n/);
-    expect(result.durationMs).toBeLessThan(15_000);
+    expect(result.stderr).toMatch(/^error: cannot reach the BuildKit daemon at unix:\/\/.*no-daemon\.sock: the socket does not exist\nhint: start buildkitd there/);
+    // A timed assertion on purpose: the claim itself is about time (a refused address fails at once,
+    // as buildctl does, instead of waiting out --connect-timeout). See docs/faults.md.
+    expect(result.durationMs).toBeLessThan(1_000);
   });
 
   it('a push the registry refuses says so, and leaves no image under the tag', async () => {
@@ -498,7 +501,7 @@ describe('kubectl build errors', () => {
     const tag = `${registry().host}/build/refused:1`;
     const result = await build(['-t', tag, '--push', dir], { env: { DOCKER_CONFIG: badConfig } });
     expect(result.status).toBe(1);
-    expect(result.stderr).toMatch(/error: the registry refused the push: /);
+    expect(result.stderr).toMatch(/error: the registry \S+ refused the push: /);
     expect(result.stderr).toMatch(/hint: check the credentials/);
     expect(await manifestState(registry(), tag)).toBe('absent');
   });

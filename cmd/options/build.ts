@@ -40,9 +40,10 @@ export function withBuildOptions<T>(parser: Argv<T>) {
       iidfile: { type: 'string', describe: 'Write the image digest to this file' },
       'metadata-file': { type: 'string', describe: 'Write build result metadata (JSON) to this file' },
       'allow-http-registry': { type: 'boolean', default: false, describe: "Reach the registries of -t over plain HTTP when signing or assembling a list (cosign's flag; the builder needs http = true for them too)" },
+      'registry-timeout': { type: 'string', default: '60s', describe: 'How long one request of this CLI to a registry (signing, list assembly) may wait for an answer (e.g. 10s, 2m)' },
     })
     .group(['file', 'tag', 'build-arg', 'label', 'target', 'platform', 'secret', 'ssh', 'network', 'add-host', 'allow'], 'Build:')
-    .group(['push', 'load', 'output', 'iidfile', 'metadata-file', 'allow-http-registry'], 'Output:')
+    .group(['push', 'load', 'output', 'iidfile', 'metadata-file', 'allow-http-registry', 'registry-timeout'], 'Output:')
     .group(['no-cache', 'pull', 'cache-from', 'cache-to'], 'Cache:')
     .options({
       attest: repeatable('Attestation parameters (type=provenance,mode=min|max | type=sbom[,generator=IMAGE][,disabled=true])'),
@@ -61,6 +62,8 @@ export function withBuilderAddressOptions<T>(parser: Argv<T>) {
       'tls-ca': { type: 'string', describe: 'CA certificate to verify a tcp:// builder address' },
       'tls-cert': { type: 'string', describe: 'Client certificate for a tcp:// builder address' },
       'tls-key': { type: 'string', describe: 'Client key for a tcp:// builder address' },
+      // buildctl's --timeout; named for what it bounds, since `kubectl buildkit create --timeout` is the wait for the pods.
+      'connect-timeout': { type: 'string', default: '10s', describe: 'How long to wait for a daemon that does not answer (e.g. 3s, 1m); a refused address fails at once' },
     })
-    .group(['builder-addr', 'tls-ca', 'tls-cert', 'tls-key'], 'Builder address:');
+    .group(['builder-addr', 'tls-ca', 'tls-cert', 'tls-key', 'connect-timeout'], 'Builder address:');
 }

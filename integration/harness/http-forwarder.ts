@@ -118,13 +118,52 @@ export function failAfter(match: RegExp, passes: number, status: number): Interc
     forwarded,
     answer: async (response, _request, forward) => {
       seen++;
-      if (seen > passes) {
-        response.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify({ code: status, message: `injected ${status}` }));
-        return;
-      }
+      if (seen > passes) return void injectStatus(response, status);
       const answer = await forward();
       forwarded.push(answer.status);
       reply(response, answer);
     },
   };
+}
+
+/**
+ * An interception that answers the first `failures` matching requests with `status` and forwards
+ * the rest: a service that is briefly unwell (what a client's retries are for).
+ */
+export function failFirst(match: RegExp, failures: number, status: number): Interception & { readonly seen: () => number } {
+  return counted(match, async (seen, response, _request, forward) => {
+    if (seen <= failures) return injectStatus(response, status);
+    reply(response, await forward());
+  });
+}
+
+/**
+ * An interception that cuts the connection of matching requests: before the service sees them
+ * (`landed` false: the request is lost), or after it answered (`landed` true: the write was done and
+ * only its answer is lost, what a client must not take for a failure it can simply repeat).
+ */
+export function cutConnection(match: RegExp, landed = false): Interception & { readonly seen: () => number } {
+  return counted(match, async (_seen, _response, request, forward) => {
+    if (landed) await forward();
+    request.socket.destroy();
+  });
+}
+
+/** An interception whose answer is told how many matching requests came so far, this one included. */
+function counted(
+  match: RegExp,
+  answer: (seen: number, ...rest: Parameters<Interception['answer']>) => unknown,
+): Interception & { readonly seen: () => number } {
+  let seen = 0;
+  return { match, seen: () => seen, answer: (...rest) => answer(++seen, ...rest) };
+}
+
+/** An interception that never answers matching requests and keeps their connection open (a blackhole). */
+export function neverAnswer(match: RegExp): Interception {
+  return { match, answer: () => undefined };
+}
+
+/** The answer of an injected failure: the status, with a JSON body that says it was injected. */
+function injectStatus(response: ServerResponse, status: number): void {
+  response.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify({ code: status, message: `injected ${status}` }));
 }

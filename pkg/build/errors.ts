@@ -7,12 +7,14 @@ import { KubectlBuildError } from '../errors/index.ts';
 export interface SolveFailureContext {
   readonly dockerfile: string;
   readonly failure?: { step: string; logTail: string[] };
+  /** The daemon's address as the user gave it, for messages. */
+  readonly daemon?: string;
 }
 
 export function buildErrorFromSolve(error: grpc.ServiceError, context: SolveFailureContext): KubectlBuildError {
   const details = (error.details || error.message || 'unknown error').replace(/^failed to solve: /, '');
   if (error.code === 14 /* UNAVAILABLE */) {
-    return new KubectlBuildError('UNAVAILABLE', `lost the connection to the BuildKit daemon: ${details}`, {
+    return new KubectlBuildError('UNAVAILABLE', `lost the connection to the BuildKit daemon${context.daemon ? ` at ${context.daemon}` : ''}: ${details}`, {
       hint: 'check that the builder is still running, then build again',
       cause: error,
     });
@@ -23,16 +25,45 @@ export function buildErrorFromSolve(error: grpc.ServiceError, context: SolveFail
       cause: error,
     });
   }
-  if (/failed to push|unexpected status.*40[13]|unauthorized|authentication required|denied/i.test(details)) {
-    return new KubectlBuildError('BUILD_FAILED', `the registry refused the push: ${details}`, {
-      hint: 'check the credentials for that registry in your docker config (docker login, DOCKER_CONFIG)',
-      cause: error,
-    });
+  if (/failed to push|unexpected status from (PUT|POST|PATCH) request to|unauthorized|authentication required|denied/i.test(details)) {
+    return pushFailure(details, error);
   }
   const tail = context.failure?.logTail ?? [];
   const log = tail.length > 0 ? `\n  ${tail.join('\n  ')}` : '';
   return new KubectlBuildError('BUILD_FAILED', `${details}${log}`, {
     hint: context.failure ? `the step "${context.failure.step}" failed; run with --progress=plain for its whole log` : 'run with --debug for details',
     cause: error,
+  });
+}
+
+/**
+ * A push the daemon could not finish, by its cause: credentials refused, the registry out of reach
+ * (the builder pushes, not this machine), or the registry failing. Named by its host when the
+ * daemon's message names the image.
+ */
+function pushFailure(details: string, cause: grpc.ServiceError): KubectlBuildError {
+  const host = (/failed to push ([^/\s]+)\//.exec(details) ?? /request to https?:\/\/([^/\s]+)\//.exec(details))?.[1];
+  const registry = host ? `the registry ${host}` : 'the registry';
+  if (/unexpected status.*40[13]|unauthorized|authentication required|denied/i.test(details)) {
+    return new KubectlBuildError('BUILD_FAILED', `${registry} refused the push: ${details}`, {
+      hint: 'check the credentials for that registry in your docker config (docker login, DOCKER_CONFIG)',
+      cause,
+    });
+  }
+  if (/connection refused|connection reset|broken pipe|transport connection broken|EOF|i\/o timeout|no such host|network is unreachable|TLS handshake/i.test(details)) {
+    return new KubectlBuildError('BUILD_FAILED', `the builder lost its connection to ${registry} while pushing: ${details}`, {
+      hint: 'check that the registry is up and reachable from the builder (the builder pushes, not this machine), then build again',
+      cause,
+    });
+  }
+  if (/unexpected status.*\b5\d\d\b/i.test(details)) {
+    return new KubectlBuildError('BUILD_FAILED', `${registry} failed the push: ${details}`, {
+      hint: 'the registry answered with a server error; check its health, then build again',
+      cause,
+    });
+  }
+  return new KubectlBuildError('BUILD_FAILED', `the push to ${registry} failed: ${details}`, {
+    hint: 'check the registry named above, then build again',
+    cause,
   });
 }

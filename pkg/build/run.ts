@@ -119,7 +119,7 @@ export async function runBuild(options: RunBuildOptions): Promise<BuildResult> {
       if (error instanceof KubectlBuildError) throw error;
       await Promise.race([statusDone, delay(STATUS_DRAIN_MS)]);
       if (options.signal?.aborted) throw cancelled();
-      throw buildErrorFromSolve(error as grpc.ServiceError, { dockerfile: build.dockerfile, failure: progress.failure() });
+      throw buildErrorFromSolve(error as grpc.ServiceError, { dockerfile: build.dockerfile, failure: progress.failure(), daemon: control.address.display });
     }
     await Promise.race([statusDone, delay(STATUS_DRAIN_MS)]);
 

@@ -2,7 +2,7 @@
 import { readFileSync } from 'node:fs';
 import * as grpc from '@grpc/grpc-js';
 import { KubectlBuildError } from '../errors/index.ts';
-import type { BuilderAddress } from './address.ts';
+import { describeDialFailure, type BuilderAddress } from './address.ts';
 import { buildkitProtocol } from './proto.ts';
 import type { BuildkitVersion, Platform, SolveRequest, StatusResponse, WorkerRecord } from './types.ts';
 
@@ -11,6 +11,9 @@ export interface TlsFiles {
   readonly cert?: string;
   readonly key?: string;
 }
+
+/** How long a connection to the daemon may take before it is reported (--connect-timeout). */
+export const DEFAULT_CONNECT_TIMEOUT_MS = 10_000;
 
 // The daemon sends big status and log batches; it accepts 16 MiB messages itself.
 const MESSAGE_LIMIT = 64 * 1024 * 1024;
@@ -61,19 +64,50 @@ export class ControlClient {
     return this.#transportFailure ? Promise.race([work, this.#transportFailure]) : work;
   }
 
-  /** Resolves once connected; a clear UNAVAILABLE error when the daemon does not answer in time. */
-  async waitUntilReady(timeoutMs = 10_000): Promise<void> {
+  /**
+   * Resolves once connected. A direct address where nothing listens (a refused port, a missing
+   * socket) fails at once, as buildctl does, instead of retrying until the timeout; one that does not
+   * answer at all fails after `timeoutMs` (--connect-timeout). Through a cluster tunnel the tunnel
+   * reports its own failures (`transportFailure`), so only the timeout applies there.
+   */
+  async waitUntilReady(timeoutMs = DEFAULT_CONNECT_TIMEOUT_MS): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
     await this.#guard(new Promise<void>((resolve, reject) => {
-      this.#client.waitForReady(Date.now() + timeoutMs, (error) => {
-        if (!error) return resolve();
-        reject(
-          new KubectlBuildError('UNAVAILABLE', `cannot reach the BuildKit daemon at ${this.address.display} within ${timeoutMs / 1000}s`, {
-            hint: 'check that buildkitd is running there (for the local stack: hack/local-stack status), or pass --builder-addr',
-            cause: error,
-          }),
-        );
-      });
+      let settled = false;
+      const settle = (error?: KubectlBuildError) => {
+        if (settled) return;
+        settled = true;
+        if (error) reject(error);
+        else resolve();
+      };
+      this.#client.waitForReady(deadline, (error) => settle(error ? this.#unanswered(timeoutMs, error) : undefined));
+      if (this.#transportFailure) return;
+      const channel = this.#client.getChannel();
+      const watch = (state: grpc.connectivityState) => {
+        if (state === grpc.connectivityState.TRANSIENT_FAILURE) {
+          void describeDialFailure(this.address).then((reason) => settle(this.#refused(reason)));
+          return;
+        }
+        if (settled || state === grpc.connectivityState.READY) return;
+        channel.watchConnectivityState(state, deadline, (error) => {
+          if (!error) watch(channel.getConnectivityState(false));
+        });
+      };
+      watch(channel.getConnectivityState(true));
     }));
+  }
+
+  #refused(reason: string): KubectlBuildError {
+    return new KubectlBuildError('UNAVAILABLE', `cannot reach the BuildKit daemon at ${this.address.display}: ${reason}`, {
+      hint: 'start buildkitd there (for the local stack: hack/local-stack status), or pass the right --builder-addr',
+    });
+  }
+
+  #unanswered(timeoutMs: number, cause: Error): KubectlBuildError {
+    return new KubectlBuildError('UNAVAILABLE', `cannot reach the BuildKit daemon at ${this.address.display} within ${timeoutMs / 1000}s`, {
+      hint: 'check that buildkitd is running there and the network lets you through (for the local stack: hack/local-stack status), or raise --connect-timeout',
+      cause,
+    });
   }
 
   solve(request: SolveRequest, signal?: AbortSignal): Promise<Record<string, string>> {

@@ -2,9 +2,10 @@
 // scheme (Basic, or Bearer tokens from the realm it names) and credentials from a CredentialSource.
 // Loopback registries are spoken to over plain HTTP, as docker and cosign do. HTTP is http.ts's.
 import { createHash } from 'node:crypto';
-import { KubectlBuildError } from '../errors/index.ts';
+import { errorMessage, KubectlBuildError } from '../errors/index.ts';
 import type { CredentialSource } from '../buildkit/session/auth.ts';
 import { httpRequest, type HttpResponse } from './http.ts';
+import { isDroppedConnection, isPassingStatus, isRetryableMethod, READ_RETRIES, retryDelayMs, sleep, type RetryPolicy } from './retry.ts';
 
 export interface Manifest {
   readonly digest: string;
@@ -28,10 +29,17 @@ export interface Descriptor {
  */
 export const MAX_MANIFEST_BYTES = 4 * 1024 * 1024;
 
+/** How long one registry request waits for an answer unless --registry-timeout says otherwise. */
+export const DEFAULT_REQUEST_TIMEOUT_MS = 60_000;
+
 export interface RegistryClientOptions {
   readonly credentials: CredentialSource;
   /** Registries spoken to over plain HTTP besides loopback ones. */
   readonly insecureRegistries?: readonly string[];
+  /** How long one request may wait for the registry's answer (--registry-timeout); default 60 s. */
+  readonly requestTimeoutMs?: number;
+  /** How reads are tried again (retry.ts); writes never are. */
+  readonly readRetries?: RetryPolicy;
 }
 
 export const OCI_MANIFEST = 'application/vnd.oci.image.manifest.v1+json';
@@ -60,20 +68,23 @@ export class RegistryClient {
    */
   async getManifest(registry: string, repository: string, reference: string): Promise<Manifest | undefined> {
     const what = `${registry}/${repository}${reference.startsWith('sha256:') ? '@' : ':'}${reference}`;
-    const response = await this.#request(registry, repository, 'GET', `manifests/${reference}`, { headers: { accept: MANIFEST_TYPES } });
-    if (response.status === 404) {
-      response.discard();
-      return undefined;
-    }
-    await expectOk(response, `reading ${what}`);
-    const body = await readBounded(response, MAX_MANIFEST_BYTES, `the manifest ${what}`);
+    const read = await this.#read(registry, repository, 'GET', `manifests/${reference}`, { headers: { accept: MANIFEST_TYPES } }, async (response) => {
+      if (response.status === 404) {
+        response.discard();
+        return undefined;
+      }
+      await expectOk(response, `reading ${what}`);
+      return { body: await readBounded(response, MAX_MANIFEST_BYTES, `the manifest ${what}`), mediaType: (response.header('content-type') ?? '').split(';')[0] ?? '' };
+    });
+    if (!read) return undefined;
+    const { body, mediaType } = read;
     const digest = sha256Digest(body);
     if (reference.startsWith('sha256:') && digest !== reference) {
       throw new KubectlBuildError('REGISTRY', `the registry answered ${what} with content whose digest is ${digest}`, {
         hint: 'the registry (or something between it and you) altered the manifest; check it',
       });
     }
-    return { digest, mediaType: (response.header('content-type') ?? '').split(';')[0] ?? '', body };
+    return { digest, mediaType, body };
   }
 
   async putManifest(registry: string, repository: string, reference: string, body: Buffer, mediaType: string): Promise<string> {
@@ -86,9 +97,10 @@ export class RegistryClient {
   /** A blob, checked against its digest; `maxBytes` refuses a larger one before reading it all. */
   async getBlob(registry: string, repository: string, digest: string, maxBytes = Number.POSITIVE_INFINITY): Promise<Buffer> {
     const what = `${registry}/${repository}@${digest}`;
-    const response = await this.#request(registry, repository, 'GET', `blobs/${digest}`);
-    await expectOk(response, `reading ${what}`);
-    const body = await readBounded(response, maxBytes, `the blob ${what}`);
+    const body = await this.#read(registry, repository, 'GET', `blobs/${digest}`, {}, async (response) => {
+      await expectOk(response, `reading ${what}`);
+      return readBounded(response, maxBytes, `the blob ${what}`);
+    });
     if (digest.startsWith('sha256:') && sha256Digest(body) !== digest) {
       throw new KubectlBuildError('REGISTRY', `the registry answered ${what} with content of another digest`, { hint: 'check the registry' });
     }
@@ -105,21 +117,25 @@ export class RegistryClient {
     const seen = new Set<string>();
     let path: string | undefined = `tags/list?n=${pageSize}`;
     while (path) {
-      const response = await this.#request(registry, repository, 'GET', path);
-      if (response.status === 404) {
-        response.discard();
-        throw new KubectlBuildError('NOT_FOUND', `the repository ${registry}/${repository} does not exist`, { hint: 'check the repository name' });
-      }
-      await expectOk(response, `listing the tags of ${registry}/${repository}`);
-      const page = JSON.parse((await readBounded(response, MAX_MANIFEST_BYTES, `the tag list of ${registry}/${repository}`)).toString('utf8')) as { tags?: string[] | null };
-      const tags = page.tags ?? [];
+      const current: string = path;
+      const fetched: TagPage = await this.#read<TagPage>(registry, repository, 'GET', current, {}, async (response: HttpResponse) => {
+        if (response.status === 404) {
+          response.discard();
+          throw new KubectlBuildError('NOT_FOUND', `the repository ${registry}/${repository} does not exist`, { hint: 'check the repository name' });
+        }
+        await expectOk(response, `listing the tags of ${registry}/${repository}`);
+        const text = (await readBounded(response, MAX_MANIFEST_BYTES, `the tag list of ${registry}/${repository}`)).toString('utf8');
+        return { page: JSON.parse(text) as { tags?: string[] | null }, link: response.header('link') ?? '' };
+      });
+      const { page, link } = fetched;
+      const tags: string[] = page.tags ?? [];
       const fresh = tags.filter((tag) => !seen.has(tag));
       for (const tag of fresh) {
         seen.add(tag);
         yield tag;
       }
       // Link: </v2/repo/tags/list?n=100&last=x>; rel="next"
-      const next = /<([^>]+)>\s*;\s*rel="?next"?/.exec(response.header('link') ?? '')?.[1];
+      const next = /<([^>]+)>\s*;\s*rel="?next"?/.exec(link)?.[1];
       const last = tags.at(-1);
       if (fresh.length === 0) path = undefined;
       else if (next) path = new URL(next, this.#base(registry)).toString();
@@ -130,9 +146,11 @@ export class RegistryClient {
   /** Uploads a blob unless the registry has it already; returns its digest. */
   async pushBlob(registry: string, repository: string, data: Buffer): Promise<string> {
     const digest = sha256Digest(data);
-    const head = await this.#request(registry, repository, 'HEAD', `blobs/${digest}`);
-    head.discard();
-    if (head.status === 200) return digest;
+    const present = await this.#read(registry, repository, 'HEAD', `blobs/${digest}`, {}, async (head) => {
+      head.discard();
+      return head.status === 200;
+    });
+    if (present) return digest;
     const start = await this.#request(registry, repository, 'POST', 'blobs/uploads/');
     await expectOk(start, `starting an upload to ${registry}/${repository}`);
     start.discard();
@@ -155,20 +173,50 @@ export class RegistryClient {
    */
   async referrers(registry: string, repository: string, digest: string, artifactType?: string): Promise<Descriptor[] | undefined> {
     const query = artifactType ? `?artifactType=${encodeURIComponent(artifactType)}` : '';
-    const response = await this.#request(registry, repository, 'GET', `referrers/${digest}${query}`, { headers: { accept: OCI_INDEX } });
-    if (response.status === 404 || response.status === 405) {
-      response.discard();
-      return undefined;
-    }
-    await expectOk(response, `listing referrers of ${registry}/${repository}@${digest}`);
-    const index = JSON.parse((await readBounded(response, MAX_MANIFEST_BYTES, `the referrers of ${registry}/${repository}@${digest}`)).toString('utf8')) as { manifests?: Descriptor[] };
-    return index.manifests ?? [];
+    return this.#read(registry, repository, 'GET', `referrers/${digest}${query}`, { headers: { accept: OCI_INDEX } }, async (response) => {
+      if (response.status === 404 || response.status === 405) {
+        response.discard();
+        return undefined;
+      }
+      await expectOk(response, `listing referrers of ${registry}/${repository}@${digest}`);
+      const index = JSON.parse((await readBounded(response, MAX_MANIFEST_BYTES, `the referrers of ${registry}/${repository}@${digest}`)).toString('utf8')) as { manifests?: Descriptor[] };
+      return index.manifests ?? [];
+    });
   }
 
   #base(registry: string): string {
     const host = registry.replace(/:\d+$/, '');
     const plain = ['localhost', '127.0.0.1', '[::1]'].includes(host) || host.startsWith('127.') || (this.#options.insecureRegistries ?? []).includes(registry);
     return `${plain ? 'http' : 'https'}://${registry}/v2/`;
+  }
+
+  /**
+   * A read (GET or HEAD) and what `consume` makes of its answer, tried again (retry.ts) when the
+   * connection was refused or dropped, the body included, or the registry answered 429/5xx; after
+   * the last attempt the failure is the caller's to report, as without retries.
+   */
+  async #read<T>(
+    registry: string,
+    repository: string,
+    method: 'GET' | 'HEAD',
+    path: string,
+    init: { headers?: Record<string, string> },
+    consume: (response: HttpResponse) => Promise<T>,
+  ): Promise<T> {
+    const policy = this.#options.readRetries ?? READ_RETRIES;
+    for (let attempt = 1; ; attempt++) {
+      const last = attempt >= policy.attempts;
+      let retryAfter: string | undefined;
+      try {
+        const response = await this.#request(registry, repository, method, path, init);
+        if (last || !isPassingStatus(response.status)) return await consume(response);
+        retryAfter = response.header('retry-after');
+        response.discard();
+      } catch (error) {
+        if (last || !isDroppedConnection(error)) throw error;
+      }
+      await sleep(retryDelayMs(policy, attempt, retryAfter));
+    }
   }
 
   async #request(
@@ -186,12 +234,9 @@ export class RegistryClient {
         method,
         headers: { ...init.headers, ...(authorization ? { authorization } : {}) },
         ...(init.body ? { body: init.body } : {}),
-        timeoutMs: 60_000,
+        timeoutMs: this.#options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS,
       }).catch((error: unknown) => {
-        throw new KubectlBuildError('UNAVAILABLE', `cannot reach the registry ${registry}`, {
-          hint: 'check the registry address and that it is running',
-          cause: error,
-        });
+        throw unreachable(registry, method, error);
       });
     let response = await send(this.#authorization.get(key));
     if (response.status !== 401) return response;
@@ -228,6 +273,33 @@ export class RegistryClient {
     const value = token.token ?? token.access_token;
     return value ? `Bearer ${value}` : undefined;
   }
+}
+
+/** A request that got no answer; a write cut off midway may have landed, and the user is told so. */
+function unreachable(registry: string, method: string, error: unknown): KubectlBuildError {
+  if ((error as NodeJS.ErrnoException).code === 'ETIMEDOUT') {
+    return new KubectlBuildError('UNAVAILABLE', `the registry ${registry} did not answer: ${errorMessage(error)}`, {
+      hint: 'check the registry and the network between you, or raise --registry-timeout',
+      cause: error,
+    });
+  }
+  const cut = isDroppedConnection(error) && (error as NodeJS.ErrnoException).code !== 'ECONNREFUSED';
+  if (cut && !isRetryableMethod(method)) {
+    return new KubectlBuildError('UNAVAILABLE', `the connection to the registry ${registry} dropped during a write, which may or may not have been stored`, {
+      hint: 'check the registry and the network, then run the command again',
+      cause: error,
+    });
+  }
+  return new KubectlBuildError('UNAVAILABLE', `cannot reach the registry ${registry}`, {
+    hint: 'check the registry address and that it is running',
+    cause: error,
+  });
+}
+
+/** One page of tags/list, with its Link header (the next page, when the registry pages). */
+interface TagPage {
+  readonly page: { readonly tags?: string[] | null };
+  readonly link: string;
 }
 
 /** A response body of at most `maxBytes`, refused (not truncated) when the registry sends more. */

@@ -60,7 +60,8 @@ function send(url: URL, method: string, headers: Readonly<Record<string, string>
   if (!agent) return Promise.reject(new Error(`unsupported URL scheme ${url.protocol}`));
   return new Promise((resolve, reject) => {
     const outgoing = request(url, { method, headers: { ...headers, ...(body ? { 'content-length': String(body.length) } : {}) }, agent }, resolve);
-    outgoing.setTimeout(timeoutMs, () => outgoing.destroy(new Error(`no answer within ${timeoutMs / 1000} s`)));
+    // ETIMEDOUT: a request that got no answer in time is not tried again (retry.ts).
+    outgoing.setTimeout(timeoutMs, () => outgoing.destroy(Object.assign(new Error(`no answer within ${timeoutMs / 1000} s`), { code: 'ETIMEDOUT' })));
     outgoing.on('error', reject);
     outgoing.end(body);
   });

@@ -83,4 +83,18 @@ describe('addToTag', () => {
     });
     await expect(addToTag(list, { ...noPause, maxWrites: 3 })).rejects.toThrow(/did not stay in r\/app:sha256-x\.sig after 3 writes/);
   });
+
+  it("says the registry's own error when every write was refused by it, not that other signers won", async () => {
+    const tag: Tag = { items: [], reads: 0, writes: 0 };
+    const list: TagList<string> = {
+      ...tagList(tag, 'ours'),
+      write: async () => {
+        tag.writes++;
+        throw new KubectlBuildError('REGISTRY', 'the registry failed writing r/app:sha256-x.sig: HTTP 503');
+      },
+    };
+    await expect(addToTag(list, { ...noPause, maxWrites: 20 })).rejects.toThrow(/failed writing r\/app:sha256-x\.sig: HTTP 503/);
+    // Five failed writes in a row are the registry's outage, not a race: said then, not after 20.
+    expect(tag.writes).toBe(5);
+  });
 });

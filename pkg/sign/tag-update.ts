@@ -45,6 +45,10 @@ export interface TagUpdateOptions {
 }
 
 const MAX_FAILURES = 30;
+// Writes the registry itself failed, one after the other: then it is the registry that keeps the
+// signature out (an outage, a 5xx on every PUT), not a race, and waiting out maxWrites (half a
+// minute) would only delay saying so.
+const MAX_FAILED_WRITES_IN_A_ROW = 5;
 const CONTENDED_CONFIRMATIONS = 4;
 const CONTENDED_PAUSE_MS = 200;
 
@@ -62,6 +66,10 @@ export async function addToTag<T>(list: TagList<T>, options: TagUpdateOptions = 
   let writes = 0;
   let seen = 0;
   let failures = 0;
+  // The registry's own refusal of our last write, if it failed: said instead of "did not stay"
+  // when the writes run out, since then the registry, not other signers, kept the signature out.
+  let lastWriteError: unknown;
+  let failedWritesInARow = 0;
   // How long one write takes here: a concurrent writer's stale write lands within about that long
   // after its read, so the pause between our confirmations scales with it.
   let writeMs = 50;
@@ -81,6 +89,7 @@ export async function addToTag<T>(list: TagList<T>, options: TagUpdateOptions = 
         seen = 0;
         if (writes > 0) contended = true;
         if (writes >= maxWrites) {
+          if (lastWriteError) throw lastWriteError;
           throw new KubectlBuildError('SIGN_FAILED', `the signature did not stay in ${list.name} after ${writes} writes`, {
             hint: 'too many signers at once on this image; sign again',
           });
@@ -93,7 +102,13 @@ export async function addToTag<T>(list: TagList<T>, options: TagUpdateOptions = 
         }
         const items = [...byKey.values()];
         const started = Date.now();
-        await list.write(items);
+        await list.write(items).catch((error: unknown) => {
+          lastWriteError = error;
+          failedWritesInARow++;
+          throw error;
+        });
+        lastWriteError = undefined;
+        failedWritesInARow = 0;
         writeMs = Date.now() - started;
         lastWritten = new Set(items.map((item) => list.key(item)));
         for (const item of items) if (!known.has(list.key(item))) known.set(list.key(item), item);
@@ -105,7 +120,7 @@ export async function addToTag<T>(list: TagList<T>, options: TagUpdateOptions = 
       // after a longer pause, a bounded number of times; refusals (401/403) are final at once.
       failures++;
       const transient = error instanceof KubectlBuildError && (error.code === 'REGISTRY' || error.code === 'UNAVAILABLE');
-      if (!transient || failures > MAX_FAILURES) throw error;
+      if (!transient || failures > MAX_FAILURES || failedWritesInARow >= MAX_FAILED_WRITES_IN_A_ROW) throw error;
     }
     // A jittered pause, long enough for a concurrent writer's stale write to land and be seen;
     // much longer once others are writing too, and after failures.
