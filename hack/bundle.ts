@@ -11,12 +11,13 @@
 //                               each checked against the digest recorded here
 //
 // Two things are computed now and written into the bundle: the facts that answer help and unknown
-// flags (hack/lib/startup-facts.ts runs the real commands), and the BuildKit .proto files.
+// flags (hack/lib/startup-facts.ts runs the real commands), and the BuildKit protocol's descriptor
+// (parsed from pkg/buildkit/proto/*.proto).
 import { createHash } from 'node:crypto';
 import { chmod, readdir, readFile, rm } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { build, type BuildOptions, type Metafile, type Plugin } from 'esbuild';
-import { protoSources } from '../pkg/buildkit/proto-sources.ts';
+import { parseProtoFiles, protoSources } from '../pkg/buildkit/proto-sources.ts';
 import { heavyStaticInputs } from './lib/bundle-graph.ts';
 import { gatherStartupFacts } from './lib/startup-facts.ts';
 
@@ -55,7 +56,7 @@ const stale = (await readdir('dist').catch(() => [])).filter((name) => name !== 
 const [startupFacts] = await Promise.all([gatherStartupFacts(), ...stale.map((name) => rm(join('dist', name), { recursive: true, force: true }))]);
 const inlined = inlineConstants({
   [resolve('cmd/startup-facts.ts')]: { STARTUP_FACTS: startupFacts },
-  [resolve('pkg/buildkit/proto-sources.ts')]: { BUNDLED_PROTO_SOURCES: protoSources() },
+  [resolve('pkg/buildkit/proto-sources.ts')]: { BUNDLED_PROTO_DESCRIPTOR: parseProtoFiles(protoSources()) },
 });
 const common: BuildOptions = {
   bundle: true,
