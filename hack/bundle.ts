@@ -51,6 +51,19 @@ const programBesideEntries: Plugin = {
   },
 };
 
+/**
+ * node:http through require(). An ES module import of node:http makes Node read every export of
+ * it, and one of them loads Node's own copy of undici: some 50 ms of every command that imports it
+ * (the registry client does). A CommonJS module in between leaves its exports unread until used.
+ */
+const httpThroughRequire: Plugin = {
+  name: 'http-through-require',
+  setup(esbuild) {
+    esbuild.onResolve({ filter: /^(node:)?http$/ }, (args) => (args.namespace === 'http-through-require' ? { path: 'node:http', external: true } : { path: 'http', namespace: 'http-through-require' }));
+    esbuild.onLoad({ filter: /.*/, namespace: 'http-through-require' }, () => ({ contents: "module.exports = require('node:http');", loader: 'js' }));
+  },
+};
+
 // A fresh dist/, but for what make release made from it (dist/release): the Makefile redoes that when dist/ changes.
 const stale = (await readdir('dist').catch(() => [])).filter((name) => name !== 'release');
 const [startupFacts] = await Promise.all([gatherStartupFacts(), ...stale.map((name) => rm(join('dist', name), { recursive: true, force: true }))]);
@@ -66,7 +79,7 @@ const common: BuildOptions = {
   minify: true,
   metafile: true,
   logLevel: 'warning',
-  plugins: [inlined],
+  plugins: [inlined, httpThroughRequire],
 };
 
 const { metafile: programGraph } = (await build({
@@ -95,7 +108,7 @@ const { metafile: programGraph } = (await build({
     ].join(' '),
   },
 })) as { metafile: Metafile };
-const { metafile: entriesGraph } = (await build({ ...common, entryPoints, outdir: 'dist', format: 'esm', plugins: [inlined, programBesideEntries] })) as { metafile: Metafile };
+const { metafile: entriesGraph } = (await build({ ...common, entryPoints, outdir: 'dist', format: 'esm', plugins: [inlined, httpThroughRequire, programBesideEntries] })) as { metafile: Metafile };
 
 // What loads before a command runs (dist/main.js, and each command module's chunk) must not hold
 // the heavy packages: those load with await import() where a command needs them. The entries

@@ -56,7 +56,7 @@ export async function* walkContext(root: string, options: WalkOptions = {}): Asy
   // so that health checks and the daemon's requests are answered meanwhile.
   let sinceYield = 0;
   async function* walkDir(absoluteDir: string, relativeDir: string): AsyncGenerator<ContextEntry> {
-    const names = readdirSync(absoluteDir).sort((a, b) => Buffer.compare(Buffer.from(a), Buffer.from(b)));
+    const names = inByteOrder(readdirSync(absoluteDir));
     for (const name of names) {
       if (++sinceYield >= YIELD_EVERY) {
         sinceYield = 0;
@@ -97,6 +97,17 @@ export async function* walkContext(root: string, options: WalkOptions = {}): Asy
   }
 
   yield* walkDir(root, '');
+}
+
+/**
+ * Names sorted by their UTF-8 bytes, as Go sorts strings. Each name is encoded once, not at every
+ * comparison (a directory of 100 files took some 1,400 encodings).
+ */
+export function inByteOrder(names: readonly string[]): string[] {
+  return names
+    .map((name) => ({ name, bytes: Buffer.from(name) }))
+    .sort((a, b) => Buffer.compare(a.bytes, b.bytes))
+    .map(({ name }) => name);
 }
 
 /** Whether a pattern could match something below `dir` (conservative: true when unsure). */

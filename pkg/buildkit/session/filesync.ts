@@ -83,9 +83,11 @@ async function diffCopy(call: DiffCopyCall, dirs: SyncedDirs, counters: Transfer
 
   const counted: DirTransfer = (counters[dirName] ??= { statsSent: 0, filesSent: 0, bytesSent: 0 });
   // A Buffer is a packet already encoded (./encoded.ts).
-  const send = async (packet: Packet | Buffer) => {
-    if (!call.write(packet)) await new Promise((resolve) => call.once('drain', resolve));
+  // `written` runs once grpc-js has framed the message (it copies it) and handed it on.
+  const send = async (packet: Packet | Buffer, written?: () => void) => {
+    if (!call.write(packet, written)) await new Promise((resolve) => call.once('drain', resolve));
   };
+  const buffers = new ChunkBuffers();
   // The path to read, or null for a socket: sent as an empty file, as fsutil does.
   const filesById = new Map<number, string | null>();
   const filesSizes = new Map<number, { size: number }>();
@@ -109,8 +111,8 @@ async function diffCopy(call: DiffCopyCall, dirs: SyncedDirs, counters: Transfer
     filesSizes.delete(id);
     // A socket has nothing to read.
     if (path !== null) {
-      for await (const packet of dataPackets(path, id, size)) {
-        await send(packet.message);
+      for await (const packet of dataPackets(path, id, size, buffers)) {
+        await send(packet.message, packet.release);
         counted.bytesSent += packet.length;
       }
     }
@@ -180,6 +182,25 @@ interface EncodedChunk {
   readonly message: Buffer;
   /** How many of the file's bytes it carries. */
   readonly length: number;
+  /** Gives the buffer back for another chunk: call it once the message has been written. */
+  readonly release: () => void;
+}
+
+/**
+ * Full-size chunk buffers, used again once written: a large file then costs no new memory per
+ * chunk, and the collector stays quiet (each megabyte of new buffers brings a full collection
+ * nearer). As many buffers as are in flight at once, which backpressure bounds.
+ */
+class ChunkBuffers {
+  readonly #free: Buffer[] = [];
+
+  take(): Buffer {
+    return this.#free.pop() ?? dataPacketBuffer(CHUNK_SIZE);
+  }
+
+  give(buffer: Buffer): void {
+    this.#free.push(buffer);
+  }
 }
 
 /**
@@ -188,7 +209,7 @@ interface EncodedChunk {
  * the wire. The first buffer has room for the size the walk saw and one byte more, so that a small
  * file takes one buffer and one packet; a full buffer is followed by another.
  */
-async function* dataPackets(path: string, id: number, size: number): AsyncGenerator<EncodedChunk> {
+async function* dataPackets(path: string, id: number, size: number, buffers: ChunkBuffers): AsyncGenerator<EncodedChunk> {
   const small = size <= SMALL_FILE;
   const file = small ? openSync(path, 'r') : await open(path, 'r');
   const read = (buffer: Buffer, offset: number, length: number): number | Promise<number> =>
@@ -196,7 +217,8 @@ async function* dataPackets(path: string, id: number, size: number): AsyncGenera
   try {
     let capacity = Math.min(size + 1, CHUNK_SIZE);
     for (;;) {
-      const buffer = dataPacketBuffer(capacity);
+      const pooled = capacity === CHUNK_SIZE;
+      const buffer = pooled ? buffers.take() : dataPacketBuffer(capacity);
       let filled = 0;
       let atEnd = false;
       while (filled < capacity && !atEnd) {
@@ -204,7 +226,9 @@ async function* dataPackets(path: string, id: number, size: number): AsyncGenera
         if (bytesRead === 0) atEnd = true;
         filled += bytesRead;
       }
-      if (filled > 0) yield { message: dataPacket(buffer, id, filled), length: filled };
+      const release = pooled ? () => buffers.give(buffer) : () => {};
+      if (filled > 0) yield { message: dataPacket(buffer, id, filled), length: filled, release };
+      else release();
       if (atEnd) return;
       capacity = CHUNK_SIZE;
     }
