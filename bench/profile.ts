@@ -6,30 +6,17 @@
 // self time per case and keeps the .cpuprofile files (open them in Chrome's DevTools).
 //   node bench/profile.ts            (run `make build` first; PROFILE_KEEP=1 keeps the work folder)
 import { execFileSync, spawnSync } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { startBuildkitd } from '../hack/lib/buildkitd.ts';
 import { tool } from '../hack/lib/paths.ts';
 import { stopProcess } from '../hack/lib/process.ts';
+import { makeContext } from './lib/contexts.ts';
 
 const work = mkdtempSync(join(tmpdir(), 'kb-profile-'));
 const buildkitd = await startBuildkitd({ dir: join(work, 'buildkitd') });
 const cli = resolve('dist/kubectl-build.js');
-
-function makeContext(name: string, files: number, size: number, perDir: number): string {
-  const dir = join(work, name);
-  const block = randomBytes(Math.min(size, 1 << 20));
-  for (let i = 0; i < files; i++) {
-    const sub = join(dir, `d${Math.floor(i / perDir)}`);
-    if (i % perDir === 0) mkdirSync(sub, { recursive: true });
-    const content = size <= block.length ? block.subarray(0, size) : Buffer.concat(Array.from({ length: size / block.length }, () => block));
-    writeFileSync(join(sub, `f${i}`), content);
-  }
-  writeFileSync(join(dir, 'Dockerfile'), 'FROM scratch\nCOPY . /\n');
-  return dir;
-}
 
 interface Usage {
   readonly wallS: number;
@@ -90,9 +77,9 @@ function profileCase(name: string, dir: string, cold: boolean): void {
 }
 
 try {
-  const cached = makeContext('cached', 3, 100, 10);
-  const small = makeContext('small', 10_000, 100, 100);
-  const large = makeContext('large', 5, 200 << 20, 5);
+  const cached = makeContext(join(work, 'cached'), 3, 100, 10);
+  const small = makeContext(join(work, 'small'), 10_000, 100, 100);
+  const large = makeContext(join(work, 'large'), 5, 200 << 20, 5);
   profileCase('cached build', cached, false);
   profileCase('10,000 files cold', small, true);
   profileCase('10,000 files incremental', small, false);
