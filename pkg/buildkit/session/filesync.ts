@@ -39,9 +39,11 @@ interface Packet {
 
 type DiffCopyCall = grpc.ServerDuplexStream<Packet, Packet | Buffer>;
 
-// fsutil sends 32 KiB chunks; the receiver takes any size and the daemon accepts 16 MiB messages.
-// Bigger chunks mean far fewer messages through the doubled HTTP/2 framing of the session.
-const CHUNK_SIZE = 256 * 1024;
+// 32 KiB, as fsutil sends them. The daemon accepts any size up to 16 MiB, and bigger chunks cost
+// us less CPU, but it is slower to take them: 5 files of 200 MB took it 20 s in 64 or 256 KiB
+// chunks and 8-10 s in 32 KiB ones (buildctl: 6-10 s), the time going in its COPY after the
+// transfer; a single such file showed no difference (bench/context-upload.ts, bench/profile.ts).
+const CHUNK_SIZE = 32 * 1024;
 // Files up to this size are read synchronously (a thread-pool round trip costs more than the read)
 // and, when their size is as the walk saw it, sent as one DATA packet.
 const SMALL_FILE = 64 * 1024;
