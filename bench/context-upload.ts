@@ -4,13 +4,13 @@
 // (incremental). Wall time and the client's peak RSS (GNU time), medians and ratios ours / buildctl.
 // Goal: ratio <= 1.0, memory flat in file size. BENCH_RUNS (default 3).
 import { execFileSync } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startBuildkitd } from '../hack/lib/buildkitd.ts';
 import { tool } from '../hack/lib/paths.ts';
 import { stopProcess } from '../hack/lib/process.ts';
+import { makeContext } from './lib/contexts.ts';
 import { linkPlugins, measure, type Run } from './lib/process.ts';
 import { benchRuns, interleaved, median } from './lib/runs.ts';
 import { printCommands, printComparison, type Row } from './lib/table.ts';
@@ -18,19 +18,6 @@ import { printCommands, printComparison, type Row } from './lib/table.ts';
 const RUNS = benchRuns(3);
 const work = mkdtempSync(join(tmpdir(), 'kb-bench-upload-'));
 const buildkitd = await startBuildkitd({ dir: join(work, 'buildkitd') });
-
-function makeContext(name: string, files: number, size: number, perDir: number): string {
-  const dir = join(work, name);
-  const block = randomBytes(Math.min(size, 1 << 20));
-  for (let i = 0; i < files; i++) {
-    const sub = join(dir, `d${Math.floor(i / perDir)}`);
-    if (i % perDir === 0) mkdirSync(sub, { recursive: true });
-    const content = size <= block.length ? block.subarray(0, size) : Buffer.concat(Array.from({ length: size / block.length }, () => block));
-    writeFileSync(join(sub, `f${i}`), content);
-  }
-  writeFileSync(join(dir, 'Dockerfile'), 'FROM scratch\nCOPY . /\n');
-  return dir;
-}
 
 interface ColdThenIncremental {
   readonly ms: number;
@@ -56,8 +43,8 @@ try {
     return { ms: cold.ms, cold, incremental };
   };
   const contexts = {
-    '10,000 files of 100 B': makeContext('small', 10_000, 100, 100),
-    '5 files of 200 MB': makeContext('large', 5, 200 << 20, 5),
+    '10,000 files of 100 B': makeContext(join(work, 'small'), 10_000, 100, 100),
+    '5 files of 200 MB': makeContext(join(work, 'large'), 5, 200 << 20, 5),
   };
   const rows: Row[] = [];
   const memory: string[] = [];

@@ -11,12 +11,13 @@
 //                               each checked against the digest recorded here
 //
 // Two things are computed now and written into the bundle: the facts that answer help and unknown
-// flags (hack/lib/startup-facts.ts runs the real commands), and the BuildKit .proto files.
+// flags (hack/lib/startup-facts.ts runs the real commands), and the BuildKit protocol's descriptor
+// (parsed from pkg/buildkit/proto/*.proto).
 import { createHash } from 'node:crypto';
 import { chmod, readdir, readFile, rm } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { build, type BuildOptions, type Metafile, type Plugin } from 'esbuild';
-import { protoSources } from '../pkg/buildkit/proto-sources.ts';
+import { parseProtoFiles, protoSources } from '../pkg/buildkit/proto-sources.ts';
 import { heavyStaticInputs } from './lib/bundle-graph.ts';
 import { gatherStartupFacts } from './lib/startup-facts.ts';
 
@@ -50,12 +51,25 @@ const programBesideEntries: Plugin = {
   },
 };
 
+/**
+ * node:http through require(). An ES module import of node:http makes Node read every export of
+ * it, and one of them loads Node's own copy of undici: some 50 ms of every command that imports it
+ * (the registry client does). A CommonJS module in between leaves its exports unread until used.
+ */
+const httpThroughRequire: Plugin = {
+  name: 'http-through-require',
+  setup(esbuild) {
+    esbuild.onResolve({ filter: /^(node:)?http$/ }, (args) => (args.namespace === 'http-through-require' ? { path: 'node:http', external: true } : { path: 'http', namespace: 'http-through-require' }));
+    esbuild.onLoad({ filter: /.*/, namespace: 'http-through-require' }, () => ({ contents: "module.exports = require('node:http');", loader: 'js' }));
+  },
+};
+
 // A fresh dist/, but for what make release made from it (dist/release): the Makefile redoes that when dist/ changes.
 const stale = (await readdir('dist').catch(() => [])).filter((name) => name !== 'release');
 const [startupFacts] = await Promise.all([gatherStartupFacts(), ...stale.map((name) => rm(join('dist', name), { recursive: true, force: true }))]);
 const inlined = inlineConstants({
   [resolve('cmd/startup-facts.ts')]: { STARTUP_FACTS: startupFacts },
-  [resolve('pkg/buildkit/proto-sources.ts')]: { BUNDLED_PROTO_SOURCES: protoSources() },
+  [resolve('pkg/buildkit/proto-sources.ts')]: { BUNDLED_PROTO_DESCRIPTOR: parseProtoFiles(protoSources()) },
 });
 const common: BuildOptions = {
   bundle: true,
@@ -65,7 +79,7 @@ const common: BuildOptions = {
   minify: true,
   metafile: true,
   logLevel: 'warning',
-  plugins: [inlined],
+  plugins: [inlined, httpThroughRequire],
 };
 
 const { metafile: programGraph } = (await build({
@@ -94,7 +108,7 @@ const { metafile: programGraph } = (await build({
     ].join(' '),
   },
 })) as { metafile: Metafile };
-const { metafile: entriesGraph } = (await build({ ...common, entryPoints, outdir: 'dist', format: 'esm', plugins: [inlined, programBesideEntries] })) as { metafile: Metafile };
+const { metafile: entriesGraph } = (await build({ ...common, entryPoints, outdir: 'dist', format: 'esm', plugins: [inlined, httpThroughRequire, programBesideEntries] })) as { metafile: Metafile };
 
 // What loads before a command runs (dist/main.js, and each command module's chunk) must not hold
 // the heavy packages: those load with await import() where a command needs them. The entries

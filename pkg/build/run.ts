@@ -14,7 +14,6 @@ import { fileSendService, type OutputTarget } from '../buildkit/session/filesend
 import { fileSyncService, type TransferCounters } from '../buildkit/session/filesync.ts';
 import { secretsService, type SecretSource } from '../buildkit/session/secrets.ts';
 import { Session } from '../buildkit/session/session.ts';
-import { sshAgentSource, sshService } from '../buildkit/session/ssh.ts';
 import type { StatusResponse } from '../buildkit/types.ts';
 import { createProgressWriter, type ProgressFormat, type ProgressOutput, type ProgressWriter } from '../progress/index.ts';
 import { buildErrorFromSolve } from './errors.ts';
@@ -68,6 +67,8 @@ export async function runBuild(options: RunBuildOptions): Promise<BuildResult> {
   await checkLocalInputs(build);
   const plan = planBuild(build);
 
+  // ssh2 (600 KB of source) is loaded only for a build that forwards SSH.
+  const ssh = build.ssh && build.ssh.length > 0 ? await import('../buildkit/session/ssh.ts') : undefined;
   const control = new ControlClient(options.builder, options.tls, options.builderFailure);
   const transfer: TransferCounters = {};
   const session = new Session({
@@ -78,7 +79,7 @@ export async function runBuild(options: RunBuildOptions): Promise<BuildResult> {
       fileSyncService(plan.localDirs, transfer),
       authService(options.credentials),
       secretsService(options.secrets),
-      ...(build.ssh && build.ssh.length > 0 ? [sshService(new Map(build.ssh.map((spec) => [spec.id, sshAgentSource(spec.id, spec.paths)])))] : []),
+      ...(ssh && build.ssh ? [ssh.sshService(new Map(build.ssh.map((spec) => [spec.id, ssh.sshAgentSource(spec.id, spec.paths)])))] : []),
       // Only announced when an output lives on the client: the daemon checks for it.
       ...(plan.outputs.some(Boolean) ? [fileSendService(plan.outputs.map((output) => outputTarget(output, options.stdout)))] : []),
     ],

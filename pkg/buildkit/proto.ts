@@ -1,26 +1,11 @@
-// Our BuildKit .proto files (pkg/buildkit/proto, carried inside the bundle) parsed into grpc-js
-// definitions, once, when a command first needs the daemon.
+// The BuildKit protocol as grpc-js service definitions, made once, when a command first needs the
+// daemon, from the descriptor of our .proto files (./proto-sources.ts: built into the bundle).
+// Messages are converted as @grpc/proto-loader converted them (longs and enums as strings,
+// defaults filled in), without its file descriptors, which cost a third of the start-up of a
+// cached build and which nothing here reads.
 import * as grpc from '@grpc/grpc-js';
-import * as protoLoader from '@grpc/proto-loader';
 import protobuf from 'protobufjs';
-import { protoSources } from './proto-sources.ts';
-
-/** All our files in one protobuf.js root, with the well-known types they import (protobuf.js has those built in). */
-function protoRoot(): protobuf.Root {
-  const root = new protobuf.Root();
-  const imported = new Set<string>();
-  for (const source of Object.values(protoSources())) {
-    const parsed = protobuf.parse(source, root, { keepCase: true });
-    for (const file of parsed.imports ?? []) {
-      const common = protobuf.common.get(file);
-      if (common && !imported.has(file)) {
-        imported.add(file);
-        root.addJSON(common.nested ?? {});
-      }
-    }
-  }
-  return root;
-}
+import { protoDescriptor } from './proto-sources.ts';
 
 export type ServiceDefinition = grpc.ServiceDefinition;
 export type ClientConstructor = grpc.ServiceClientConstructor;
@@ -37,31 +22,57 @@ export interface BuildkitProtocol {
   };
 }
 
+// Decoded messages: int64 as decimal strings (a nanosecond modTime does not fit in a JavaScript
+// number), enums by name, absent fields with their default values.
+const DECODED: protobuf.IConversionOptions = { longs: String, enums: String, defaults: true };
+
+/**
+ * A Buffer given where a message is expected is that message already encoded, and goes out as it
+ * is: the hot paths (./session/encoded.ts) encode file chunks without another copy.
+ */
+function serializer(type: protobuf.Type): grpc.serialize<object> {
+  return (value) => (Buffer.isBuffer(value) ? value : (type.encode(type.fromObject(value)).finish() as Buffer));
+}
+
+function deserializer(type: protobuf.Type): grpc.deserialize<object> {
+  return (bytes) => type.toObject(type.decode(bytes), DECODED);
+}
+
+function serviceDefinition(service: protobuf.Service): ServiceDefinition {
+  const methods: Record<string, grpc.MethodDefinition<object, object>> = {};
+  for (const method of service.methodsArray) {
+    const [request, response] = [method.resolvedRequestType, method.resolvedResponseType] as [protobuf.Type, protobuf.Type];
+    methods[method.name] = {
+      path: `/${service.fullName.slice(1)}/${method.name}`,
+      requestStream: method.requestStream === true,
+      responseStream: method.responseStream === true,
+      requestSerialize: serializer(request),
+      requestDeserialize: deserializer(request),
+      responseSerialize: serializer(response),
+      responseDeserialize: deserializer(response),
+      // grpc-js also accepts implementations and offers client methods under this name.
+      originalName: method.name.charAt(0).toLowerCase() + method.name.slice(1),
+    };
+  }
+  return methods;
+}
+
 let loaded: BuildkitProtocol | undefined;
 
 export function buildkitProtocol(): BuildkitProtocol {
   if (loaded) return loaded;
-  const definition = protoLoader.fromJSON(protoRoot().toJSON(), {
-    // Field names stay as the .proto files spell them (protoRoot parses with keepCase).
-    // int64 as strings: a nanosecond modTime does not fit in a JavaScript number.
-    longs: String,
-    enums: String,
-    defaults: true,
-  });
-  const root = grpc.loadPackageDefinition(definition) as unknown as Record<string, Record<string, Record<string, Record<string, unknown>>>>;
-  const service = (path: string): ClientConstructor => {
-    const found = path.split('.').reduce<unknown>((node, key) => (node as Record<string, unknown>)[key], root);
-    return found as ClientConstructor;
-  };
+  const root = protobuf.Root.fromJSON(protoDescriptor());
+  root.resolveAll();
+  const service = (name: string) => serviceDefinition(root.lookupService(name));
   loaded = {
-    Control: service('moby.buildkit.v1.Control'),
+    Control: grpc.makeClientConstructor(service('moby.buildkit.v1.Control'), 'moby.buildkit.v1.Control'),
     services: {
-      health: service('grpc.health.v1.Health').service,
-      fileSync: service('moby.filesync.v1.FileSync').service,
-      fileSend: service('moby.filesync.v1.FileSend').service,
-      auth: service('moby.filesync.v1.Auth').service,
-      secrets: service('moby.buildkit.secrets.v1.Secrets').service,
-      ssh: service('moby.sshforward.v1.SSH').service,
+      health: service('grpc.health.v1.Health'),
+      fileSync: service('moby.filesync.v1.FileSync'),
+      fileSend: service('moby.filesync.v1.FileSend'),
+      auth: service('moby.filesync.v1.Auth'),
+      secrets: service('moby.buildkit.secrets.v1.Secrets'),
+      ssh: service('moby.sshforward.v1.SSH'),
     },
   };
   return loaded;

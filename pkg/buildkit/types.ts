@@ -1,4 +1,4 @@
-// Plain shapes of the Control messages we send and read (proto-loader objects, keepCase, int64 as strings).
+// Plain shapes of the Control messages we send and read (decoded objects, keepCase, int64 as strings).
 
 export interface AttrEntry {
   Type: string;

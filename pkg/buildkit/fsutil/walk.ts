@@ -55,7 +55,7 @@ export async function* walkContext(root: string, options: WalkOptions = {}): Asy
   // so that health checks and the daemon's requests are answered meanwhile.
   let sinceYield = 0;
   async function* walkDir(absoluteDir: string, relativeDir: string): AsyncGenerator<ContextEntry> {
-    const names = readdirSync(absoluteDir).sort((a, b) => Buffer.compare(Buffer.from(a), Buffer.from(b)));
+    const names = inByteOrder(readdirSync(absoluteDir));
     for (const name of names) {
       if (++sinceYield >= YIELD_EVERY) {
         sinceYield = 0;
@@ -90,6 +90,17 @@ export async function* walkContext(root: string, options: WalkOptions = {}): Asy
   }
 
   yield* walkDir(root, '');
+}
+
+/**
+ * Names sorted by their UTF-8 bytes, as Go sorts strings. Each name is encoded once, not at every
+ * comparison (a directory of 100 files took some 1,400 encodings).
+ */
+export function inByteOrder(names: readonly string[]): string[] {
+  return names
+    .map((name) => ({ name, bytes: Buffer.from(name) }))
+    .sort((a, b) => Buffer.compare(a.bytes, b.bytes))
+    .map(({ name }) => name);
 }
 
 // followpaths: each path is sent, and when it is a symlink, so is its target inside the root

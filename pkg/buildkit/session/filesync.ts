@@ -4,12 +4,14 @@
 // rebuild of an unchanged context sends no file contents at all. Owners go as 0:0, as BuildKit's own
 // client sends them (its prepareSyncedFiles resets uid and gid), so that buildctl, buildx and we
 // give the same layers from the same context.
-import { createReadStream, readFileSync } from 'node:fs';
+import { closeSync, openSync, readSync } from 'node:fs';
+import { open } from 'node:fs/promises';
 import * as grpc from '@grpc/grpc-js';
 import { errorMessage } from '../../errors/index.ts';
 import { buildkitProtocol } from '../proto.ts';
 import { walkContext } from '../fsutil/walk.ts';
 import type { WireStat } from '../fsutil/stat.ts';
+import { DATA_HEADER_ROOM, dataPacket, dataPacketBuffer } from './encoded.ts';
 import type { SessionService } from './session.ts';
 
 /** The local directories a build may read, by the name the frontend asks for ("context", "dockerfile"). */
@@ -35,12 +37,15 @@ interface Packet {
   data?: Buffer;
 }
 
-type DiffCopyCall = grpc.ServerDuplexStream<Packet, Packet>;
+type DiffCopyCall = grpc.ServerDuplexStream<Packet, Packet | Buffer>;
 
-// fsutil sends 32 KiB chunks; the receiver takes any size and the daemon accepts 16 MiB messages.
-// Bigger chunks mean far fewer messages through the doubled HTTP/2 framing of the session.
-const CHUNK_SIZE = 256 * 1024;
-// Files up to this size are read in one call and sent as one DATA packet.
+// 32 KiB, as fsutil sends them. The daemon accepts any size up to 16 MiB, and bigger chunks cost
+// us less CPU, but it is slower to take them: 5 files of 200 MB took it 20 s in 64 or 256 KiB
+// chunks and 8-10 s in 32 KiB ones (buildctl: 6-10 s), the time going in its COPY after the
+// transfer; a single such file showed no difference (bench/context-upload.ts, bench/profile.ts).
+const CHUNK_SIZE = 32 * 1024;
+// Files up to this size are read synchronously (a thread-pool round trip costs more than the read)
+// and, when their size is as the walk saw it, sent as one DATA packet.
 const SMALL_FILE = 64 * 1024;
 const PARALLEL_FILES = 4;
 
@@ -79,9 +84,12 @@ async function diffCopy(call: DiffCopyCall, dirs: SyncedDirs, counters: Transfer
   }
 
   const counted: DirTransfer = (counters[dirName] ??= { statsSent: 0, filesSent: 0, bytesSent: 0 });
-  const send = async (packet: Packet) => {
-    if (!call.write(packet)) await new Promise((resolve) => call.once('drain', resolve));
+  // A Buffer is a packet already encoded (./encoded.ts).
+  // `written` runs once grpc-js has framed the message (it copies it) and handed it on.
+  const send = async (packet: Packet | Buffer, written?: () => void) => {
+    if (!call.write(packet, written)) await new Promise((resolve) => call.once('drain', resolve));
   };
+  const buffers = new ChunkBuffers();
   // The path to read, or null for a socket: sent as an empty file, as fsutil does.
   const filesById = new Map<number, string | null>();
   const filesSizes = new Map<number, { size: number }>();
@@ -103,16 +111,11 @@ async function diffCopy(call: DiffCopyCall, dirs: SyncedDirs, counters: Transfer
     filesById.delete(id);
     const { size } = filesSizes.get(id) ?? { size: Infinity };
     filesSizes.delete(id);
-    if (path === null) {
-      // nothing to read
-    } else if (size <= SMALL_FILE) {
-      const data = readFileSync(path);
-      if (data.length > 0) await send({ type: 'PACKET_DATA', ID: id, data });
-      counted.bytesSent += data.length;
-    } else {
-      for await (const chunk of createReadStream(path, { highWaterMark: CHUNK_SIZE })) {
-        await send({ type: 'PACKET_DATA', ID: id, data: chunk as Buffer });
-        counted.bytesSent += (chunk as Buffer).length;
+    // A socket has nothing to read.
+    if (path !== null) {
+      for await (const packet of dataPackets(path, id, size, buffers)) {
+        await send(packet.message, packet.release);
+        counted.bytesSent += packet.length;
       }
     }
     await send({ type: 'PACKET_DATA', ID: id });
@@ -173,5 +176,66 @@ async function diffCopy(call: DiffCopyCall, dirs: SyncedDirs, counters: Transfer
     await send({ type: 'PACKET_STAT' });
   } catch (error) {
     fail(error);
+  }
+}
+
+interface EncodedChunk {
+  /** The DATA packet, encoded. */
+  readonly message: Buffer;
+  /** How many of the file's bytes it carries. */
+  readonly length: number;
+  /** Gives the buffer back for another chunk: call it once the message has been written. */
+  readonly release: () => void;
+}
+
+/**
+ * Full-size chunk buffers, used again once written: a large file then costs no new memory per
+ * chunk, and the collector stays quiet (each megabyte of new buffers brings a full collection
+ * nearer). As many buffers as are in flight at once, which backpressure bounds.
+ */
+class ChunkBuffers {
+  readonly #free: Buffer[] = [];
+
+  take(): Buffer {
+    return this.#free.pop() ?? dataPacketBuffer(CHUNK_SIZE);
+  }
+
+  give(buffer: Buffer): void {
+    this.#free.push(buffer);
+  }
+}
+
+/**
+ * A file's contents as encoded DATA packets, read until end of file (as fsutil's io.Copy does, so a
+ * file that grew since the walk is sent whole). Each chunk is read into the buffer that goes to
+ * the wire. The first buffer has room for the size the walk saw and one byte more, so that a small
+ * file takes one buffer and one packet; a full buffer is followed by another.
+ */
+async function* dataPackets(path: string, id: number, size: number, buffers: ChunkBuffers): AsyncGenerator<EncodedChunk> {
+  const small = size <= SMALL_FILE;
+  const file = small ? openSync(path, 'r') : await open(path, 'r');
+  const read = (buffer: Buffer, offset: number, length: number): number | Promise<number> =>
+    typeof file === 'number' ? readSync(file, buffer, offset, length, null) : file.read(buffer, offset, length, null).then((result) => result.bytesRead);
+  try {
+    let capacity = Math.min(size + 1, CHUNK_SIZE);
+    for (;;) {
+      const pooled = capacity === CHUNK_SIZE;
+      const buffer = pooled ? buffers.take() : dataPacketBuffer(capacity);
+      let filled = 0;
+      let atEnd = false;
+      while (filled < capacity && !atEnd) {
+        const bytesRead = await read(buffer, DATA_HEADER_ROOM + filled, capacity - filled);
+        if (bytesRead === 0) atEnd = true;
+        filled += bytesRead;
+      }
+      const release = pooled ? () => buffers.give(buffer) : () => {};
+      if (filled > 0) yield { message: dataPacket(buffer, id, filled), length: filled, release };
+      else release();
+      if (atEnd) return;
+      capacity = CHUNK_SIZE;
+    }
+  } finally {
+    if (typeof file === 'number') closeSync(file);
+    else await file.close();
   }
 }

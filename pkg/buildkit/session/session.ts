@@ -3,13 +3,13 @@
 // and announce every method we serve in the stream's metadata (the daemon calls nothing else).
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { connect, type Socket } from 'node:net';
+import type { Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import type { ControlClient } from '../control.ts';
 import { buildkitProtocol } from '../proto.ts';
-import { bridge } from './socket-bridge.ts';
+import { bridge, type SessionCall } from './socket-bridge.ts';
 
 export interface SessionService {
   readonly definition: grpc.ServiceDefinition;
@@ -31,7 +31,7 @@ export class Session {
   readonly id = randomUUID();
   readonly #options: SessionOptions;
   readonly #server: grpc.Server;
-  #call: grpc.ClientDuplexStream<{ data: Buffer }, { data: Buffer }> | undefined;
+  #call: SessionCall | undefined;
   #socket: Socket | undefined;
   #socketDir: string | undefined;
 
@@ -58,12 +58,6 @@ export class Session {
     await new Promise<void>((resolve, reject) =>
       this.#server.bindAsync(`unix://${path}`, grpc.ServerCredentials.createInsecure(), (error) => (error ? reject(error) : resolve())),
     );
-    const socket = connect(path);
-    await new Promise<void>((resolve, reject) => {
-      socket.once('connect', resolve);
-      socket.once('error', reject);
-    });
-    this.#socket = socket;
 
     const metadata = new grpc.Metadata();
     metadata.set('x-docker-expose-session-uuid', this.id);
@@ -74,8 +68,10 @@ export class Session {
       // One header field per method: grpc-js sends each added value as its own field.
       for (const method of Object.values(definition)) metadata.add('x-docker-expose-session-grpc-method', method.path);
     }
-    this.#call = control.session(metadata);
-    bridge(this.#call, socket);
+    // Control.Session takes a BytesMessage already encoded, too (passEncodedMessages in ../proto.ts).
+    const call = control.session(metadata) as unknown as SessionCall;
+    this.#call = call;
+    this.#socket = await bridge(call, path);
   }
 
   /** Ends the session: the daemon's calls into it stop. */
