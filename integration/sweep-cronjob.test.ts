@@ -34,12 +34,17 @@ describe('kubectl trust sweep as a CronJob, from the image kubectl build makes o
     const { namespace } = cluster();
     const env = cluster().env({ DOCKER_CONFIG: registry().files.dockerConfigDir });
 
-    // The CLI's image, built in the cluster from this repository and loaded into the node.
-    const created = await runCli('kubectl-buildkit', ['create', 'imager', '--config', writeBuildkitdConfig(registry(), scratchDir('config')), '-n', namespace], { env });
+    // The CLI's image, built in the cluster from this repository and loaded into every node (one
+    // builder pod per node, a build on each), wherever the Job's Pod lands, as the README says to.
+    const created = await runCli('kubectl-buildkit', ['create', 'imager', '--per-node', '--config', writeBuildkitdConfig(registry(), scratchDir('config')), '-n', namespace], { env });
     expect(created.status, created.stderr).toBe(0);
-    const built = await runCli('kubectl-build', ['--progress=plain', '-n', namespace, '--builder', 'imager', '-t', IMAGE, trustImageContext(join(scratchDir('image'), 'context'), executable)], { env });
-    expect(built.status, built.stderr.slice(-1500)).toBe(0);
-    expect(built.stderr).toContain("loaded into the container runtime of the builder's node");
+    const context = trustImageContext(join(scratchDir('image'), 'context'), executable);
+    const nodes = (await cluster().kubectl(['get', 'nodes', '-o', 'jsonpath={.items[*].metadata.name}'])).trim().split(/\s+/);
+    for (const node of nodes) {
+      const built = await runCli('kubectl-build', ['--progress=plain', '-n', namespace, '--builder', 'imager', '--node', node, '-t', IMAGE, context], { env });
+      expect(built.status, built.stderr.slice(-1500)).toBe(0);
+      expect(built.stderr).toContain("loaded into the container runtime of the builder's node");
+    }
 
     try {
       const keys = await generateKeyPair({ dir: scratchDir('keys'), dockerConfigDir: registry().files.dockerConfigDir }, 'cron');
@@ -79,7 +84,9 @@ rules:
       expect(events.items.map((event) => event.source.component)).toEqual(['kubectl-trust-sweep']);
     } finally {
       // Images loaded into the node stay across runs of the local cluster: remove this one.
-      if (cluster().local) await run('ctr', ['--address', '/run/containerd/containerd.sock', '-n', 'k8s.io', 'images', 'rm', IMAGE]).catch(() => {});
+      for (const { containerdSocket } of cluster().localNodes) {
+        await run('ctr', ['--address', containerdSocket, '-n', 'k8s.io', 'images', 'rm', IMAGE]).catch(() => {});
+      }
     }
   });
 });
