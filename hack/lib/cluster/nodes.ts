@@ -5,7 +5,8 @@
 //   pod bridge and pod subnet inside; this machine routes each node's pod subnet to its address, so
 //   pods of every node reach each other, the registry and the API server on node 1's address;
 // - a mount namespace, held by a sleeping process, where the paths a node owns are bind mounts of
-//   folders of its own (its containerd's store and socket, the kubelet's and BuildKit's state);
+//   folders of its own (its containerd's store and socket, the kubelet's and BuildKit's state, the
+//   pods' logs);
 // - a cgroup root of its own for its pods (see NodeNetwork.cgroupRoot).
 // Everything here is undone by removeNodeNetwork / removeNodeCgroups once its processes are stopped.
 import { execFileSync } from 'node:child_process';
@@ -13,8 +14,12 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, rmdirSync, writeFileS
 import { join } from 'node:path';
 import { CLUSTER_NETWORK, type NodeNetwork } from './config.ts';
 
-/** The paths each node owns, bind-mounted from its folder in its mount namespace. */
-export const NODE_PATHS = ['/run/containerd', '/var/lib/containerd', '/var/lib/kubelet', '/var/lib/buildkit'] as const;
+/**
+ * The paths each node owns, bind-mounted from its folder in its mount namespace. The pod logs too:
+ * a kubelet removes the log folders of pods it does not know, which on a shared /var/log/pods are
+ * the other nodes' (kubectl logs then found nothing for a pod of node 1).
+ */
+export const NODE_PATHS = ['/run/containerd', '/var/lib/containerd', '/var/lib/kubelet', '/var/lib/buildkit', '/var/log/pods', '/var/log/containers'] as const;
 
 export const netnsName = (node: NodeNetwork) => `kb-node-${node.index}`;
 const netnsPath = (node: NodeNetwork) => `/run/netns/${netnsName(node)}`;
