@@ -78,9 +78,17 @@ async function startPolicyController(state: StackState): Promise<StackState> {
   return final;
 }
 
+/** The running cluster's kube-apiserver, by PID: what tells one start of the cluster from the next. */
+function apiServerPid(): number | undefined {
+  return readCluster(CLUSTER_DIR)?.processes.find((process) => process.name === 'kube-apiserver')?.pid;
+}
+
 async function startStack(withCluster: boolean, withPolicyController: boolean): Promise<void> {
   const existing = readState();
-  const healthy = existing?.sigstore && services(existing).every(([, service]) => running(service)) && (!existing.cluster || clusterRunning(CLUSTER_DIR));
+  // A cluster restarted under the stack (hack/cluster down/up) lost what the stack put in it (the
+  // registry's containerd settings, policy-controller): the stack is then set up again.
+  const sameCluster = !existing?.cluster || (clusterRunning(CLUSTER_DIR) && existing.cluster.apiServerPid === apiServerPid());
+  const healthy = existing?.sigstore && services(existing).every(([, service]) => running(service)) && sameCluster;
   if (healthy && Boolean(existing.cluster) === withCluster) {
     say('already up');
     const state = withPolicyController && !existing.policyController ? await startPolicyController(existing) : existing;
@@ -114,7 +122,7 @@ async function startStack(withCluster: boolean, withPolicyController: boolean): 
     trustPlainHttpRegistry(cluster, registry.host);
     const buildkitdConfig = join(STACK_DIR, 'buildkitd-cluster.toml');
     writeFileSync(buildkitdConfig, `# For builders in the local cluster: the local stack's registry speaks plain HTTP.\n[registry."${registry.host}"]\n  http = true\n`);
-    clusterState = { kubeconfig: cluster.kubeconfig, buildkitImage: cluster.images.buildkit, buildkitdConfig };
+    clusterState = { kubeconfig: cluster.kubeconfig, buildkitImage: cluster.images.buildkit, buildkitdConfig, apiServerPid: apiServerPid() };
   }
   const files = writeClientFiles(STACK_DIR, [registry]);
   say(`registry ready at ${registry.url}; starting buildkitd (OCI worker, runc)`);

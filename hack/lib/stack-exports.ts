@@ -23,7 +23,13 @@ export interface StackState {
     readonly identity: string;
   };
   /** With the cluster: its admin kubeconfig, builder image, and the buildkitd.toml builders need for the registry. */
-  readonly cluster?: { readonly kubeconfig: string; readonly buildkitImage: string; readonly buildkitdConfig: string };
+  readonly cluster?: {
+    readonly kubeconfig: string;
+    readonly buildkitImage: string;
+    readonly buildkitdConfig: string;
+    /** The cluster's kube-apiserver when the stack set it up: another one means it was restarted under the stack. */
+    readonly apiServerPid?: number;
+  };
   /** With --policy-controller: the TrustRoot that holds the Sigstore's keys (for trustRootRef). */
   readonly policyController?: { readonly trustRoot: string };
 }
