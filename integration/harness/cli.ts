@@ -17,8 +17,6 @@ export interface CliOptions {
   readonly env?: NodeJS.ProcessEnv;
   readonly input?: string;
   readonly cwd?: string;
-  /** Send SIGINT after this many milliseconds (to test Ctrl-C). */
-  readonly interruptAfterMs?: number;
   /** Send SIGINT when this settles (e.g. when a build step signals that it runs). */
   readonly interruptWhen?: Promise<unknown>;
   readonly timeoutMs?: number;
@@ -66,7 +64,6 @@ export function runCli(executable: Executable, args: readonly string[], options:
     });
     child.stdin.end(options.input ?? '');
     const timers = [setTimeout(() => child.kill('SIGKILL'), options.timeoutMs ?? 240_000)];
-    if (options.interruptAfterMs !== undefined) timers.push(setTimeout(() => child.kill('SIGINT'), options.interruptAfterMs));
     options.interruptWhen?.then(() => child.kill('SIGINT'), () => child.kill('SIGINT'));
     child.on('error', reject);
     child.on('close', (status, signal) => {
