@@ -66,8 +66,14 @@ test-unit: deps ## Unit tests: no services, seconds
 test-integration: tools build release ## Integration tests against real services this project starts (and what make release made)
 	vitest run --project integration $(call VITEST_REPORT,integration)
 
-test: tools lint test-unit test-integration ## Everything CI runs: lint, unit, integration
-	node hack/test-summary.ts $(REPORTS)/unit.json $(REPORTS)/integration.json
+# Both suites run even when the first fails, and the closing lines are printed either way: they name
+# every failure with its first lines, so a log cut to its tail still says what broke.
+test: tools lint ## Everything CI runs: lint, unit, integration
+	@rm -f $(REPORTS)/unit.json $(REPORTS)/integration.json; status=0; \
+	$(MAKE) --no-print-directory test-unit || status=1; \
+	$(MAKE) --no-print-directory test-integration || status=1; \
+	node hack/test-summary.ts $(REPORTS)/unit.json $(REPORTS)/integration.json || status=1; \
+	exit $$status
 
 bench: tools build release ## Benchmarks, side by side with the Go tools (needs root for buildkitd)
 	node bench/startup.ts

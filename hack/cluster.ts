@@ -33,7 +33,7 @@ function nodesOption(args: readonly string[]): number {
 
 async function up(nodes: number): Promise<void> {
   if (!healthy()) {
-    if (readCluster(DIR)) await stopCluster(DIR, say);
+    // startCluster clears what a cluster that ended without `down` left.
     const started = Date.now();
     await startCluster({ dir: DIR, detached: true, log: say, nodes });
     say(`started in ${((Date.now() - started) / 1000).toFixed(1)} s`);

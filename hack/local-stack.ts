@@ -101,7 +101,6 @@ async function startStack(withCluster: boolean, withPolicyController: boolean): 
   let cluster = withCluster ? readCluster(CLUSTER_DIR) : undefined;
   if (withCluster && !clusterRunning(CLUSTER_DIR)) {
     say('starting the local Kubernetes cluster (hack/cluster; --no-cluster skips it)');
-    if (cluster) await stopCluster(CLUSTER_DIR);
     cluster = await startCluster({ dir: CLUSTER_DIR, detached: true, log: (message) => say(`cluster: ${message}`) });
   }
   const password = randomPassword();

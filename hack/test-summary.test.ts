@@ -13,13 +13,13 @@ afterAll(() => rmSync(root, { recursive: true, force: true }));
 
 const SKIP = resolve('integration/harness/skip.ts');
 
-function summarise(name: string, tests: string): { status: number | null; stdout: string; stderr: string; file: string } {
+function summarise(name: string, tests: string, suiteFails = false): { status: number | null; stdout: string; stderr: string; file: string } {
   const dir = join(root, name);
   mkdirSync(dir);
-  writeFileSync(join(dir, 'suite.test.ts'), `import { expect, it } from 'vitest';\nimport { skipUnlessPossible } from ${JSON.stringify(SKIP)};\n${tests}`);
+  writeFileSync(join(dir, 'suite.test.ts'), `import { beforeAll, expect, it } from 'vitest';\nimport { skipUnlessPossible } from ${JSON.stringify(SKIP)};\n${tests}`);
   const report = join(dir, 'report.json');
   const run = spawnSync(process.execPath, [resolve('node_modules/vitest/vitest.mjs'), 'run', '--root', dir, '--reporter=json', `--outputFile.json=${report}`], { encoding: 'utf8' });
-  expect(run.status, run.stderr).toBe(0);
+  expect(run.status, run.stderr).toBe(suiteFails ? 1 : 0);
   // The suite's file as make test names it: relative to the checkout.
   return { ...spawnSync(process.execPath, [resolve('hack/test-summary.ts'), report], { encoding: 'utf8' }), file: relative(process.cwd(), join(dir, 'suite.test.ts')) };
 }
@@ -42,5 +42,21 @@ describe("make test's closing lines (hack/test-summary.ts)", () => {
     expect(summary.stdout).toContain(`skipped: skipped in silence (${summary.file}): NO REASON STATED\n`);
     expect(summary.stdout).toMatch(/tests: 1 passed, 0 failed, 2 skipped\n$/);
     expect(summary.stderr).toContain('1 test(s) skipped without a stated reason');
+  }, RUN_TIMEOUT);
+
+  it("name a file whose set-up failed, with the error's first lines, and count its unrun tests as skipped for that reason", () => {
+    const setUp = "beforeAll(() => { throw new Error('the registry did not start: port 5000 is taken'); });\n";
+    const summary = summarise('setup', setUp + PASSING, true);
+    expect(summary.status).toBe(1);
+    expect(summary.stdout).toContain(`failed: ${summary.file} (outside its tests):\n    the registry did not start: port 5000 is taken\n`);
+    expect(summary.stdout).toContain(`skipped: passes (${summary.file}): not run: its file failed (above)\n`);
+    expect(summary.stdout).toMatch(/tests: 0 passed, 0 failed, 1 skipped; 1 file\(s\) failed outside their tests\n$/);
+  }, RUN_TIMEOUT);
+
+  it('print a failed test with the first lines of its failure', () => {
+    const summary = summarise('failing', `${PASSING}it('fails', () => { expect('pushed').toBe('absent'); });\n`, true);
+    expect(summary.status).toBe(1);
+    expect(summary.stdout).toContain(`failed: fails (${summary.file}):\n    AssertionError: expected 'pushed' to be 'absent'`);
+    expect(summary.stdout).toMatch(/tests: 1 passed, 1 failed, 0 skipped\n$/);
   }, RUN_TIMEOUT);
 });

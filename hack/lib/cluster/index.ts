@@ -112,10 +112,19 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
   const nodes = Array.from({ length: nodeCount }, (_, i) => nodeNetwork(i + 1));
   const extraNodes = nodes.slice(1);
   if (process.getuid?.() !== 0) throw new Error('the local cluster needs root (containerd, the kubelet and a network bridge)');
+  // A cluster recorded here whose processes ended without `down` (a session that stopped, a machine
+  // that rebooted, kill -9) left what outlives them: the kubelet's volume mounts (service account
+  // tokens are tmpfs, which make the folder below unremovable), pod network namespaces, firewall
+  // rules, an extra node's namespaces. Clear them as `down` would before starting afresh.
+  if (readCluster(dir) && !clusterRunning(dir)) {
+    log('clearing what the last cluster left (it ended without hack/cluster down)');
+    await stopCluster(dir, log);
+  }
   // One node per machine: it owns containerd's usual socket, the kb0 bridge and its address.
   if (ctrWorks()) {
     throw new Error(`a containerd already answers on ${CONTAINERD.socket} (another local cluster? hack/cluster down, or hack/local-stack down, stops ours)`);
   }
+  unmountUnder(join(dir, 'kubelet'));
   for (const sub of ['pki', 'etcd', 'kubelet', 'cni', 'containerd-config']) rmSync(join(dir, sub), { recursive: true, force: true, maxRetries: 3 });
   const logs = join(dir, 'logs');
   for (const sub of ['pki', 'etcd', 'kubelet', 'cni/net.d', 'cni/ipam', 'containerd-config/hosts', 'logs']) {
@@ -556,7 +565,7 @@ function removePodNetworks(log: (message: string) => void = () => {}): void {
   const prefix = CLUSTER_NETWORK.podSubnet.replace(/\.0\/24$/, '.');
   let names: string[];
   try {
-    names = execFileSync('ip', ['netns', 'list'], { encoding: 'utf8' }).split('\n').map((line) => line.split(' ')[0] ?? '').filter((name) => name.startsWith('cni-'));
+    names = execFileSync('ip', ['netns', 'list'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).split('\n').map((line) => line.split(' ')[0] ?? '').filter((name) => name.startsWith('cni-'));
   } catch {
     return;
   }
