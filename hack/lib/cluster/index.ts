@@ -125,7 +125,7 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
     throw new Error(`a containerd already answers on ${CONTAINERD.socket} (another local cluster? hack/cluster down, or hack/local-stack down, stops ours)`);
   }
   unmountUnder(join(dir, 'kubelet'));
-  for (const sub of ['pki', 'etcd', 'kubelet', 'cni', 'containerd-config']) rmSync(join(dir, sub), { recursive: true, force: true, maxRetries: 3 });
+  for (const sub of ['pki', 'etcd', 'kubelet', 'cni', 'containerd-config']) clearFolder(join(dir, sub));
   const logs = join(dir, 'logs');
   for (const sub of ['pki', 'etcd', 'kubelet', 'cni/net.d', 'cni/ipam', 'containerd-config/hosts', 'logs']) {
     mkdirSync(join(dir, sub), { recursive: true, mode: 0o700 });
@@ -592,6 +592,21 @@ function removeUnmountedNetnsFiles(log: (message: string) => void): void {
   const stale = readdirSync(folder).filter((name) => name.startsWith('cni-') && !mounted.has(join(folder, name)));
   if (stale.length > 0) log(`removing ${stale.length} network namespace file(s) the extra nodes' pods left in ${folder}`);
   for (const name of stale) rmSync(join(folder, name), { force: true });
+}
+
+/**
+ * Removes a folder of the last cluster's, or says in one sentence what holds it: Node's own error
+ * for a busy mount point reads ", Unknown error: Device or resource busy".
+ */
+function clearFolder(folder: string): void {
+  try {
+    rmSync(folder, { recursive: true, force: true, maxRetries: 3 });
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    const held = readFileSync('/proc/self/mounts', 'utf8').split('\n').map((line) => line.split(' ')[1] ?? '').filter((target) => target === folder || target.startsWith(`${folder}/`));
+    const why = held.length > 0 ? `${held.length} mount(s) under it, e.g. ${held[0]}` : (code ?? String(error));
+    throw new Error(`cannot clear ${folder} for a new cluster: ${why}; hack/cluster down clears what a cluster left, or unmount them`, { cause: error });
+  }
 }
 
 /** Volumes the kubelet mounted (service account tokens are tmpfs) would outlive it. */
