@@ -90,10 +90,18 @@ async function legacySignatures(client: RegistryClient, store: SignatureStore, d
   const parsed = parseJson(manifest.body) as { layers?: Descriptor[] } | undefined;
   if (!parsed || !Array.isArray(parsed.layers)) return [{ format: 'legacy', location: where, problem: 'the signature manifest is not valid JSON with layers' }];
   const layers = parsed.layers.filter((layer) => layer?.mediaType === SIMPLE_SIGNING);
+  // Signers of one image sign the same payload (its digest and reference): one read serves them all.
+  const payloads = new Map<string, Promise<Buffer | string>>();
+  const payloadOf = (layer: Descriptor) => {
+    const key = `${String(layer.digest)} ${String(layer.size)}`;
+    const read = payloads.get(key) ?? readSignatureBlob(client, store, layer);
+    payloads.set(key, read);
+    return read;
+  };
   const found = await mapLimited(layers.slice(0, MAX_SIGNATURES), async (layer, index): Promise<FoundSignature> => {
     const location = `${where} (layer ${index + 1})`;
     const annotations = Object.fromEntries(Object.entries(layer.annotations ?? {}).filter(([, value]) => typeof value === 'string'));
-    const payload = await readSignatureBlob(client, store, layer);
+    const payload = await payloadOf(layer);
     return typeof payload === 'string' ? { format: 'legacy', location, problem: payload } : { format: 'legacy', location, legacy: { payload, annotations } };
   });
   return withOverflowNote(found, layers.length, where, 'legacy');
