@@ -113,7 +113,7 @@ function checkedSignatures(context: VerifyContext, image: ResolvedImage, digest:
   const key = `${store.registry}/${store.repository}@${digest}`;
   const known = context.checked?.get(key);
   if (known) return known;
-  const work = findSignatures(context.client, store, digest).then((found) =>
+  const work = findSignatures(context.client, store, digest, image.name).then((found) =>
     found.map((signature): CheckedSignature => (signature.problem ? { found: signature, valid: false, annotations: {}, problem: signature.problem } : checkSignature(context.trust, signature, digest))),
   );
   context.checked?.set(key, work);
