@@ -103,8 +103,13 @@ function trustedRootMaterial(json: unknown): TrustMaterial {
   } catch (error) {
     return fail(`cannot be read: ${errorMessage(error)}`);
   }
+  try {
+    return toTrustMaterial(root, noKeyByHint);
+  } catch {
+    // Read again part by part, so that the message names the one that is wrong (only then: each
+    // run of a verify reads the root, and its certificates and keys are parsed on every reading).
+  }
   const none = { ...root, tlogs: [], certificateAuthorities: [], ctlogs: [], timestampAuthorities: [] };
-  // Each part on its own first, so that the message names the one that is wrong.
   const parts = [
     ['certificateAuthorities', 'certificate authority'],
     ['timestampAuthorities', 'timestamp authority'],
