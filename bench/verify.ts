@@ -6,7 +6,10 @@
 // and our peak RSS (GNU time) for 50, 100 and 200 tags. Every verdict is compared with cosign's.
 // Prints medians and ratios; goals: single images <= 1.0, the repository at least 10x faster,
 // memory flat in the number of tags. Ours is the shipped executable (make release) under the name
-// kubectl-trust. BENCH_RUNS (default 10), BENCH_REPO_RUNS (default 1); one warm-up of each case first.
+// kubectl-trust. Beside the key case run the floors a Node program cannot go under: Node doing
+// nothing (`node -e 0`, the Node the executable is made from) and our executable doing nothing but
+// answer --help (its fast path, before any command code loads).
+// BENCH_RUNS (default 10), BENCH_REPO_RUNS (default 1); one warm-up of each case first.
 import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -23,7 +26,7 @@ import { dockerConfigCredentials } from '../pkg/registry/docker-config.ts';
 import { RegistryClient } from '../pkg/registry/client.ts';
 import { parseReference } from '../pkg/registry/reference.ts';
 import { loadSigner, signPushed, type Signer } from '../pkg/sign/index.ts';
-import { linkPlugins, measure } from './lib/process.ts';
+import { linkPlugins, measure, type Run } from './lib/process.ts';
 import { benchRuns, interleaved, median, medianMs } from './lib/runs.ts';
 import { printCommands, printComparison, type Row } from './lib/table.ts';
 
@@ -76,18 +79,27 @@ try {
     'key + Rekor': ['--key', publicKey('key1'), '--trusted-root', root, keyed.byDigest],
     keyless: ['--certificate-identity', sigstore.identity, '--certificate-oidc-issuer', sigstore.issuerUrl, '--trusted-root', root, keyless.byDigest],
   };
+  const floors: Record<string, () => Promise<Run>> = {
+    'node -e 0': () => measure(process.execPath, ['-e', '0'], { env }),
+    'kubectl trust --help': () => measure(ours, ['--help'], { env }),
+  };
   const singleRows: Row[] = [];
   const singleCommands: string[] = [];
   for (const [label, args] of Object.entries(singles)) {
-    const samples = await interleaved(
-      RUNS,
-      Object.fromEntries(Object.entries(verifiers).map(([name, make]) => {
+    const withFloors = label === 'key + Rekor';
+    const samples = await interleaved(RUNS, {
+      ...Object.fromEntries(Object.entries(verifiers).map(([name, make]) => {
         const [command, commandArgs] = make(args);
         return [name, () => measure(command, commandArgs, { env })];
       })),
-    );
+      ...(withFloors ? floors : {}),
+    });
     const side = (name: string) => ({ label: `\`${name}\``, samples: samples[name] ?? [] });
     for (const cosign of ['cosign-v3 verify', 'cosign-v2 verify']) singleRows.push({ what: `one image, ${label}`, ours: side('kubectl trust verify'), anchor: side(cosign) });
+    if (withFloors) {
+      singleRows.push({ what: 'floor: Node doing nothing', ours: side('node -e 0'), anchor: side('cosign-v3 verify') });
+      singleRows.push({ what: 'floor: our executable doing nothing', ours: side('kubectl trust --help'), anchor: side('cosign-v3 verify') });
+    }
     for (const make of Object.values(verifiers)) singleCommands.push(make(args).flat().join(' ').replace(/^\S*\//, ''));
   }
   printComparison('verify: one image signed by cosign v3 (bundle), whole process', RUNS, singleRows, 'ms');

@@ -64,6 +64,33 @@ const httpThroughRequire: Plugin = {
   },
 };
 
+/**
+ * string-width on demand. Its module builds Unicode property regular expressions (RGI_Emoji and
+ * others) and an Intl.Segmenter as it loads: some 30 ms of every command, since yargs' help layout
+ * (cliui, wrap-ansi) imports it, while our help and usage text is printable ASCII, whose width is
+ * its length (string-width's own first answer for such text). Every importer gets this stand-in,
+ * which loads the real module, through require() (bundled, run on first use), for any other text.
+ */
+const stringWidthOnDemand: Plugin = {
+  name: 'string-width-on-demand',
+  setup(esbuild) {
+    const namespace = 'string-width-on-demand';
+    esbuild.onResolve({ filter: /^string-width$/ }, (args) => (args.namespace === namespace ? undefined : { path: 'string-width', namespace }));
+    esbuild.onLoad({ filter: /.*/, namespace }, () => ({
+      contents: [
+        'let full;',
+        'export default function stringWidth(text, options) {',
+        "  if (typeof text === 'string' && /^[\\x20-\\x7e]*$/.test(text)) return text.length;",
+        "  full ??= require('string-width').default;",
+        '  return full(text, options);',
+        '}',
+      ].join('\n'),
+      loader: 'js',
+      resolveDir: process.cwd(),
+    }));
+  },
+};
+
 // A fresh dist/, but for what make release made from it (dist/release): the Makefile redoes that when dist/ changes.
 const stale = (await readdir('dist').catch(() => [])).filter((name) => name !== 'release');
 const [startupFacts] = await Promise.all([gatherStartupFacts(), ...stale.map((name) => rm(join('dist', name), { recursive: true, force: true }))]);
@@ -79,7 +106,7 @@ const common: BuildOptions = {
   minify: true,
   metafile: true,
   logLevel: 'warning',
-  plugins: [inlined, httpThroughRequire],
+  plugins: [inlined, httpThroughRequire, stringWidthOnDemand],
 };
 
 const { metafile: programGraph } = (await build({
@@ -108,7 +135,7 @@ const { metafile: programGraph } = (await build({
     ].join(' '),
   },
 })) as { metafile: Metafile };
-const { metafile: entriesGraph } = (await build({ ...common, entryPoints, outdir: 'dist', format: 'esm', plugins: [inlined, httpThroughRequire, programBesideEntries] })) as { metafile: Metafile };
+const { metafile: entriesGraph } = (await build({ ...common, entryPoints, outdir: 'dist', format: 'esm', plugins: [inlined, httpThroughRequire, stringWidthOnDemand, programBesideEntries] })) as { metafile: Metafile };
 
 // What loads before a command runs (dist/main.js, and each command module's chunk) must not hold
 // the heavy packages: those load with await import() where a command needs them. The entries

@@ -123,7 +123,8 @@ function verifySubject(trust: Trust, subject: Subject, imageDigest: string): Ver
       tlogEntries: entries,
       timestamps: chosen.timestamps,
     });
-    for (const entry of entries) checkEntryKey(entry, { ...(chosen.certificate ? { certificate: chosen.certificate } : {}), publicKeyDer: spki(chosen.key) });
+    const publicKeyDer = chosen.spki ?? spki(chosen.key);
+    for (const entry of entries) checkEntryKey(entry, { ...(chosen.certificate ? { certificate: chosen.certificate } : {}), publicKeyDer });
     const first = entries[0];
     return { signer: chosen.signer, log: first && logEntry(trust.material, first), annotations: subject.claims(imageDigest) };
   } catch (error) {
@@ -134,6 +135,8 @@ function verifySubject(trust: Trust, subject: Subject, imageDigest: string): Ver
 interface ChosenKey {
   readonly signer: SignerIdentity;
   readonly key: KeyObject;
+  /** The key's SPKI DER, when already known (a trusted key's). */
+  readonly spki?: Buffer;
   /** The certificate's DER, when the signature carries one (what its log entry must name). */
   readonly certificate?: Buffer;
   /** Signed timestamps the certificate was checked at: the Verifier must verify them. */
@@ -145,7 +148,7 @@ function chooseKey(trust: Trust, subject: Subject, entity: SignedEntity, content
   if (entity.key.$case === 'public-key') {
     const trusted = trustedKeyFor(trust, content);
     if (!trusted) throw new CheckProblem('not signed by any trusted key');
-    return { signer: keySigner(trusted), key: trusted.key, timestamps: [] };
+    return { signer: keySigner(trusted), key: trusted.key, spki: trusted.spki, timestamps: [] };
   }
   const { certificate } = entity.key;
   const der = certificateDer(subject.bundle);
@@ -163,7 +166,7 @@ function chooseKey(trust: Trust, subject: Subject, entity: SignedEntity, content
     } catch (expired) {
       throw asProblem(expired, signer);
     }
-    return { signer, key: trusted.key, certificate: der, timestamps: [] };
+    return { signer, key: trusted.key, spki: trusted.spki, certificate: der, timestamps: [] };
   }
 }
 
@@ -198,15 +201,22 @@ function certificateDer(bundle: Bundle): Buffer {
 /**
  * A message signature checked as cosign checks it: ECDSA and RSA over SHA-256 of the payload
  * (what @sigstore/verify does), Ed25519 over the payload itself (which @sigstore/verify cannot).
+ * Each key's answer is kept: the Verifier checks the signature again with the key chooseKey found
+ * it verifies with, and a repository view checks hundreds of signatures.
  */
 function signatureContent(content: SignatureContent, artifact: Buffer | undefined): SignatureContent {
-  if (!artifact) return content;
+  const verify = (key: KeyObject) => (artifact && key.asymmetricKeyType === 'ed25519' ? safeVerify(artifact, key, content.signature) : content.verifySignature(key));
+  const answers = new Map<KeyObject, boolean>();
   return {
     signature: content.signature,
     compareSignature: (signature) => content.compareSignature(signature),
     compareDigest: (digest) => content.compareDigest(digest),
     compareSignedDigest: (digest) => content.compareSignedDigest(digest),
-    verifySignature: (key) => (key.asymmetricKeyType === 'ed25519' ? safeVerify(artifact, key, content.signature) : content.verifySignature(key)),
+    verifySignature: (key) => {
+      const answer = answers.get(key) ?? verify(key);
+      answers.set(key, answer);
+      return answer;
+    },
   };
 }
 

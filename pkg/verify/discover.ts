@@ -4,11 +4,13 @@
 // and Sigstore bundles stored as OCI referrers, listed by the referrers API or, on registries without
 // it, by the fallback index tag `sha256-<hex>`. What is malformed is still returned, with the problem
 // named, so the report can show it; what cannot be read at all (registry down, 401, 500) throws.
+import { createHash } from 'node:crypto';
 import { KubectlBuildError, errorMessage } from '../errors/index.ts';
 import { OCI_INDEX, DOCKER_MANIFEST_LIST, type Descriptor, type RegistryClient } from '../registry/client.ts';
 import { repositoryName, type ImageReference } from '../registry/reference.ts';
 import { BUNDLE_MEDIA_TYPE } from '../sign/bundle.ts';
 import { SIMPLE_SIGNING, signatureTag } from '../sign/legacy.ts';
+import { simpleSigningPayload } from '../sign/payload.ts';
 import { digestTag } from '../sign/tag-update.ts';
 import type { FoundSignature } from './types.ts';
 
@@ -75,13 +77,16 @@ export async function resolveImage(client: RegistryClient, reference: ImageRefer
   };
 }
 
-/** Every signature stored for `digest`, in both layouts; throws only when the registry cannot be read. */
-export async function findSignatures(client: RegistryClient, store: SignatureStore, digest: string): Promise<FoundSignature[]> {
-  const [legacy, bundles] = await Promise.all([legacySignatures(client, store, digest), bundleSignatures(client, store, digest)]);
+/**
+ * Every signature stored for `digest`, in both layouts; throws only when the registry cannot be
+ * read. `name`: the image's name as cosign writes docker-reference, to know its usual payload.
+ */
+export async function findSignatures(client: RegistryClient, store: SignatureStore, digest: string, name?: string): Promise<FoundSignature[]> {
+  const [legacy, bundles] = await Promise.all([legacySignatures(client, store, digest, name), bundleSignatures(client, store, digest)]);
   return [...legacy, ...bundles];
 }
 
-async function legacySignatures(client: RegistryClient, store: SignatureStore, digest: string): Promise<FoundSignature[]> {
+async function legacySignatures(client: RegistryClient, store: SignatureStore, digest: string, name: string | undefined): Promise<FoundSignature[]> {
   const { registry, repository } = store;
   const tag = signatureTag(digest);
   const where = `${registry}/${repository}:${tag}`;
@@ -90,10 +95,24 @@ async function legacySignatures(client: RegistryClient, store: SignatureStore, d
   const parsed = parseJson(manifest.body) as { layers?: Descriptor[] } | undefined;
   if (!parsed || !Array.isArray(parsed.layers)) return [{ format: 'legacy', location: where, problem: 'the signature manifest is not valid JSON with layers' }];
   const layers = parsed.layers.filter((layer) => layer?.mediaType === SIMPLE_SIGNING);
+  // Signers of one image sign the same payload (its digest and reference): one read serves them
+  // all. And the payload cosign writes without annotations is known in advance: a layer whose
+  // digest is that payload's holds exactly those bytes, and needs no read at all.
+  const payloads = new Map<string, Promise<Buffer | string>>();
+  if (name !== undefined) {
+    const usual = simpleSigningPayload(name, digest);
+    payloads.set(`sha256:${createHash('sha256').update(usual).digest('hex')} ${usual.length}`, Promise.resolve(usual));
+  }
+  const payloadOf = (layer: Descriptor) => {
+    const key = `${String(layer.digest)} ${String(layer.size)}`;
+    const read = payloads.get(key) ?? readSignatureBlob(client, store, layer);
+    payloads.set(key, read);
+    return read;
+  };
   const found = await mapLimited(layers.slice(0, MAX_SIGNATURES), async (layer, index): Promise<FoundSignature> => {
     const location = `${where} (layer ${index + 1})`;
     const annotations = Object.fromEntries(Object.entries(layer.annotations ?? {}).filter(([, value]) => typeof value === 'string'));
-    const payload = await readSignatureBlob(client, store, layer);
+    const payload = await payloadOf(layer);
     return typeof payload === 'string' ? { format: 'legacy', location, problem: payload } : { format: 'legacy', location, legacy: { payload, annotations } };
   });
   return withOverflowNote(found, layers.length, where, 'legacy');

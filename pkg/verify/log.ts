@@ -61,6 +61,9 @@ export function checkEntryKey(entry: TransparencyLogEntry, verifier: { readonly 
   let same = false;
   if (block?.[1] === 'CERTIFICATE') same = verifier.certificate?.equals(der) ?? false;
   else if (block && !verifier.certificate) {
+    // The same SPKI bytes are the same key (the usual case: the signer's own PEM); other bytes may
+    // still encode it, which parsing and exporting them tells.
+    if (der.equals(verifier.publicKeyDer)) return;
     try {
       same = spki(createPublicKey({ key: der, format: 'der', type: 'spki' })).equals(verifier.publicKeyDer);
     } catch {

@@ -25,6 +25,8 @@ export interface TrustInputs {
 export interface LoadedKey {
   readonly name: string;
   readonly key: KeyObject;
+  /** Its SPKI DER, exported once: every log entry of a key signature is compared with it. */
+  readonly spki: Buffer;
   readonly fingerprint: string;
 }
 
@@ -39,7 +41,11 @@ export interface Trust {
 
 /** Parses the keys and the trusted root once per run; anything unreadable is a usage error. */
 export function loadTrust(inputs: TrustInputs): Trust {
-  const keys = inputs.keys.map((trusted) => ({ name: trusted.name, key: publicKey(trusted.publicKeyPem, `the key ${trusted.name}`), fingerprint: keyFingerprint(trusted.publicKeyPem) }));
+  const keys = inputs.keys.map((trusted): LoadedKey => {
+    const key = publicKey(trusted.publicKeyPem, `the key ${trusted.name}`);
+    const der = spki(key);
+    return { name: trusted.name, key, spki: der, fingerprint: fingerprintOf(der) };
+  });
   const fixed = inputs.now;
   const now = () => fixed ?? new Date();
   if (inputs.trustedRoot !== undefined) return { keys, material: trustedRootMaterial(inputs.trustedRoot), hasTrustedRoot: true, now };
@@ -49,7 +55,11 @@ export function loadTrust(inputs: TrustInputs): Trust {
 
 /** What the table and JSON show for a key: the SHA-256 of its SPKI DER, lowercase hex. */
 export function keyFingerprint(publicKeyPem: string): string {
-  return createHash('sha256').update(spki(publicKey(publicKeyPem, 'the public key'))).digest('hex');
+  return fingerprintOf(spki(publicKey(publicKeyPem, 'the public key')));
+}
+
+function fingerprintOf(spkiDer: Buffer): string {
+  return createHash('sha256').update(spkiDer).digest('hex');
 }
 
 export function spki(key: KeyObject): Buffer {
@@ -93,8 +103,13 @@ function trustedRootMaterial(json: unknown): TrustMaterial {
   } catch (error) {
     return fail(`cannot be read: ${errorMessage(error)}`);
   }
+  try {
+    return toTrustMaterial(root, noKeyByHint);
+  } catch {
+    // Read again part by part, so that the message names the one that is wrong (only then: each
+    // run of a verify reads the root, and its certificates and keys are parsed on every reading).
+  }
   const none = { ...root, tlogs: [], certificateAuthorities: [], ctlogs: [], timestampAuthorities: [] };
-  // Each part on its own first, so that the message names the one that is wrong.
   const parts = [
     ['certificateAuthorities', 'certificate authority'],
     ['timestampAuthorities', 'timestamp authority'],

@@ -11,7 +11,7 @@ import { repositoryName, type ImageReference } from '../registry/reference.ts';
 import { checkSignature, type Trust } from './check.ts';
 import { findSignatures, resolveImage, type ResolvedImage, type SignatureStore } from './discover.ts';
 import { bundleAttestations, legacyAttestations } from './attestations.ts';
-import type { CheckedAttestation, CheckedSignature, Verdict } from './types.ts';
+import type { CheckedAttestation, CheckedSignature, FoundSignature, Verdict } from './types.ts';
 
 export interface VerifyContext {
   readonly client: RegistryClient;
@@ -113,11 +113,21 @@ function checkedSignatures(context: VerifyContext, image: ResolvedImage, digest:
   const key = `${store.registry}/${store.repository}@${digest}`;
   const known = context.checked?.get(key);
   if (known) return known;
-  const work = findSignatures(context.client, store, digest).then((found) =>
-    found.map((signature): CheckedSignature => (signature.problem ? { found: signature, valid: false, annotations: {}, problem: signature.problem } : checkSignature(context.trust, signature, digest))),
+  const work = findSignatures(context.client, store, digest, image.name).then((found) =>
+    found.map((signature): CheckedSignature => {
+      const checked = signature.problem ? { found: signature, valid: false, annotations: {}, problem: signature.problem } : checkSignature(context.trust, signature, digest);
+      // Kept for the rest of the run (context.checked): without what was read to check it (payload,
+      // layer annotations, bundle: kilobytes a signature) unless attestations are read from it.
+      return context.attestations ? checked : { ...checked, found: withoutContent(signature) };
+    }),
   );
   context.checked?.set(key, work);
   return work;
+}
+
+/** What the report shows of a found signature: its layout and where it is, and why it could not be read. */
+function withoutContent(found: FoundSignature): FoundSignature {
+  return { format: found.format, location: found.location, ...(found.problem ? { problem: found.problem } : {}) };
 }
 
 /** The index's verdict with its platform images': the worst of them, with what each misses. */
