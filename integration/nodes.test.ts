@@ -293,6 +293,76 @@ describe('builders over two nodes', () => {
     expect((await buildkit(['rm', 'each'])).status).toBe(0);
   });
 
+  it('--all-nodes loads the image on every node of the builder in one build: a Deployment runs it on each node without pulling', async (context) => {
+    skipUnlessPossible(context, await needsTwoNodes());
+    skipUnlessPossible(context, cluster().local ? undefined : "needs the local cluster, to read each node's containerd");
+    const config = writeBuildkitdConfig(registry(), scratchDir('config'));
+    const all = (await nodes()).map((node) => node.name).sort();
+    const created = await buildkit(['create', 'all', '--per-node', '--worker', 'containerd', '--config', config]);
+    expect(created.status, created.stderr).toBe(0);
+    const pods = await builderPods('all');
+    expect(pods.map((pod) => pod.node).sort(), created.stderr).toEqual(all);
+    const podOn = (node: string) => pods.find((pod) => pod.node === node)?.name;
+    const suffix = Date.now().toString(36);
+    const name = `kubectl-build-test/all-nodes-${suffix}:1`;
+    const dir = scratchDir('context');
+    writeFileSync(join(dir, 'Dockerfile'), 'FROM scratch\nCOPY busybox /busybox\nCMD ["/busybox", "sh", "-c", "echo running; exec /busybox sleep 3600"]\n');
+    copyFileSync('/bin/busybox', join(dir, 'busybox'));
+    const deployment = `all-nodes-${suffix}`;
+    try {
+      const result = await build(['--builder', 'all', '--all-nodes', '-t', name, dir]);
+      expect(result.status, result.stderr).toBe(0);
+      expect(result.stderr).toContain(`on each of its ${all.length} node(s): ${all.map((node) => `pod ${podOn(node)} on node ${node}`).join(', ')}`);
+      for (const node of all) expect(result.stderr).toContain(`loaded docker.io/${name} into the container runtime of node ${node} (pod ${podOn(node)})`);
+      expect(result.stderr).toContain(`loaded on every node of the builder "all" (${all.join(', ')})`);
+      expect(await imageOnNodes(`docker.io/${name}`)).toEqual(Object.fromEntries(all.map((node) => [node, 'present'])));
+      // A Deployment with one replica per node (required anti-affinity) that may not pull: each runs.
+      await cluster().kubectl(['apply', '-f', '-'], JSON.stringify({
+        apiVersion: 'apps/v1',
+        kind: 'Deployment',
+        metadata: { name: deployment },
+        spec: {
+          replicas: all.length,
+          selector: { matchLabels: { app: deployment } },
+          template: {
+            metadata: { labels: { app: deployment } },
+            spec: {
+              affinity: { podAntiAffinity: { requiredDuringSchedulingIgnoredDuringExecution: [{ labelSelector: { matchLabels: { app: deployment } }, topologyKey: 'kubernetes.io/hostname' }] } },
+              containers: [{ name: 'main', image: name, imagePullPolicy: 'Never' }],
+            },
+          },
+        },
+      }));
+      await cluster().kubectl(['rollout', 'status', `deployment/${deployment}`, '--timeout=90s']);
+      const running = JSON.parse(await cluster().kubectl(['get', 'pods', '-l', `app=${deployment}`, '-o', 'json'])).items as Array<{ spec: { nodeName: string }; status: { containerStatuses: Array<{ ready: boolean }> } }>;
+      expect(running.map((pod) => pod.spec.nodeName).sort()).toEqual(all);
+      expect(running.every((pod) => pod.status.containerStatuses[0]?.ready)).toBe(true);
+
+      // A build that fails on one node only (a containerd worker's RUN step runs in the node's
+      // network: it fails where it sees that node's address): the error names that node and the
+      // node that has the image, which keeps it.
+      const [kept, failing] = all;
+      const failingAddress = (await cluster().kubectl(['get', 'node', failing ?? '', '-o', 'jsonpath={.status.addresses[?(@.type=="InternalIP")].address}'])).trim();
+      const partial = `kubectl-build-test/all-nodes-${suffix}:2`;
+      writeFileSync(join(dir, 'Dockerfile'), `FROM ${registry().baseImage}\nARG FAIL_AT\nRUN if ip -4 -o addr | grep -q " $FAIL_AT/"; then echo "refusing to build here" >&2; exit 3; fi\n`);
+      const half = await build(['--builder', 'all', '--all-nodes', '--build-arg', `FAIL_AT=${failingAddress}`, '-t', partial, dir]);
+      expect(half.status, half.stderr).toBe(1);
+      expect(half.stderr).toMatch(new RegExp(`^error: the image is loaded on node ${kept} only, not on node ${failing}: .*exit code: 3\\n  refusing to build here$`, 'm'));
+      expect(half.stderr).toContain(`loaded docker.io/${partial} into the container runtime of node ${kept}`);
+      expect(await imageOnNodes(`docker.io/${partial}`)).toEqual({ [kept ?? '']: 'present', [failing ?? '']: 'absent' });
+    } finally {
+      await cluster().kubectl(['delete', 'deployment', deployment, '--ignore-not-found', '--wait=true']).catch(() => {});
+      for (const node of cluster().localNodes) {
+        for (const tag of ['1', '2']) await run('ctr', ['--address', node.containerdSocket, '-n', 'k8s.io', 'images', 'rm', `docker.io/kubectl-build-test/all-nodes-${suffix}:${tag}`]).catch(() => {});
+      }
+    }
+    // With --push there is no single image to push: refused before anything connects.
+    const refused = await build(['--builder', 'all', '--all-nodes', '--push', '-t', name, dir]);
+    expect(refused.status).toBe(2);
+    expect(refused.stderr).toContain('error: --all-nodes builds one image per node, so it cannot be combined with --push');
+    expect((await buildkit(['rm', 'all'])).status).toBe(0);
+  });
+
   it('fails a build whose pod is deleted mid-build, pushing nothing, and sends the next build of that context to a live pod', async (context) => {
     skipUnlessPossible(context, await needsTwoNodes());
     const pods = await createBuilder('survivor', ['--replicas', '2', '--worker', 'runc']);
