@@ -52,7 +52,7 @@ export async function connectEveryNode(argv: KubeArgv, options: ConnectOptions):
         pod: pod.name,
         builder: tunnel.address,
         builderFailure: tunnel.failure,
-        explain: (error: unknown) => lostPodError(connection, builder.name, pod.name, error),
+        explain: (error: unknown) => lostPodError(connection, builder.name, pod, error),
       };
     }),
     uncovered,

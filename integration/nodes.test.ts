@@ -16,10 +16,12 @@ import { imageBytes } from './harness/images.ts';
 import { manifestState } from './harness/registry-state.ts';
 import { scratchDir } from './harness/index.ts';
 import { skipUnlessPossible } from './harness/skip.ts';
+import { useStepSignals } from './harness/step-signals.ts';
 
 const run = promisify(execFile);
 const cluster = useCluster();
 const registry = useClusterRegistry();
+const signals = useStepSignals(() => cluster().hostAddress);
 
 function env(): NodeJS.ProcessEnv {
   return cluster().env({ DOCKER_CONFIG: registry().files.dockerConfigDir });
@@ -391,5 +393,41 @@ describe('builders over two nodes', () => {
     expect(ranOn, `${chosen} is not among the builder's pods ${JSON.stringify(live)}`).toBeDefined();
     expect(await imageText(tag)).toContain(`address ${ranOn?.ip}\n`);
     expect((await buildkit(['rm', 'survivor'])).status).toBe(0);
+  });
+
+  it('fails a build whose node is drained while its RUN step runs, pushing nothing, and sends the next build of that context to a live pod', async (context) => {
+    skipUnlessPossible(context, await needsTwoNodes());
+    const pods = await createBuilder('drained', ['--replicas', '2', '--worker', 'runc']);
+    const [victim] = pods;
+    if (!victim) throw new Error('no builder pod');
+    const dir = contextsPerPod(pods).get(victim.name) ?? '';
+    const hold = `drain-${Date.now().toString(36)}`;
+    writeFileSync(join(dir, 'Dockerfile'), `FROM ${registry().baseImage}\nRUN wget -qO- ${signals().url}/hold/${hold}\n`);
+    const tag = `${registry().host}/nodes/drained:1`;
+    const running = build(['--builder', 'drained', '-t', tag, '--push', dir]);
+    try {
+      await signals().holdOpened(hold);
+      // The node is drained of this builder's pods only: the cluster is shared, its other pods stay.
+      await cluster().kubectl(['drain', victim.node, '--pod-selector', 'kubectl-build.dev/builder=drained', '--ignore-daemonsets', '--delete-emptydir-data', '--timeout=90s']);
+      const { status, stderr } = await running;
+      expect(status, stderr).toBe(1);
+      expect(stderr).toContain(`pod ${victim.name} on node ${victim.node}`);
+      expect(stderr).toMatch(new RegExp(`^error: the builder pod ${victim.name} was evicted( through the Eviction API)? from node ${victim.node}, which is cordoned \\(drained\\) during the build, so nothing was built or pushed$`, 'm'));
+      expect(await signals().holdOutcome(hold)).toBe('dropped');
+      expect(await manifestState(registry().registry, tag)).toBe('absent');
+    } finally {
+      await cluster().kubectl(['uncordon', victim.node]);
+    }
+    // The same context again: it goes to a pod that runs (the other one, or the victim's
+    // replacement once ready), and the step runs there.
+    writeFileSync(join(dir, 'Dockerfile'), `FROM ${registry().baseImage}\nRUN ${WHERE} > /where\n`);
+    const next = await build(['--builder', 'drained', '-t', tag, '--push', dir]);
+    expect(next.status, next.stderr).toBe(0);
+    const chosen = /: pod (\S+) on node (\S+)/.exec(next.stderr)?.[1];
+    expect(chosen).not.toBe(victim.name);
+    const ranOn = (await builderPods('drained')).find((pod) => pod.name === chosen);
+    expect(ranOn, `${chosen} is not among the builder's pods`).toBeDefined();
+    expect(await imageText(tag)).toContain(`address ${ranOn?.ip}\n`);
+    expect((await buildkit(['rm', 'drained'])).status).toBe(0);
   });
 });

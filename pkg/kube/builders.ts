@@ -28,6 +28,8 @@ export interface BuilderPod {
   readonly problem?: string;
   /** The architecture its Deployment pins it to (create --platform / a kubernetes.io/arch selector). */
   readonly arch?: string;
+  /** Why it is being stopped, when Kubernetes says (its DisruptionTarget condition: EvictionByEvictionAPI, ...). */
+  readonly disruption?: string;
 }
 
 export interface BuilderInfo {
@@ -81,6 +83,7 @@ function toBuilderPod(pod: V1Pod): BuilderPod {
   const ready = pod.status?.conditions?.some((condition) => condition.type === 'Ready' && condition.status === 'True') ?? false;
   const problem = ready ? undefined : podProblem(pod);
   const arch = pod.spec?.nodeSelector?.['kubernetes.io/arch'];
+  const disruption = pod.status?.conditions?.find((condition) => condition.type === 'DisruptionTarget' && condition.status === 'True')?.reason;
   return {
     name: pod.metadata?.name ?? '',
     node: pod.spec?.nodeName ?? '',
@@ -88,6 +91,7 @@ function toBuilderPod(pod: V1Pod): BuilderPod {
     ready: ready && !pod.metadata?.deletionTimestamp,
     ...(problem ? { problem } : {}),
     ...(arch ? { arch } : {}),
+    ...(disruption ? { disruption } : {}),
   };
 }
 
@@ -196,6 +200,15 @@ export async function nodesForBuilder(connection: KubeConnection, spec: Pick<Bui
     return nodesThatFit(nodes.items, spec.nodeSelector, spec.tolerations);
   } catch (error) {
     throw kubeError(error, connection, `list the nodes (for ${purpose})`, 'list nodes');
+  }
+}
+
+/** Whether `node` is cordoned (kubectl cordon / drain); undefined when it cannot be read (gone, or no RBAC to get nodes). */
+export async function nodeCordoned(connection: KubeConnection, node: string): Promise<boolean | undefined> {
+  try {
+    return (await apis(connection).core.readNode({ name: node })).spec?.unschedulable === true;
+  } catch {
+    return undefined;
   }
 }
 
