@@ -16,7 +16,7 @@ import { clusterNodes, clusterRunning, readCluster, startCluster, stopCluster } 
 import { cacheDir, tool } from '../hack/lib/paths.ts';
 import { linkPlugins, measure, type Run } from './lib/process.ts';
 import { benchRuns, interleaved, median, type Measured } from './lib/runs.ts';
-import { summary } from './lib/table.ts';
+import { printCommands, summary } from './lib/table.ts';
 
 const RUNS = benchRuns(3);
 const CONCURRENCY = [1, 2, 4, 8] as const;
@@ -82,7 +82,7 @@ try {
     const perMinute = (count * 60_000) / median(rounds.map((one) => one.ms));
     console.log(`| ${count} | ${summary(rounds, 's')} | ${perMinute.toFixed(1)} | ${spread} |`);
   }
-  console.log(`\ncompared: N of  $ kubectl build --progress plain -n NAMESPACE --builder ${BUILDER} $WORK/context-K  started together (K = 0..N-1)`);
+  printCommands(work, [`kubectl build --progress plain -n ${namespace} --builder ${BUILDER} ${join(work, 'context-K')}   # N of them at once, K = 0 to N-1`]);
 } finally {
   try {
     kubectl(['delete', 'namespace', namespace, '--wait=false']);

@@ -373,6 +373,28 @@ describe('builders over two nodes', () => {
     expect((await buildkit(['rm', 'all'])).status).toBe(0);
   });
 
+  it('--all-nodes on a builder of one pod names the node that has no builder pod, so no image', async (context) => {
+    skipUnlessPossible(context, await needsTwoNodes());
+    skipUnlessPossible(context, cluster().local ? undefined : "needs the local cluster, to read each node's containerd");
+    const [pod] = await createBuilder('lone', ['--replicas', '1', '--worker', 'containerd']);
+    if (!pod) throw new Error('no builder pod');
+    const other = (await nodes()).map((node) => node.name).find((node) => node !== pod.node) ?? '';
+    const name = `kubectl-build-test/lone-${Date.now().toString(36)}:1`;
+    const dir = scratchDir('context');
+    writeFileSync(join(dir, 'Dockerfile'), 'FROM scratch\nCOPY busybox /busybox\n');
+    copyFileSync('/bin/busybox', join(dir, 'busybox'));
+    try {
+      const result = await build(['--builder', 'lone', '--all-nodes', '-t', name, dir]);
+      expect(result.status, result.stderr).toBe(0);
+      expect(result.stderr).toContain(`loaded docker.io/${name} into the container runtime of node ${pod.node} (pod ${pod.name})`);
+      expect(result.stderr).toContain(`node ${other} can run the builder's pods but has none, so the image is not there (kubectl buildkit create lone --per-node puts one on every node)`);
+      expect(await imageOnNodes(`docker.io/${name}`)).toEqual({ [pod.node]: 'present', [other]: 'absent' });
+    } finally {
+      for (const node of cluster().localNodes) await run('ctr', ['--address', node.containerdSocket, '-n', 'k8s.io', 'images', 'rm', `docker.io/${name}`]).catch(() => {});
+    }
+    expect((await buildkit(['rm', 'lone'])).status).toBe(0);
+  });
+
   it('fails a build whose pod is deleted mid-build, pushing nothing, and sends the next build of that context to a live pod', async (context) => {
     skipUnlessPossible(context, await needsTwoNodes());
     const pods = await createBuilder('survivor', ['--replicas', '2', '--worker', 'runc']);
