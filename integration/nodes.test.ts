@@ -101,6 +101,21 @@ async function createBuilder(name: string, extra: string[]): Promise<PodSeen[]> 
   return builderPods(name);
 }
 
+/**
+ * A --per-node builder with the containerd worker (what --load needs), checked to have made a pod on
+ * every node (its own output in the failure message); the node names sorted, and the pods.
+ */
+async function createLoaderOnEveryNode(name: string): Promise<{ all: string[]; pods: PodSeen[] }> {
+  const all = (await nodes()).map((node) => node.name).sort();
+  const config = writeBuildkitdConfig(registry(), scratchDir('config'));
+  const created = await buildkit(['create', name, '--per-node', '--worker', 'containerd', '--config', config]);
+  expect(created.status, created.stderr).toBe(0);
+  expect(created.stderr).toContain(`one pod on each of ${all.length} node(s): ${all.join(', ')}`);
+  const pods = await builderPods(name);
+  expect(pods.map((pod) => pod.node).sort(), created.stderr).toEqual(all);
+  return { all, pods };
+}
+
 /** `perPod` context folders per pod that the product's own pickPod sends to it (rendezvous hashing, README). */
 function contextsOnPods(pods: readonly PodSeen[], perPod: number): Map<string, string[]> {
   const byPod = new Map<string, string[]>(pods.map((pod) => [pod.name, []]));
@@ -125,6 +140,30 @@ const WHERE = `{ ip -4 -o addr | awk '{ sub("/.*", "", $4); print "address " $4 
 
 async function imageText(reference: string): Promise<string> {
   return imageBytes({ ...registry().registry, files: registry().files }, reference);
+}
+
+/** A builder of 2 runc replicas, the first of its pods (the one a test takes away), and a context folder that goes to it. */
+async function builderWithVictim(name: string): Promise<{ victim: PodSeen; dir: string }> {
+  const pods = await createBuilder(name, ['--replicas', '2', '--worker', 'runc']);
+  const [victim] = pods;
+  if (!victim) throw new Error('no builder pod');
+  return { victim, dir: contextsPerPod(pods).get(victim.name) ?? '' };
+}
+
+/**
+ * After `victim` went away mid-build: the same context again goes to a pod that runs (the other
+ * one, or the victim's replacement once ready), and the step runs there (its address in the image).
+ */
+async function expectNextBuildOnLivePod(builder: string, victim: PodSeen, dir: string, tag: string): Promise<void> {
+  writeFileSync(join(dir, 'Dockerfile'), `FROM ${registry().baseImage}\nRUN ${WHERE} > /where\n`);
+  const next = await build(['--builder', builder, '-t', tag, '--push', dir]);
+  expect(next.status, next.stderr).toBe(0);
+  const chosen = /: pod (\S+) on node (\S+)/.exec(next.stderr)?.[1];
+  expect(chosen).not.toBe(victim.name);
+  const live = await builderPods(builder);
+  const ranOn = live.find((pod) => pod.name === chosen);
+  expect(ranOn, `${chosen} is not among the builder's pods ${JSON.stringify(live)}`).toBeDefined();
+  expect(await imageText(tag)).toContain(`address ${ranOn?.ip}\n`);
 }
 
 /** Whether `reference` is in the containerd of each local node ('present' | 'absent'); listing failures throw. */
@@ -267,13 +306,7 @@ describe('builders over two nodes', () => {
   it('--node picks the pod on that node: --load on every node of a --per-node builder, then a Pod pinned to each node runs it', async (context) => {
     skipUnlessPossible(context, await needsTwoNodes());
     skipUnlessPossible(context, cluster().local ? undefined : "needs the local cluster, to read each node's containerd");
-    const config = writeBuildkitdConfig(registry(), scratchDir('config'));
-    const all = (await nodes()).map((node) => node.name).sort();
-    const created = await buildkit(['create', 'each', '--per-node', '--worker', 'containerd', '--config', config]);
-    expect(created.status, created.stderr).toBe(0);
-    expect(created.stderr).toContain(`one pod on each of ${all.length} node(s): ${all.join(', ')}`);
-    const pods = await builderPods('each');
-    expect(pods.map((pod) => pod.node).sort(), created.stderr).toEqual(all);
+    const { all, pods } = await createLoaderOnEveryNode('each');
     const name = `kubectl-build-test/everywhere-${Date.now().toString(36)}:1`;
     const dir = scratchDir('context');
     writeFileSync(join(dir, 'Dockerfile'), 'FROM scratch\nCOPY busybox /busybox\nCMD ["/busybox", "echo", "loaded everywhere"]\n');
@@ -306,12 +339,7 @@ describe('builders over two nodes', () => {
   it('--all-nodes loads the image on every node of the builder in one build: a Deployment runs it on each node without pulling', async (context) => {
     skipUnlessPossible(context, await needsTwoNodes());
     skipUnlessPossible(context, cluster().local ? undefined : "needs the local cluster, to read each node's containerd");
-    const config = writeBuildkitdConfig(registry(), scratchDir('config'));
-    const all = (await nodes()).map((node) => node.name).sort();
-    const created = await buildkit(['create', 'all', '--per-node', '--worker', 'containerd', '--config', config]);
-    expect(created.status, created.stderr).toBe(0);
-    const pods = await builderPods('all');
-    expect(pods.map((pod) => pod.node).sort(), created.stderr).toEqual(all);
+    const { all, pods } = await createLoaderOnEveryNode('all');
     const podOn = (node: string) => pods.find((pod) => pod.node === node)?.name;
     const suffix = Date.now().toString(36);
     const name = `kubectl-build-test/all-nodes-${suffix}:1`;
@@ -397,10 +425,7 @@ describe('builders over two nodes', () => {
 
   it('fails a build whose pod is deleted mid-build, pushing nothing, and sends the next build of that context to a live pod', async (context) => {
     skipUnlessPossible(context, await needsTwoNodes());
-    const pods = await createBuilder('survivor', ['--replicas', '2', '--worker', 'runc']);
-    const [victim] = pods;
-    if (!victim) throw new Error('no builder pod');
-    const dir = contextsPerPod(pods).get(victim.name) ?? '';
+    const { victim, dir } = await builderWithVictim('survivor');
     writeFileSync(join(dir, 'Dockerfile'), `FROM ${registry().baseImage}\nRUN echo started && sleep 60\n`);
     const tag = `${registry().host}/nodes/survivor:1`;
     const running = await runCliUntil('kubectl-build', ['--progress=plain', '-n', cluster().namespace, '--builder', 'survivor', '-t', tag, '--push', dir], 'started', { env: env() });
@@ -411,34 +436,22 @@ describe('builders over two nodes', () => {
     expect(stderr).toMatch(new RegExp(`^error: the builder pod ${victim.name} (was deleted|stopped \\(\\w+\\)) during the build, so nothing was built or pushed$`, 'm'));
     expect(await manifestState(registry().registry, tag)).toBe('absent');
 
-    // The same context again: it goes to a pod that runs (the other one, or the victim's
-    // replacement once ready), and the step runs there.
-    writeFileSync(join(dir, 'Dockerfile'), `FROM ${registry().baseImage}\nRUN ${WHERE} > /where\n`);
-    const next = await build(['--builder', 'survivor', '-t', tag, '--push', dir]);
-    expect(next.status, next.stderr).toBe(0);
-    const chosen = /: pod (\S+) on node (\S+)/.exec(next.stderr)?.[1];
-    expect(chosen).not.toBe(victim.name);
-    const live = await builderPods('survivor');
-    const ranOn = live.find((pod) => pod.name === chosen);
-    expect(ranOn, `${chosen} is not among the builder's pods ${JSON.stringify(live)}`).toBeDefined();
-    expect(await imageText(tag)).toContain(`address ${ranOn?.ip}\n`);
+    await expectNextBuildOnLivePod('survivor', victim, dir, tag);
     expect((await buildkit(['rm', 'survivor'])).status).toBe(0);
   });
 
   it('fails a build whose node is drained while its RUN step runs, pushing nothing, and sends the next build of that context to a live pod', async (context) => {
     skipUnlessPossible(context, await needsTwoNodes());
-    const pods = await createBuilder('drained', ['--replicas', '2', '--worker', 'runc']);
-    const [victim] = pods;
-    if (!victim) throw new Error('no builder pod');
-    const dir = contextsPerPod(pods).get(victim.name) ?? '';
+    const { victim, dir } = await builderWithVictim('drained');
     const hold = `drain-${Date.now().toString(36)}`;
     writeFileSync(join(dir, 'Dockerfile'), `FROM ${registry().baseImage}\nRUN wget -qO- ${signals().url}/hold/${hold}\n`);
     const tag = `${registry().host}/nodes/drained:1`;
     const running = build(['--builder', 'drained', '-t', tag, '--push', dir]);
     try {
       await signals().holdOpened(hold);
-      // The node is drained of this builder's pods only: the cluster is shared, its other pods stay.
-      await cluster().kubectl(['drain', victim.node, '--pod-selector', 'kubectl-build.dev/builder=drained', '--ignore-daemonsets', '--delete-emptydir-data', '--timeout=90s']);
+      // The node is drained of this builder's pods only (the cluster is shared: its other pods
+      // stay), with a short grace period, so that the node is cordoned for a few seconds only.
+      await cluster().kubectl(['drain', victim.node, '--pod-selector', 'kubectl-build.dev/builder=drained', '--ignore-daemonsets', '--delete-emptydir-data', '--grace-period=1', '--timeout=90s']);
       const { status, stderr } = await running;
       expect(status, stderr).toBe(1);
       expect(stderr).toContain(`pod ${victim.name} on node ${victim.node}`);
@@ -448,16 +461,7 @@ describe('builders over two nodes', () => {
     } finally {
       await cluster().kubectl(['uncordon', victim.node]);
     }
-    // The same context again: it goes to a pod that runs (the other one, or the victim's
-    // replacement once ready), and the step runs there.
-    writeFileSync(join(dir, 'Dockerfile'), `FROM ${registry().baseImage}\nRUN ${WHERE} > /where\n`);
-    const next = await build(['--builder', 'drained', '-t', tag, '--push', dir]);
-    expect(next.status, next.stderr).toBe(0);
-    const chosen = /: pod (\S+) on node (\S+)/.exec(next.stderr)?.[1];
-    expect(chosen).not.toBe(victim.name);
-    const ranOn = (await builderPods('drained')).find((pod) => pod.name === chosen);
-    expect(ranOn, `${chosen} is not among the builder's pods`).toBeDefined();
-    expect(await imageText(tag)).toContain(`address ${ranOn?.ip}\n`);
+    await expectNextBuildOnLivePod('drained', victim, dir, tag);
     expect((await buildkit(['rm', 'drained'])).status).toBe(0);
   });
 
