@@ -9,8 +9,9 @@ import { ControlClient, formatPlatform } from '../pkg/buildkit/control.ts';
 import { parseKeyValues } from '../pkg/build/options.ts';
 import { KubectlBuildError, errorMessage } from '../pkg/errors/index.ts';
 import { DEFAULT_IMAGE, DEFAULT_ROOTLESS_IMAGE, type BuilderSpec, type WorkerKind } from '../pkg/kube/builder-spec.ts';
-import { createBuilder, getBuilder, listBuilders, nodeCordoned, nodesForBuilder, pickPod, removeBuilder, waitForBuilder, type BuilderInfo, type BuilderPod } from '../pkg/kube/builders.ts';
+import { createBuilder, getBuilder, listBuilders, nodesForBuilder, pickPod, removeBuilder, waitForBuilder, type BuilderInfo, type BuilderPod } from '../pkg/kube/builders.ts';
 import { loadKubeConnection, type KubeConnection } from '../pkg/kube/config.ts';
+import { lostPodError } from '../pkg/kube/lost-pod.ts';
 import { openBuilderTunnel, type BuilderTunnel } from '../pkg/kube/exec-tunnel.ts';
 import { CREATE_DEFAULTS } from './options/builder.ts';
 import { parseDuration } from './options/sign.ts';
@@ -269,28 +270,6 @@ export async function readyBuilder(argv: KubeArgv, options: ConnectOptions, allR
     });
   }
   return { connection, builder };
-}
-
-// The reasons of a pod's DisruptionTarget condition, in words.
-const DISRUPTIONS: Readonly<Record<string, string>> = {
-  EvictionByEvictionAPI: 'through the Eviction API',
-  DeletionByTaintManager: 'by a NoExecute taint on its node',
-  PreemptionByScheduler: 'to make room for a pod of higher priority',
-  TerminationByKubelet: 'by the kubelet (node pressure or shutdown)',
-};
-
-/** After a failed build on `pod`: the error to show when the pod went away meanwhile (deleted, evicted, its node drained). */
-export async function lostPodError(connection: KubeConnection, builderName: string, pod: BuilderPod, error: unknown): Promise<KubectlBuildError | undefined> {
-  const now = await getBuilder(connection, builderName).catch(() => undefined);
-  const same = now?.pods.find((candidate) => candidate.name === pod.name);
-  if (same?.ready) return undefined;
-  // kubectl drain cordons the node, then evicts: a pod gone from a cordoned node was drained away.
-  const drained = pod.node ? await nodeCordoned(connection, pod.node) : undefined;
-  const what = same?.disruption ? `was evicted ${DISRUPTIONS[same.disruption] ?? `(${same.disruption})`}` : same ? `stopped (${same.phase})` : drained ? 'was evicted' : 'was deleted';
-  return new KubectlBuildError('UNAVAILABLE', `the builder pod ${pod.name} ${what}${drained ? ` from node ${pod.node}, which is cordoned (drained)` : ''} during the build, so nothing was built or pushed`, {
-    hint: drained ? 'run the build again: it goes to a pod on a node that is not cordoned' : 'run the build again; kubectl buildkit ls shows the builder\'s pods',
-    cause: error,
-  });
 }
 
 /** The builder named by --builder (created on first use with the defaults), one of its pods, a tunnel to it. */

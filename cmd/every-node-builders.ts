@@ -5,7 +5,8 @@ import { KubectlBuildError, errorMessage } from '../pkg/errors/index.ts';
 import type { NodeTarget } from '../pkg/build/every-node.ts';
 import { nodesForBuilder, pickPod, type BuilderPod } from '../pkg/kube/builders.ts';
 import { openBuilderTunnel, type BuilderTunnel } from '../pkg/kube/exec-tunnel.ts';
-import { lostPodError, readyBuilder, type ConnectOptions, type KubeArgv } from './cluster-builders.ts';
+import { lostPodError } from '../pkg/kube/lost-pod.ts';
+import { readyBuilder, type ConnectOptions, type KubeArgv } from './cluster-builders.ts';
 
 export interface EveryNodeConnection {
   readonly builder: { readonly name: string; readonly worker: 'runc' | 'containerd' };

@@ -203,15 +203,6 @@ export async function nodesForBuilder(connection: KubeConnection, spec: Pick<Bui
   }
 }
 
-/** Whether `node` is cordoned (kubectl cordon / drain); undefined when it cannot be read (gone, or no RBAC to get nodes). */
-export async function nodeCordoned(connection: KubeConnection, node: string): Promise<boolean | undefined> {
-  try {
-    return (await apis(connection).core.readNode({ name: node })).spec?.unschedulable === true;
-  } catch {
-    return undefined;
-  }
-}
-
 export interface WaitOptions {
   readonly timeoutMs: number;
   /** All replicas (create) or one ready pod (a build that only needs one). */
