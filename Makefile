@@ -82,6 +82,7 @@ bench: tools build release ## Benchmarks, side by side with the Go tools (needs 
 	node bench/keyless.ts
 	node bench/multiplatform.ts
 	node bench/cluster-connect.ts
+	node bench/concurrency.ts
 	node bench/verify.ts
 	node bench/sweep.ts
 

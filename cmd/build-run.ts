@@ -15,6 +15,7 @@ import { dockerConfigCredentials } from '../pkg/registry/docker-config.ts';
 import { RegistryClient } from '../pkg/registry/client.ts';
 import { normalizedName, parseReference, type ImageReference } from '../pkg/registry/reference.ts';
 import { signPushed, type SignatureFormat } from '../pkg/sign/index.ts';
+import { buildOnEveryNode, checkAllNodesFlags } from './all-nodes-run.ts';
 import { parseBuildFlags } from './build-flags.ts';
 import { checkIgnoreFile, locateInputs, secretSource } from './build-inputs.ts';
 import { connectBuilder, directAddress, type BuilderConnection } from './builder-connection.ts';
@@ -70,6 +71,7 @@ export interface BuildArgv {
   'allow-http-registry': boolean;
   'registry-secret'?: string;
   node?: string;
+  'all-nodes'?: boolean;
   kubeconfig?: string;
   context?: string;
   namespace?: string;
@@ -84,7 +86,10 @@ export async function buildCommand(argv: BuildArgv): Promise<void> {
   const outputs = [...flags.outputs];
   // --load: into the builder node's image store. The default in the cluster when nothing else
   // keeps the result (as buildkit-cli-for-kubectl did), so that a Pod can run it right away.
-  const load = argv.load ?? (inCluster && !argv.push && outputs.length === 0 && argv.tag.length > 0);
+  // --all-nodes loads it on each node of the builder (cmd/all-nodes-run.ts).
+  const allNodes = argv['all-nodes'] === true;
+  if (allNodes) checkAllNodesFlags(argv, inCluster);
+  const load = allNodes || (argv.load ?? (inCluster && !argv.push && outputs.length === 0 && argv.tag.length > 0));
   if (load) outputs.push(loadOutput(argv));
   if (argv['registry-secret'] && !inCluster) {
     throw new KubectlBuildError('USAGE', '--registry-secret reads a Secret in the cluster, but --builder-addr / BUILDKIT_HOST names a daemon outside it', {
@@ -123,19 +128,13 @@ export async function buildCommand(argv: BuildArgv): Promise<void> {
     // --allow-http-registry: plain HTTP to the registries the image goes to (loopback always is).
     const insecureRegistries = argv['allow-http-registry'] ? argv.tag.map((tag) => parseReference(tag).registry) : [];
     const client = new RegistryClient({ credentials, insecureRegistries, requestTimeoutMs: parseDuration('registry-timeout', argv['registry-timeout']) });
-    builder = await connectBuilder(argv, env, {
+    const connect = {
       contextKey: contextDir,
       ...(platforms.length === 1 ? { platform: platforms[0] as string } : {}),
       signal: abort.signal,
       ...(progress === 'quiet' ? {} : { onProgress: (message: string) => process.stderr.write(`${message}\n`) }),
-    });
-    if (builder.where && progress !== 'quiet' && platforms.length <= 1) process.stderr.write(`building with the builder "${argv.builder}": ${builder.where}\n`);
-    if (load && builder.worker === 'runc') {
-      throw new KubectlBuildError('USAGE', `--load needs a builder that uses the node's containerd, and the builder "${argv.builder}" uses runc`, {
-        hint: `recreate it with kubectl buildkit rm ${argv.builder} && kubectl buildkit create ${argv.builder} --worker containerd, or use --push`,
-      });
-    }
-    const options: RunBuildOptions = {
+    };
+    const common: Omit<RunBuildOptions, 'builder' | 'builderFailure'> = {
       build: {
         contextDir,
         dockerfile,
@@ -158,8 +157,6 @@ export async function buildCommand(argv: BuildArgv): Promise<void> {
         attests: flags.attests,
         annotations: flags.annotations,
       },
-      builder: builder.address,
-      ...(builder.failure ? { builderFailure: builder.failure } : {}),
       tls: { ca: argv['tls-ca'], cert: argv['tls-cert'], key: argv['tls-key'] },
       connectTimeoutMs: parseDuration('connect-timeout', argv['connect-timeout']),
       credentials,
@@ -172,6 +169,18 @@ export async function buildCommand(argv: BuildArgv): Promise<void> {
       signal: abort.signal,
       ...(argv.debug ? { onSolveStart: () => process.stderr.write(`debug: Solve request sent ${Math.round(performance.now())} ms after start\n`) } : {}),
     };
+    if (allNodes) {
+      await buildOnEveryNode(argv, common, connect);
+      return;
+    }
+    builder = await connectBuilder(argv, env, connect);
+    if (builder.where && progress !== 'quiet' && platforms.length <= 1) process.stderr.write(`building with the builder "${argv.builder}": ${builder.where}\n`);
+    if (load && builder.worker === 'runc') {
+      throw new KubectlBuildError('USAGE', `--load needs a builder that uses the node's containerd, and the builder "${argv.builder}" uses runc`, {
+        hint: `recreate it with kubectl buildkit rm ${argv.builder} && kubectl buildkit create ${argv.builder} --worker containerd, or use --push`,
+      });
+    }
+    const options: RunBuildOptions = { ...common, builder: builder.address, ...(builder.failure ? { builderFailure: builder.failure } : {}) };
     // Several platforms: one solve each, the list assembled here (pkg/build/multiplatform.ts).
     const forPlatform = builder.forPlatform?.bind(builder);
     const builderFor = forPlatform

@@ -11,6 +11,7 @@ import { KubectlBuildError, errorMessage } from '../pkg/errors/index.ts';
 import { DEFAULT_IMAGE, DEFAULT_ROOTLESS_IMAGE, type BuilderSpec, type WorkerKind } from '../pkg/kube/builder-spec.ts';
 import { createBuilder, getBuilder, listBuilders, nodesForBuilder, pickPod, removeBuilder, waitForBuilder, type BuilderInfo, type BuilderPod } from '../pkg/kube/builders.ts';
 import { loadKubeConnection, type KubeConnection } from '../pkg/kube/config.ts';
+import { lostPodError } from '../pkg/kube/lost-pod.ts';
 import { openBuilderTunnel, type BuilderTunnel } from '../pkg/kube/exec-tunnel.ts';
 import { CREATE_DEFAULTS } from './options/builder.ts';
 import { parseDuration } from './options/sign.ts';
@@ -120,7 +121,7 @@ export async function createCommand(argv: CreateArgv): Promise<void> {
   let spec = builderSpec(argv, connection, process.env);
   if (argv['per-node']) {
     // One pod on each node that fits now; nodes that join later get none until the builder is re-created.
-    const nodes = await nodesForBuilder(connection, spec);
+    const nodes = await nodesForBuilder(connection, spec, '--per-node');
     if (nodes.length === 0) {
       throw new KubectlBuildError('UNAVAILABLE', `no node takes the pods of the builder "${spec.name}" (node selector, taints, cordoned nodes), so --per-node has nothing to do`, {
         hint: 'check kubectl get nodes --show-labels, or change --node-selector / --tolerations',
@@ -242,8 +243,11 @@ export interface ConnectOptions {
   readonly signal?: AbortSignal;
 }
 
-/** The builder named by --builder (created on first use with the defaults), one of its pods, a tunnel to it. */
-export async function connectClusterBuilder(argv: KubeArgv, options: ConnectOptions): Promise<ClusterBuilderConnection> {
+/**
+ * The builder named by --builder (created on first use with the defaults) once it has a ready pod,
+ * or once every pod is ready (`allReady`: a build on each of its nodes must not skip one that starts).
+ */
+export async function readyBuilder(argv: KubeArgv, options: ConnectOptions, allReady = false): Promise<{ connection: KubeConnection; builder: BuilderInfo }> {
   const connection = kubeConnection(argv);
   let builder = await getBuilder(connection, argv.builder);
   if (!builder && options.createIfMissing === false) {
@@ -256,14 +260,21 @@ export async function connectClusterBuilder(argv: KubeArgv, options: ConnectOpti
     const spec = builderSpec({ ...argv, ...CREATE_DEFAULTS, platform: [], 'node-selector': [], tolerations: [], env: [] }, connection, process.env);
     await createBuilder(connection, spec);
   }
-  if (!builder || !builder.pods.some((pod) => pod.ready)) {
+  const enough = (found: BuilderInfo) => (allReady ? found.pods.length >= found.replicas && found.pods.every((pod) => pod.ready) : found.pods.some((pod) => pod.ready));
+  if (!builder || !enough(builder)) {
     builder = await waitForBuilder(connection, argv.builder, {
       timeoutMs: parseDuration('timeout', CREATE_DEFAULTS.timeout),
-      all: false,
+      all: allReady,
       ...(options.onProgress ? { onProgress: (status: string) => options.onProgress?.(`builder "${argv.builder}": ${status}`) } : {}),
       ...(options.signal ? { signal: options.signal } : {}),
     });
   }
+  return { connection, builder };
+}
+
+/** The builder named by --builder (created on first use with the defaults), one of its pods, a tunnel to it. */
+export async function connectClusterBuilder(argv: KubeArgv, options: ConnectOptions): Promise<ClusterBuilderConnection> {
+  const { connection, builder } = await readyBuilder(argv, options);
   const found = builder;
   // --node: the pods on that node only (with --load, the image lands in that node's containerd).
   const pods = argv.node ? found.pods.filter((candidate) => candidate.node === argv.node) : found.pods;
@@ -290,15 +301,7 @@ export async function connectClusterBuilder(argv: KubeArgv, options: ConnectOpti
     builder: found,
     pod: pod.name,
     node: pod.node,
-    async explain(error) {
-      const now = await getBuilder(connection, argv.builder).catch(() => undefined);
-      const same = now?.pods.find((candidate) => candidate.name === pod.name);
-      if (same?.ready) return undefined;
-      return new KubectlBuildError('UNAVAILABLE', `the builder pod ${pod.name} ${same ? `stopped (${same.phase})` : 'was deleted'} during the build, so nothing was built or pushed`, {
-        hint: 'run the build again; kubectl buildkit ls shows the builder\'s pods',
-        cause: error,
-      });
-    },
+    explain: (error) => lostPodError(connection, argv.builder, pod, error),
     async forPlatform(platform) {
       const chosen = podForPlatform(pods, platform, options.contextKey);
       if (!chosen) throw noPod();

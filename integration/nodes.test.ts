@@ -9,6 +9,7 @@ import { writeFileSync, copyFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
+import { skopeo, skopeoRegistryFlags } from '../hack/lib/skopeo.ts';
 import { pickPod } from '../pkg/kube/builders.ts';
 import { runCli, runCliUntil, type CliResult } from './harness/cli.ts';
 import { useCluster, useClusterRegistry, writeBuildkitdConfig } from './harness/cluster.ts';
@@ -16,10 +17,12 @@ import { imageBytes } from './harness/images.ts';
 import { manifestState } from './harness/registry-state.ts';
 import { scratchDir } from './harness/index.ts';
 import { skipUnlessPossible } from './harness/skip.ts';
+import { useStepSignals } from './harness/step-signals.ts';
 
 const run = promisify(execFile);
 const cluster = useCluster();
 const registry = useClusterRegistry();
+const signals = useStepSignals(() => cluster().hostAddress);
 
 function env(): NodeJS.ProcessEnv {
   return cluster().env({ DOCKER_CONFIG: registry().files.dockerConfigDir });
@@ -98,16 +101,38 @@ async function createBuilder(name: string, extra: string[]): Promise<PodSeen[]> 
   return builderPods(name);
 }
 
-/** One context folder per pod that the product's own pickPod sends to it (rendezvous hashing, README). */
-function contextsPerPod(pods: readonly PodSeen[]): Map<string, string> {
-  const byPod = new Map<string, string>();
-  for (let tries = 0; tries < 64 && byPod.size < pods.length; tries++) {
+/**
+ * A --per-node builder with the containerd worker (what --load needs), checked to have made a pod on
+ * every node (its own output in the failure message); the node names sorted, and the pods.
+ */
+async function createLoaderOnEveryNode(name: string): Promise<{ all: string[]; pods: PodSeen[] }> {
+  const all = (await nodes()).map((node) => node.name).sort();
+  const config = writeBuildkitdConfig(registry(), scratchDir('config'));
+  const created = await buildkit(['create', name, '--per-node', '--worker', 'containerd', '--config', config]);
+  expect(created.status, created.stderr).toBe(0);
+  expect(created.stderr).toContain(`one pod on each of ${all.length} node(s): ${all.join(', ')}`);
+  const pods = await builderPods(name);
+  expect(pods.map((pod) => pod.node).sort(), created.stderr).toEqual(all);
+  return { all, pods };
+}
+
+/** `perPod` context folders per pod that the product's own pickPod sends to it (rendezvous hashing, README). */
+function contextsOnPods(pods: readonly PodSeen[], perPod: number): Map<string, string[]> {
+  const byPod = new Map<string, string[]>(pods.map((pod) => [pod.name, []]));
+  const full = () => [...byPod.values()].every((dirs) => dirs.length >= perPod);
+  for (let tries = 0; tries < 64 * perPod && !full(); tries++) {
     const dir = scratchDir('context');
     const chosen = pickPod(pods.map((pod) => ({ name: pod.name, node: pod.node, phase: 'Running', ready: true })), dir)?.name;
-    if (chosen && !byPod.has(chosen)) byPod.set(chosen, dir);
+    const dirs = chosen === undefined ? undefined : byPod.get(chosen);
+    if (dirs && dirs.length < perPod) dirs.push(dir);
   }
-  expect(byPod.size, 'no context folder hashes to one of the pods in 64 tries').toBe(pods.length);
+  expect(full(), `not ${perPod} context folders for each pod in ${64 * perPod} tries`).toBe(true);
   return byPod;
+}
+
+/** One context folder per pod that the product's own pickPod sends to it. */
+function contextsPerPod(pods: readonly PodSeen[]): Map<string, string> {
+  return new Map([...contextsOnPods(pods, 1)].map(([pod, [dir]]) => [pod, dir ?? '']));
 }
 
 /** A RUN step's shell that writes the addresses of the network it runs in and a value unique to the run. */
@@ -115,6 +140,30 @@ const WHERE = `{ ip -4 -o addr | awk '{ sub("/.*", "", $4); print "address " $4 
 
 async function imageText(reference: string): Promise<string> {
   return imageBytes({ ...registry().registry, files: registry().files }, reference);
+}
+
+/** A builder of 2 runc replicas, the first of its pods (the one a test takes away), and a context folder that goes to it. */
+async function builderWithVictim(name: string): Promise<{ victim: PodSeen; dir: string }> {
+  const pods = await createBuilder(name, ['--replicas', '2', '--worker', 'runc']);
+  const [victim] = pods;
+  if (!victim) throw new Error('no builder pod');
+  return { victim, dir: contextsPerPod(pods).get(victim.name) ?? '' };
+}
+
+/**
+ * After `victim` went away mid-build: the same context again goes to a pod that runs (the other
+ * one, or the victim's replacement once ready), and the step runs there (its address in the image).
+ */
+async function expectNextBuildOnLivePod(builder: string, victim: PodSeen, dir: string, tag: string): Promise<void> {
+  writeFileSync(join(dir, 'Dockerfile'), `FROM ${registry().baseImage}\nRUN ${WHERE} > /where\n`);
+  const next = await build(['--builder', builder, '-t', tag, '--push', dir]);
+  expect(next.status, next.stderr).toBe(0);
+  const chosen = /: pod (\S+) on node (\S+)/.exec(next.stderr)?.[1];
+  expect(chosen).not.toBe(victim.name);
+  const live = await builderPods(builder);
+  const ranOn = live.find((pod) => pod.name === chosen);
+  expect(ranOn, `${chosen} is not among the builder's pods ${JSON.stringify(live)}`).toBeDefined();
+  expect(await imageText(tag)).toContain(`address ${ranOn?.ip}\n`);
 }
 
 /** Whether `reference` is in the containerd of each local node ('present' | 'absent'); listing failures throw. */
@@ -257,13 +306,7 @@ describe('builders over two nodes', () => {
   it('--node picks the pod on that node: --load on every node of a --per-node builder, then a Pod pinned to each node runs it', async (context) => {
     skipUnlessPossible(context, await needsTwoNodes());
     skipUnlessPossible(context, cluster().local ? undefined : "needs the local cluster, to read each node's containerd");
-    const config = writeBuildkitdConfig(registry(), scratchDir('config'));
-    const all = (await nodes()).map((node) => node.name).sort();
-    const created = await buildkit(['create', 'each', '--per-node', '--worker', 'containerd', '--config', config]);
-    expect(created.status, created.stderr).toBe(0);
-    expect(created.stderr).toContain(`one pod on each of ${all.length} node(s): ${all.join(', ')}`);
-    const pods = await builderPods('each');
-    expect(pods.map((pod) => pod.node).sort(), created.stderr).toEqual(all);
+    const { all, pods } = await createLoaderOnEveryNode('each');
     const name = `kubectl-build-test/everywhere-${Date.now().toString(36)}:1`;
     const dir = scratchDir('context');
     writeFileSync(join(dir, 'Dockerfile'), 'FROM scratch\nCOPY busybox /busybox\nCMD ["/busybox", "echo", "loaded everywhere"]\n');
@@ -293,12 +336,96 @@ describe('builders over two nodes', () => {
     expect((await buildkit(['rm', 'each'])).status).toBe(0);
   });
 
+  it('--all-nodes loads the image on every node of the builder in one build: a Deployment runs it on each node without pulling', async (context) => {
+    skipUnlessPossible(context, await needsTwoNodes());
+    skipUnlessPossible(context, cluster().local ? undefined : "needs the local cluster, to read each node's containerd");
+    const { all, pods } = await createLoaderOnEveryNode('all');
+    const podOn = (node: string) => pods.find((pod) => pod.node === node)?.name;
+    const suffix = Date.now().toString(36);
+    const name = `kubectl-build-test/all-nodes-${suffix}:1`;
+    const dir = scratchDir('context');
+    writeFileSync(join(dir, 'Dockerfile'), 'FROM scratch\nCOPY busybox /busybox\nCMD ["/busybox", "sh", "-c", "echo running; exec /busybox sleep 3600"]\n');
+    copyFileSync('/bin/busybox', join(dir, 'busybox'));
+    const deployment = `all-nodes-${suffix}`;
+    try {
+      const result = await build(['--builder', 'all', '--all-nodes', '-t', name, dir]);
+      expect(result.status, result.stderr).toBe(0);
+      expect(result.stderr).toContain(`on each of its ${all.length} node(s): ${all.map((node) => `pod ${podOn(node)} on node ${node}`).join(', ')}`);
+      for (const node of all) expect(result.stderr).toContain(`loaded docker.io/${name} into the container runtime of node ${node} (pod ${podOn(node)})`);
+      expect(result.stderr).toContain(`loaded on every node of the builder "all" (${all.join(', ')})`);
+      expect(await imageOnNodes(`docker.io/${name}`)).toEqual(Object.fromEntries(all.map((node) => [node, 'present'])));
+      // A Deployment with one replica per node (required anti-affinity) that may not pull: each runs.
+      await cluster().kubectl(['apply', '-f', '-'], JSON.stringify({
+        apiVersion: 'apps/v1',
+        kind: 'Deployment',
+        metadata: { name: deployment },
+        spec: {
+          replicas: all.length,
+          selector: { matchLabels: { app: deployment } },
+          template: {
+            metadata: { labels: { app: deployment } },
+            spec: {
+              affinity: { podAntiAffinity: { requiredDuringSchedulingIgnoredDuringExecution: [{ labelSelector: { matchLabels: { app: deployment } }, topologyKey: 'kubernetes.io/hostname' }] } },
+              containers: [{ name: 'main', image: name, imagePullPolicy: 'Never' }],
+            },
+          },
+        },
+      }));
+      await cluster().kubectl(['rollout', 'status', `deployment/${deployment}`, '--timeout=90s']);
+      const running = JSON.parse(await cluster().kubectl(['get', 'pods', '-l', `app=${deployment}`, '-o', 'json'])).items as Array<{ spec: { nodeName: string }; status: { containerStatuses: Array<{ ready: boolean }> } }>;
+      expect(running.map((pod) => pod.spec.nodeName).sort()).toEqual(all);
+      expect(running.every((pod) => pod.status.containerStatuses[0]?.ready)).toBe(true);
+
+      // A build that fails on one node only (a containerd worker's RUN step runs in the node's
+      // network: it fails where it sees that node's address): the error names that node and the
+      // node that has the image, which keeps it.
+      const [kept, failing] = all;
+      const failingAddress = (await cluster().kubectl(['get', 'node', failing ?? '', '-o', 'jsonpath={.status.addresses[?(@.type=="InternalIP")].address}'])).trim();
+      const partial = `kubectl-build-test/all-nodes-${suffix}:2`;
+      writeFileSync(join(dir, 'Dockerfile'), `FROM ${registry().baseImage}\nARG FAIL_AT\nRUN if ip -4 -o addr | grep -q " $FAIL_AT/"; then echo "refusing to build here" >&2; exit 3; fi\n`);
+      const half = await build(['--builder', 'all', '--all-nodes', '--build-arg', `FAIL_AT=${failingAddress}`, '-t', partial, dir]);
+      expect(half.status, half.stderr).toBe(1);
+      expect(half.stderr).toMatch(new RegExp(`^error: the image is loaded on node ${kept} only, not on node ${failing}: .*exit code: 3\\n  refusing to build here$`, 'm'));
+      expect(half.stderr).toContain(`loaded docker.io/${partial} into the container runtime of node ${kept}`);
+      expect(await imageOnNodes(`docker.io/${partial}`)).toEqual({ [kept ?? '']: 'present', [failing ?? '']: 'absent' });
+    } finally {
+      await cluster().kubectl(['delete', 'deployment', deployment, '--ignore-not-found', '--wait=true']).catch(() => {});
+      for (const node of cluster().localNodes) {
+        for (const tag of ['1', '2']) await run('ctr', ['--address', node.containerdSocket, '-n', 'k8s.io', 'images', 'rm', `docker.io/kubectl-build-test/all-nodes-${suffix}:${tag}`]).catch(() => {});
+      }
+    }
+    // With --push there is no single image to push: refused before anything connects.
+    const refused = await build(['--builder', 'all', '--all-nodes', '--push', '-t', name, dir]);
+    expect(refused.status).toBe(2);
+    expect(refused.stderr).toContain('error: --all-nodes builds one image per node, so it cannot be combined with --push');
+    expect((await buildkit(['rm', 'all'])).status).toBe(0);
+  });
+
+  it('--all-nodes on a builder of one pod names the node that has no builder pod, so no image', async (context) => {
+    skipUnlessPossible(context, await needsTwoNodes());
+    skipUnlessPossible(context, cluster().local ? undefined : "needs the local cluster, to read each node's containerd");
+    const [pod] = await createBuilder('lone', ['--replicas', '1', '--worker', 'containerd']);
+    if (!pod) throw new Error('no builder pod');
+    const other = (await nodes()).map((node) => node.name).find((node) => node !== pod.node) ?? '';
+    const name = `kubectl-build-test/lone-${Date.now().toString(36)}:1`;
+    const dir = scratchDir('context');
+    writeFileSync(join(dir, 'Dockerfile'), 'FROM scratch\nCOPY busybox /busybox\n');
+    copyFileSync('/bin/busybox', join(dir, 'busybox'));
+    try {
+      const result = await build(['--builder', 'lone', '--all-nodes', '-t', name, dir]);
+      expect(result.status, result.stderr).toBe(0);
+      expect(result.stderr).toContain(`loaded docker.io/${name} into the container runtime of node ${pod.node} (pod ${pod.name})`);
+      expect(result.stderr).toContain(`node ${other} can run the builder's pods but has none, so the image is not there (kubectl buildkit create lone --per-node puts one on every node)`);
+      expect(await imageOnNodes(`docker.io/${name}`)).toEqual({ [pod.node]: 'present', [other]: 'absent' });
+    } finally {
+      for (const node of cluster().localNodes) await run('ctr', ['--address', node.containerdSocket, '-n', 'k8s.io', 'images', 'rm', `docker.io/${name}`]).catch(() => {});
+    }
+    expect((await buildkit(['rm', 'lone'])).status).toBe(0);
+  });
+
   it('fails a build whose pod is deleted mid-build, pushing nothing, and sends the next build of that context to a live pod', async (context) => {
     skipUnlessPossible(context, await needsTwoNodes());
-    const pods = await createBuilder('survivor', ['--replicas', '2', '--worker', 'runc']);
-    const [victim] = pods;
-    if (!victim) throw new Error('no builder pod');
-    const dir = contextsPerPod(pods).get(victim.name) ?? '';
+    const { victim, dir } = await builderWithVictim('survivor');
     writeFileSync(join(dir, 'Dockerfile'), `FROM ${registry().baseImage}\nRUN echo started && sleep 60\n`);
     const tag = `${registry().host}/nodes/survivor:1`;
     const running = await runCliUntil('kubectl-build', ['--progress=plain', '-n', cluster().namespace, '--builder', 'survivor', '-t', tag, '--push', dir], 'started', { env: env() });
@@ -309,17 +436,60 @@ describe('builders over two nodes', () => {
     expect(stderr).toMatch(new RegExp(`^error: the builder pod ${victim.name} (was deleted|stopped \\(\\w+\\)) during the build, so nothing was built or pushed$`, 'm'));
     expect(await manifestState(registry().registry, tag)).toBe('absent');
 
-    // The same context again: it goes to a pod that runs (the other one, or the victim's
-    // replacement once ready), and the step runs there.
-    writeFileSync(join(dir, 'Dockerfile'), `FROM ${registry().baseImage}\nRUN ${WHERE} > /where\n`);
-    const next = await build(['--builder', 'survivor', '-t', tag, '--push', dir]);
-    expect(next.status, next.stderr).toBe(0);
-    const chosen = /: pod (\S+) on node (\S+)/.exec(next.stderr)?.[1];
-    expect(chosen).not.toBe(victim.name);
-    const live = await builderPods('survivor');
-    const ranOn = live.find((pod) => pod.name === chosen);
-    expect(ranOn, `${chosen} is not among the builder's pods ${JSON.stringify(live)}`).toBeDefined();
-    expect(await imageText(tag)).toContain(`address ${ranOn?.ip}\n`);
+    await expectNextBuildOnLivePod('survivor', victim, dir, tag);
     expect((await buildkit(['rm', 'survivor'])).status).toBe(0);
+  });
+
+  it('fails a build whose node is drained while its RUN step runs, pushing nothing, and sends the next build of that context to a live pod', async (context) => {
+    skipUnlessPossible(context, await needsTwoNodes());
+    const { victim, dir } = await builderWithVictim('drained');
+    const hold = `drain-${Date.now().toString(36)}`;
+    writeFileSync(join(dir, 'Dockerfile'), `FROM ${registry().baseImage}\nRUN wget -qO- ${signals().url}/hold/${hold}\n`);
+    const tag = `${registry().host}/nodes/drained:1`;
+    const running = build(['--builder', 'drained', '-t', tag, '--push', dir]);
+    try {
+      await signals().holdOpened(hold);
+      // The node is drained of this builder's pods only (the cluster is shared: its other pods
+      // stay), with a short grace period, so that the node is cordoned for a few seconds only.
+      await cluster().kubectl(['drain', victim.node, '--pod-selector', 'kubectl-build.dev/builder=drained', '--ignore-daemonsets', '--delete-emptydir-data', '--grace-period=1', '--timeout=90s']);
+      const { status, stderr } = await running;
+      expect(status, stderr).toBe(1);
+      expect(stderr).toContain(`pod ${victim.name} on node ${victim.node}`);
+      expect(stderr).toMatch(new RegExp(`^error: the builder pod ${victim.name} was evicted( through the Eviction API)? from node ${victim.node}, which is cordoned \\(drained\\) during the build, so nothing was built or pushed$`, 'm'));
+      expect(await signals().holdOutcome(hold)).toBe('dropped');
+      expect(await manifestState(registry().registry, tag)).toBe('absent');
+    } finally {
+      await cluster().kubectl(['uncordon', victim.node]);
+    }
+    await expectNextBuildOnLivePod('drained', victim, dir, tag);
+    expect((await buildkit(['rm', 'drained'])).status).toBe(0);
+  });
+
+  it('runs 8 concurrent kubectl builds of different contexts on a 2-replica builder over both nodes: all succeed, each on its pod', async (context) => {
+    skipUnlessPossible(context, await needsTwoNodes());
+    const pods = await createBuilder('concurrent', ['--replicas', '2', '--worker', 'runc']);
+    expect(new Set(pods.map((pod) => pod.node)).size, JSON.stringify(pods)).toBe(2);
+    // Four contexts that the CLI sends to each pod: the eight builds land on both, four each.
+    const builds = [...contextsOnPods(pods, 4)].flatMap(([pod, dirs]) => dirs.map((dir) => ({ pod, dir })));
+    const tag = (n: number) => `${registry().host}/nodes/concurrent:${n}`;
+    // Concurrent first pushes of one base layer can race inside Debian's docker-registry (see
+    // cluster.test.ts): the layer is put in the repository first.
+    const { registry: target, files } = registry();
+    await skopeo(['copy', '--quiet', ...skopeoRegistryFlags(target, files, 'src'), ...skopeoRegistryFlags(target, files, 'dest'), `docker://${registry().baseImage}`, `docker://${registry().host}/nodes/concurrent:base`]);
+    const results = await Promise.all(builds.map(({ dir }, n) => {
+      writeFileSync(join(dir, 'Dockerfile'), `FROM ${registry().baseImage}\nRUN { echo "context ${n}"; ${WHERE}; } > /where\n`);
+      return build(['--builder', 'concurrent', '-t', tag(n), '--push', dir]);
+    }));
+    for (const [n, { pod }] of builds.entries()) {
+      const result = results[n];
+      expect(result?.status, result?.stderr).toBe(0);
+      const seen = pods.find((candidate) => candidate.name === pod);
+      expect(result?.stderr).toContain(`pod ${pod} on node ${seen?.node}`);
+      // The registry holds each image, made on the pod its context maps to.
+      const text = await imageText(tag(n));
+      expect(text).toContain(`context ${n}\n`);
+      expect(text).toContain(`address ${seen?.ip}\n`);
+    }
+    expect((await buildkit(['rm', 'concurrent'])).status).toBe(0);
   });
 });

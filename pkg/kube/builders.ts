@@ -2,7 +2,7 @@
 // instead of a hang), find, list and remove. A builder is a Deployment of buildkitd labelled with
 // kubectl-build.dev/builder=NAME (plus its ConfigMap when created with --config).
 import { createHash } from 'node:crypto';
-import { AppsV1Api, CoreV1Api, type CoreV1Event, type V1Deployment, type V1Pod } from '@kubernetes/client-node';
+import { AppsV1Api, CoreV1Api, type CoreV1Event, type V1Deployment, type V1Pod, type V1Toleration } from '@kubernetes/client-node';
 import { KubectlBuildError } from '../errors/index.ts';
 import {
   BUILDER_LABEL,
@@ -28,6 +28,8 @@ export interface BuilderPod {
   readonly problem?: string;
   /** The architecture its Deployment pins it to (create --platform / a kubernetes.io/arch selector). */
   readonly arch?: string;
+  /** Why it is being stopped, when Kubernetes says (its DisruptionTarget condition: EvictionByEvictionAPI, ...). */
+  readonly disruption?: string;
 }
 
 export interface BuilderInfo {
@@ -41,6 +43,9 @@ export interface BuilderInfo {
   /** Its Deployments: the builder's own, and one per create --append. */
   readonly deployments: readonly string[];
   readonly pods: readonly BuilderPod[];
+  /** Where its (first) Deployment lets pods run: which nodes could have one. */
+  readonly nodeSelector: Readonly<Record<string, string>>;
+  readonly tolerations: readonly V1Toleration[];
 }
 
 function apis(connection: KubeConnection) {
@@ -78,6 +83,7 @@ function toBuilderPod(pod: V1Pod): BuilderPod {
   const ready = pod.status?.conditions?.some((condition) => condition.type === 'Ready' && condition.status === 'True') ?? false;
   const problem = ready ? undefined : podProblem(pod);
   const arch = pod.spec?.nodeSelector?.['kubernetes.io/arch'];
+  const disruption = pod.status?.conditions?.find((condition) => condition.type === 'DisruptionTarget' && condition.status === 'True')?.reason;
   return {
     name: pod.metadata?.name ?? '',
     node: pod.spec?.nodeName ?? '',
@@ -85,6 +91,7 @@ function toBuilderPod(pod: V1Pod): BuilderPod {
     ready: ready && !pod.metadata?.deletionTimestamp,
     ...(problem ? { problem } : {}),
     ...(arch ? { arch } : {}),
+    ...(disruption ? { disruption } : {}),
   };
 }
 
@@ -103,6 +110,8 @@ function toBuilderInfo(name: string, deployments: readonly V1Deployment[], pods:
     readyReplicas: sorted.reduce((sum, deployment) => sum + (deployment.status?.readyReplicas ?? 0), 0),
     deployments: sorted.map((deployment) => deployment.metadata?.name ?? ''),
     pods,
+    nodeSelector: main?.spec?.template.spec?.nodeSelector ?? {},
+    tolerations: main?.spec?.template.spec?.tolerations ?? [],
   };
 }
 
@@ -183,14 +192,14 @@ export async function createBuilder(connection: KubeConnection, spec: BuilderSpe
   }
 }
 
-/** The nodes the builder's pods may run on (its node selector and tolerations), for create --per-node. */
-export async function nodesForBuilder(connection: KubeConnection, spec: BuilderSpec): Promise<string[]> {
+/** The nodes the builder's pods may run on (its node selector and tolerations), for create --per-node and build --all-nodes. */
+export async function nodesForBuilder(connection: KubeConnection, spec: Pick<BuilderSpec, 'nodeSelector' | 'tolerations'>, purpose: string): Promise<string[]> {
   const { core } = apis(connection);
   try {
     const nodes = await core.listNode();
     return nodesThatFit(nodes.items, spec.nodeSelector, spec.tolerations);
   } catch (error) {
-    throw kubeError(error, connection, 'list the nodes (for --per-node)', 'list nodes');
+    throw kubeError(error, connection, `list the nodes (for ${purpose})`, 'list nodes');
   }
 }
 
