@@ -1,7 +1,7 @@
 // oci-registry is a test peer: an in-memory OCI registry with the OCI 1.1 referrers API, optional
 // basic auth and optional TLS, listening on loopback. It exists because no referrers-capable registry
 // (distribution v3, zot) can be installed on our machines; go-containerregistry's registry package
-// implements the API but its own command leaves it off, and referrers.go corrects what it answers.
+// implements the API but its own command leaves it off, and referrers.go answers it from an index.
 package main
 
 import (
@@ -35,7 +35,7 @@ func main() {
 	}
 	var handler http.Handler = registry.New(registry.WithReferrersSupport(*referrers))
 	if *referrers {
-		handler = referrersConformance{next: handler}
+		handler = newReferrersIndex(handler)
 	}
 	if *denyTags != "" {
 		handler = denyTagWrites(handler, regexp.MustCompile(*denyTags))
