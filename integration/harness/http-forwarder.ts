@@ -158,9 +158,14 @@ function counted(
   return { match, seen: () => seen, answer: (...rest) => answer(++seen, ...rest) };
 }
 
-/** An interception that never answers matching requests and keeps their connection open (a blackhole). */
-export function neverAnswer(match: RegExp): Interception {
-  return { match, answer: () => undefined };
+/**
+ * An interception that never answers matching requests and keeps their connection open (a
+ * blackhole); `reached` resolves when the first one came (a flow that got to that request).
+ */
+export function neverAnswer(match: RegExp): Interception & { readonly reached: Promise<void> } {
+  let reach: () => void = () => {};
+  const reached = new Promise<void>((resolve) => (reach = resolve));
+  return { match, reached, answer: () => reach() };
 }
 
 /** The answer of an injected failure: the status, with a JSON body that says it was injected. */
