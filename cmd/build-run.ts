@@ -62,6 +62,7 @@ export interface BuildArgv {
   'signature-format': SignatureFormat;
   'tlog-upload': boolean;
   'rekor-url': string;
+  'sign-timeout': string;
   'identity-token'?: string;
   'fulcio-url': string;
   'oidc-issuer': string;

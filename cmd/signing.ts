@@ -32,7 +32,8 @@ export async function prepareSigning(argv: BuildArgv, env: NodeJS.ProcessEnv, co
     throw new KubectlBuildError('USAGE', '--sign needs --push: only a pushed image has a digest to sign', { hint: 'add --push and -t REGISTRY/IMAGE:TAG' });
   }
   const annotations = parseKeyValues('sign-annotation', argv['sign-annotation']);
-  const transparencyLog = argv['tlog-upload'] ? { url: argv['rekor-url'] } : undefined;
+  const requestTimeoutMs = parseDuration('sign-timeout', argv['sign-timeout']);
+  const transparencyLog = argv['tlog-upload'] ? { url: argv['rekor-url'], timeoutMs: requestTimeoutMs } : undefined;
   const uri = argv['cosign-key'] ?? env.COSIGN_KEY;
   if (uri) {
     const started = Date.now();
@@ -68,6 +69,7 @@ export async function prepareSigning(argv: BuildArgv, env: NodeJS.ProcessEnv, co
   const keyless = await prepareKeyless({
     ...(givenToken ? { givenToken } : {}),
     fulcioUrl: argv['fulcio-url'],
+    requestTimeoutMs,
     issuer: argv['oidc-issuer'],
     clientId: argv['oidc-client-id'],
     loginTimeoutMs: parseDuration('login-timeout', argv['login-timeout']),

@@ -140,10 +140,12 @@ export function failFirst(match: RegExp, failures: number, status: number): Inte
 /**
  * An interception that cuts the connection of matching requests: before the service sees them
  * (`landed` false: the request is lost), or after it answered (`landed` true: the write was done and
- * only its answer is lost, what a client must not take for a failure it can simply repeat).
+ * only its answer is lost, what a client must not take for a failure it can simply repeat). With
+ * `times`, only the first `times` are cut and the rest forwarded.
  */
-export function cutConnection(match: RegExp, landed = false): Interception & { readonly seen: () => number } {
-  return counted(match, async (_seen, _response, request, forward) => {
+export function cutConnection(match: RegExp, landed = false, times = Infinity): Interception & { readonly seen: () => number } {
+  return counted(match, async (seen, response, request, forward) => {
+    if (seen > times) return reply(response, await forward());
     if (landed) await forward();
     request.socket.destroy();
   });
