@@ -39,7 +39,7 @@ export async function prepareSigning(argv: BuildArgv, env: NodeJS.ProcessEnv, co
     const started = Date.now();
     // k8s:// keys are read with the command's kubeconfig; the Kubernetes client loads only for them.
     const kubeSecret = uri.startsWith('k8s://') ? (await import('./cluster-builders.ts')).secretReader(argv) : undefined;
-    const signer = await loadSigner(uri, { password: () => cosignPassword(env), env: (name) => env[name], ...(kubeSecret ? { kubeSecret } : {}) });
+    const signer = await loadSigner(uri, { password: () => cosignPassword(env), env: (name) => env[name], requestTimeoutMs, ...(kubeSecret ? { kubeSecret } : {}) });
     const loadMs = Date.now() - started;
     // Checks passed: the build starts; the log's libraries load meanwhile.
     if (transparencyLog) preloadTransparencyLog();

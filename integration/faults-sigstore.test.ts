@@ -1,5 +1,7 @@
 // The fault matrix, Sigstore rows (docs/faults.md): keyless `kubectl build --push --sign` with an
-// identity token, against the local Sigstore with Fulcio or Rekor behind the HTTP forwarder:
+// identity token, against the local Sigstore with Fulcio or Rekor behind the HTTP forwarder, and
+// `--cosign-key awskms://` signing with the KMS behind it (its Sign call faulty, the key read before
+// the build passing):
 // refused (nothing listens), a cut connection, no answer (--sign-timeout 2s), HTTP 500/503, 401.
 // Each cell: exit 1, one sentence naming the service and what to do (no stack trace), and the
 // registry afterwards, read on the registry itself: the image pushed, and no signature in either
@@ -9,8 +11,9 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { freePort } from '../hack/lib/net.ts';
 import { runCli, type CliResult } from './harness/cli.ts';
-import { cutConnection, failAfter, neverAnswer, type Interception } from './harness/http-forwarder.ts';
-import { scratchDir, useBuildkitd, useRegistry } from './harness/index.ts';
+import { cutConnection, failAfter, neverAnswer, reply, type Interception } from './harness/http-forwarder.ts';
+import { scratchDir, useBuildkitd, useKms, useRegistry } from './harness/index.ts';
+import { createKmsKey, KMS_ENV } from './harness/kms.ts';
 import { useInterceptedService } from './harness/registry-proxy.ts';
 import { digestTag, readManifest, readReferrers } from './harness/registry-state.ts';
 import { sigstoreFlags, useSigstore } from './harness/sigstore.ts';
@@ -20,6 +23,8 @@ const buildkitd = useBuildkitd({ trust: [registry] });
 const sigstore = useSigstore();
 const fulcio = useInterceptedService(() => sigstore().fulcioUrl);
 const rekor = useInterceptedService(() => sigstore().rekorUrl);
+const kms = useKms();
+const kmsProxy = useInterceptedService(() => kms().endpoint);
 
 const CERTIFICATE = /^POST \/api\/v2\/signingCert$/;
 const LOG_ENTRY = /^POST \/api\/v1\/log\/entries$/;
@@ -31,12 +36,13 @@ interface Signed {
 }
 
 /** kubectl build --push --sign, keyless with a fresh token, through the proxied Fulcio and Rekor (or `urls`). */
-async function buildPushSign(repository: string, urls: { fulcio?: string; rekor?: string } = {}, format = 'both'): Promise<Signed> {
+async function buildPushSign(repository: string, urls: { fulcio?: string; rekor?: string } = {}, format = 'both', key?: string): Promise<Signed> {
   const dir = scratchDir('faults-sigstore');
   writeFileSync(join(dir, 'Dockerfile'), `FROM ${registry().baseImage}\nRUN echo ${repository} $RANDOM > /marker\n`);
-  const flags = [...sigstoreFlags(sigstore()), '--fulcio-url', urls.fulcio ?? fulcio().url, '--rekor-url', urls.rekor ?? rekor().url, '--sign-timeout', '2s'];
+  const identity = key ? ['--cosign-key', key] : [];
+  const flags = [...sigstoreFlags(sigstore()), '--fulcio-url', urls.fulcio ?? fulcio().url, '--rekor-url', urls.rekor ?? rekor().url, '--sign-timeout', '2s', ...identity];
   const result = await runCli('kubectl-build', ['--progress', 'plain', '-t', `${registry().host}/${repository}:1`, '--push', '--sign', '--signature-format', format, ...flags, dir], {
-    env: { BUILDKIT_HOST: buildkitd().address, DOCKER_CONFIG: registry().files.dockerConfigDir, SIGSTORE_ID_TOKEN: await sigstore().token() },
+    env: { BUILDKIT_HOST: buildkitd().address, DOCKER_CONFIG: registry().files.dockerConfigDir, ...(key ? KMS_ENV : { SIGSTORE_ID_TOKEN: await sigstore().token() }) },
     timeoutMs: 150_000,
   });
   return { result, repository, digest: /^pushed \S+ as (sha256:[0-9a-f]{64})/m.exec(result.stderr)?.[1] };
@@ -99,5 +105,37 @@ describe('Rekor: an upload whose answer was lost is safe to repeat', () => {
     expect(cut.seen()).toBeGreaterThanOrEqual(2);
     const stored = await readManifest(registry(), repository, `${digestTag(digest as string)}.sig`);
     expect(stored?.json.layers?.[0]?.annotations?.['dev.sigstore.cosign/bundle']).toBeDefined();
+  });
+});
+
+describe('build --push --sign --cosign-key awskms://, the KMS behind a fault on its Sign call', () => {
+  /** `interception` for KMS's Sign calls only (every call is POST /; the operation is a header); the rest forwarded. */
+  const onSign = (interception: Interception): Interception => ({
+    match: /^POST \//,
+    answer: (response, request, forward) =>
+      request.headers['x-amz-target'] === 'TrentService.Sign' ? interception.answer(response, request, forward) : forward().then((answer) => reply(response, answer)),
+  });
+
+  it.each([
+    // The SDK reports its last attempt: after cut connections, the retry's own socket timeout.
+    ['reset (cut before it reached KMS)', () => cutConnection(/./), /its signature could not be made: (cannot reach KMS for|KMS did not answer within 2 s for) awskms:\/\//, /check the endpoint/],
+    ['HTTP 500', () => failAfter(/./, 0, 500), /its signature could not be made: KMS failed on the key awskms:\/\/\S+ \(HTTP 500/, /try again later/],
+    ['HTTP 503', () => failAfter(/./, 0, 503), /its signature could not be made: KMS failed on the key awskms:\/\/\S+ \(HTTP 503/, /try again later/],
+    ['401', () => failAfter(/./, 0, 401), /its signature could not be made: KMS refused to sign with awskms:\/\//, /kms:Sign/],
+    ['blackhole (--sign-timeout 2s)', () => neverAnswer(/./), /its signature could not be made: KMS did not answer within 2 s for awskms:\/\//, /raise --sign-timeout/],
+  ] as ReadonlyArray<[string, () => Interception, RegExp, RegExp]>)('faults-sigstore KMS %s: exit 1 naming it, the image pushed, no signature', async (fault, interception, said, hint) => {
+    const slug = fault.toLowerCase().replace(/\W+/g, '-').replace(/-$/, '');
+    const key = await createKmsKey(kms(), `faults-${slug}`, kmsProxy().host);
+    kmsProxy().intercept(onSign(interception()));
+    const signed = await buildPushSign(`faults/kms/${slug}`, {}, 'both', key.uri);
+    expectReported(signed.result, key.uri, said, hint);
+    await expectPushedUnsigned(signed);
+  });
+
+  it('faults-sigstore KMS refused (before the build): exit 1 naming it, nothing built', async () => {
+    const uri = `awskms://127.0.0.1:${await freePort()}/alias/nowhere`;
+    const { result } = await buildPushSign('faults/kms/refused', {}, 'both', uri);
+    expectReported(result, uri, /^error: cannot reach KMS for /, /check the endpoint/);
+    expect(result.stderr).not.toMatch(/^#1 /m);
   });
 });
