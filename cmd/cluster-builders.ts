@@ -291,7 +291,16 @@ export async function connectClusterBuilder(argv: KubeArgv, options: ConnectOpti
     pod: pod.name,
     node: pod.node,
     async explain(error) {
-      const now = await getBuilder(connection, argv.builder).catch(() => undefined);
+      let now: Awaited<ReturnType<typeof getBuilder>> | undefined;
+      try {
+        now = await getBuilder(connection, argv.builder);
+      } catch (lookError) {
+        // The tunnel and the question both go through the API server: gone, it cannot say the pod is.
+        return new KubectlBuildError('UNAVAILABLE', `lost the connection to the builder pod ${pod.name} during the build, and the Kubernetes API server did not answer when asked why (${errorMessage(lookError)})`, {
+          hint: `check the API server and the network to it (${connection.description}), then run the build again`,
+          cause: error,
+        });
+      }
       const same = now?.pods.find((candidate) => candidate.name === pod.name);
       if (same?.ready) return undefined;
       return new KubectlBuildError('UNAVAILABLE', `the builder pod ${pod.name} ${same ? `stopped (${same.phase})` : 'was deleted'} during the build, so nothing was built or pushed`, {
