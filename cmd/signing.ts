@@ -99,5 +99,7 @@ export async function signingTargets(
     { digest, predicateType, predicate },
     ...(recursive && describes !== digest ? [{ digest: describes, predicateType, predicate }] : []),
   ]);
-  return { digests: [digest, ...(recursive ? pushed.platformImages : [])], attestations };
+  // The platform images first: their signatures are stored in this order, and a failure stops there,
+  // so a list is never signed while one of its images could not be.
+  return { digests: [...(recursive ? pushed.platformImages : []), digest], attestations };
 }
