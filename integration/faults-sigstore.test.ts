@@ -1,7 +1,8 @@
 // The fault matrix, Sigstore rows (docs/faults.md): keyless `kubectl build --push --sign` with an
 // identity token, against the local Sigstore with Fulcio or Rekor behind the HTTP forwarder, and
 // `--cosign-key awskms://` signing with the KMS behind it (its Sign call faulty, the key read before
-// the build passing):
+// the build passing), and the browser login on a terminal with the OIDC issuer's discovery faulty
+// (the login starts before the build: nothing is built):
 // refused (nothing listens), a cut connection, no answer (--sign-timeout 2s), HTTP 500/503, 401.
 // Each cell: exit 1, one sentence naming the service and what to do (no stack trace), and the
 // registry afterwards, read on the registry itself: the image pushed, and no signature in either
@@ -15,7 +16,8 @@ import { cutConnection, failAfter, neverAnswer, reply, type Interception } from 
 import { scratchDir, useBuildkitd, useKms, useRegistry } from './harness/index.ts';
 import { createKmsKey, KMS_ENV } from './harness/kms.ts';
 import { useInterceptedService } from './harness/registry-proxy.ts';
-import { digestTag, readManifest, readReferrers } from './harness/registry-state.ts';
+import { onTerminal } from './harness/terminal.ts';
+import { digestTag, manifestState, readManifest, readReferrers } from './harness/registry-state.ts';
 import { sigstoreFlags, useSigstore } from './harness/sigstore.ts';
 
 const registry = useRegistry({ kind: 'oci', seed: true });
@@ -23,6 +25,7 @@ const buildkitd = useBuildkitd({ trust: [registry] });
 const sigstore = useSigstore();
 const fulcio = useInterceptedService(() => sigstore().fulcioUrl);
 const rekor = useInterceptedService(() => sigstore().rekorUrl);
+const issuer = useInterceptedService(() => sigstore().issuerUrl);
 const kms = useKms();
 const kmsProxy = useInterceptedService(() => kms().endpoint);
 
@@ -137,5 +140,40 @@ describe('build --push --sign --cosign-key awskms://, the KMS behind a fault on 
     const { result } = await buildPushSign('faults/kms/refused', {}, 'both', uri);
     expectReported(result, uri, /^error: cannot reach KMS for /, /check the endpoint/);
     expect(result.stderr).not.toMatch(/^#1 /m);
+  });
+});
+
+describe('keyless build --push --sign with the browser login, the OIDC issuer behind a fault on its discovery', () => {
+  const DISCOVERY = /^GET \/\.well-known\/openid-configuration$/;
+
+  it.each([
+    ['refused', undefined, /^error: cannot reach the OIDC issuer http:\/\/127\.0\.0\.1:\d+ \(ECONNREFUSED\)/m, /^hint: check --oidc-issuer/m],
+    ['reset', () => cutConnection(DISCOVERY), /^error: cannot reach the OIDC issuer \S+ \(/m, /^hint: check --oidc-issuer/m],
+    ['HTTP 500', () => failAfter(DISCOVERY, 0, 500), /^error: the OIDC issuer \S+ failed its discovery request \(HTTP 500\)/m, /^hint: try again later, or pass --identity-token/m],
+    ['HTTP 503', () => failAfter(DISCOVERY, 0, 503), /^error: the OIDC issuer \S+ failed its discovery request \(HTTP 503\)/m, /^hint: try again later/m],
+    ['401', () => failAfter(DISCOVERY, 0, 401), /^error: \S+ is not an OIDC issuer \(no usable discovery document, HTTP 401\)/m, /^hint: check --oidc-issuer/m],
+    ['blackhole (--sign-timeout 2s)', () => neverAnswer(DISCOVERY), /^error: the OIDC issuer \S+ did not answer within 2 s/m, /raise --sign-timeout/],
+  ] as ReadonlyArray<[string, (() => Interception) | undefined, RegExp, RegExp]>)('faults-sigstore OIDC issuer %s: exit 1 before the build, naming it; nothing pushed', async (fault, interception, said, hint) => {
+    const url = interception ? issuer().url : await closedPort();
+    if (interception) issuer().intercept(interception());
+    const repository = `faults/oidc/${fault.toLowerCase().replace(/\W+/g, '-').replace(/-$/, '')}`;
+    const dir = scratchDir('faults-oidc');
+    writeFileSync(join(dir, 'Dockerfile'), `FROM ${registry().baseImage}\nRUN echo ${repository} > /marker\n`);
+    const tag = `${registry().host}/${repository}:1`;
+    const terminal = onTerminal(['--progress', 'plain', '-t', tag, '--push', '--sign', ...sigstoreFlags(sigstore()), '--oidc-issuer', url, '--sign-timeout', '2s', dir], {
+      BUILDKIT_HOST: buildkitd().address,
+      DOCKER_CONFIG: registry().files.dockerConfigDir,
+      COSIGN_EXPERIMENTAL: '1',
+      KUBECTL_BUILD_BROWSER: 'none',
+      SIGSTORE_ID_TOKEN: '',
+    });
+    expect(await terminal.exited, terminal.state.output.slice(-1500)).toBe(1);
+    const output = terminal.state.output.replace(/\r/g, '');
+    expect(output).toMatch(said);
+    expect(output).toContain(url);
+    expect(output).toMatch(hint);
+    expect(output).not.toMatch(/^#1 /m);
+    expect(output).not.toMatch(/^\s+at .+:\d+:\d+\)?$/m);
+    expect(await manifestState(registry(), tag)).toBe('absent');
   });
 });
