@@ -4,11 +4,11 @@
 // `tls-server-name`), so the API calls and the pods/exec tunnel to buildkitd both cross the fault.
 // Each cell: exit 1, one sentence naming the API server or the tunnel, and nothing under the tag
 // (read on the registry itself).
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { closeSync, ftruncateSync, mkdtempSync, openSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { runCli, type CliResult } from './harness/cli.ts';
+import { runCli, stderrShows, type CliOptions, type CliResult } from './harness/cli.ts';
 import { useCluster, useClusterRegistry, writeBuildkitdConfig } from './harness/cluster.ts';
 import { useFaultProxy } from './harness/fault-proxy.ts';
 import { scratchDir } from './harness/index.ts';
@@ -51,13 +51,14 @@ function scratchDirOutsideTest(): string {
   return mkdtempSync(join(tmpdir(), 'kb-faults-kube-'));
 }
 
-async function buildPush(repository: string, run: string, during?: Promise<unknown>): Promise<{ result: CliResult; tag: string }> {
-  const dir = scratchDir('faults-kube');
-  writeFileSync(join(dir, 'Dockerfile'), `FROM ${registry().baseImage}\nRUN ${run}\n`);
+/** kubectl build --push of FROM base + `step` (a Dockerfile line) through the faulty kubeconfig. */
+async function buildPush(repository: string, step: string, during?: Promise<unknown>, options: CliOptions = {}, dir = scratchDir('faults-kube')): Promise<{ result: CliResult; tag: string }> {
+  writeFileSync(join(dir, 'Dockerfile'), `FROM ${registry().baseImage}\n${step}\n`);
   const tag = `${registry().host}/${repository}:1`;
   const result = await runCli('kubectl-build', ['--progress=plain', '--kubeconfig', faultyKubeconfig(), '-n', cluster().namespace, '--builder', BUILDER, '-t', tag, '--push', dir], {
     env: cluster().env({ DOCKER_CONFIG: registry().files.dockerConfigDir }),
     timeoutMs: 120_000,
+    ...options,
   });
   await during;
   return { result, tag };
@@ -75,14 +76,14 @@ function expectReported(result: CliResult, what: RegExp): void {
 
 describe('kubectl build through a builder pod, the API server behind a fault', () => {
   it('faults-kube healthy: the proxied kubeconfig builds and pushes (the cells below fail by their fault only)', async () => {
-    const { result, tag } = await buildPush('faults/kube/healthy', 'echo healthy $RANDOM > /marker');
+    const { result, tag } = await buildPush('faults/kube/healthy', 'RUN echo healthy $RANDOM > /marker');
     expect(result.status, result.stderr.slice(-1500)).toBe(0);
     expect(await manifestState(registry().registry, tag)).toBe('present');
   });
 
   it('faults-kube refused: exit 1 at once, naming the API server', async () => {
     await api().refuse();
-    const { result, tag } = await buildPush('faults/kube/refused', 'echo refused > /marker');
+    const { result, tag } = await buildPush('faults/kube/refused', 'RUN echo refused > /marker');
     expectReported(result, new RegExp(`${api().host.replace(/\./g, '\\.')}`));
     // Timed on purpose: the claim is about time (a refused address fails at once).
     expect(result.durationMs).toBeLessThan(1_000);
@@ -91,16 +92,31 @@ describe('kubectl build through a builder pod, the API server behind a fault', (
 
   it('faults-kube blackhole: exit 1 after fetch\'s connect timeout (10 s), naming the API server; nothing pushed', async () => {
     await api().blackhole();
-    const { result, tag } = await buildPush('faults/kube/blackhole', 'echo blackhole > /marker');
+    const { result, tag } = await buildPush('faults/kube/blackhole', 'RUN echo blackhole > /marker');
     expectReported(result, new RegExp(`^error: the Kubernetes API at https://${api().host.replace(/\./g, '\\.')} did not answer when asked to read the builder "faulty-api"$`));
     expect(await manifestState(registry().registry, tag)).toBe('absent');
   });
 
   it('faults-kube tunnel cut mid-build (every connection through the API server closed while a RUN step runs): exit 1, the tunnel named, nothing pushed', async () => {
     const cut = signals().holdOpened('kube-cut').then(() => api().refuse());
-    const { result, tag } = await buildPush('faults/kube/cut', `wget -qO- ${signals().url}/hold/kube-cut && echo finished > /finished`, cut);
+    const { result, tag } = await buildPush('faults/kube/cut', `RUN wget -qO- ${signals().url}/hold/kube-cut && echo finished > /finished`, cut);
     // Not "the pod was deleted": the API server that would say so is the one cut off.
     expectReported(result, /^error: lost the connection to the builder pod faulty-api-\S+ during the build, and the Kubernetes API server did not answer when asked why/);
+    expect(await manifestState(registry().registry, tag)).toBe('absent');
+  });
+
+  it('faults-kube tunnel cut mid-upload (the context transfer under way): exit 1, the tunnel named, nothing pushed', async () => {
+    // 256 MiB (sparse here, sent in full) through the exec tunnel: still under way when the cut comes.
+    const dir = scratchDir('faults-kube-upload');
+    const big = openSync(join(dir, 'big'), 'w');
+    ftruncateSync(big, 256 * 1024 ** 2);
+    closeSync(big);
+    const upload = stderrShows('[internal] load build context');
+    const cut = upload.shown.then(() => api().refuse());
+    const { result, tag } = await buildPush('faults/kube/upload', 'COPY big /big', cut, { onStderr: upload.onStderr }, dir);
+    expectReported(result, /^error: lost the connection to the builder pod faulty-api-\S+ during the build, and the Kubernetes API server did not answer when asked why/);
+    const uploadStep = /^(#\d+) \[internal\] load build context$/m.exec(result.stderr)?.[1];
+    expect(result.stderr).not.toMatch(new RegExp(`^${uploadStep} transferring done`, 'm'));
     expect(await manifestState(registry().registry, tag)).toBe('absent');
   });
 });
