@@ -5,12 +5,13 @@ import type { BuildArgv } from './build-run.ts';
 import { withBuilderAddressOptions, withBuildOptions } from './options/build.ts';
 import { withBuilderNodeOption, withKubeOptions, withRegistrySecretOption } from './options/kube.ts';
 import { withSignOptions } from './options/sign.ts';
+import { ExitCode } from './exit-codes.ts';
 import { runCli } from './run-cli.ts';
 import { completionModel } from './completion.ts';
 import { protectLoneDashes, restoreLoneDashes } from './lone-dash.ts';
 import type { Argv } from 'yargs';
 
-process.exitCode = await runCli(
+const exitCode = await runCli(
   {
     scriptName: 'kubectl build',
     completion: () => completionModel((parser) => withSignOptions(withBuilderAddressOptions(withBuilderNodeOption(withRegistrySecretOption(withKubeOptions(withBuildOptions(parser)))))) as Argv),
@@ -30,3 +31,7 @@ process.exitCode = await runCli(
   },
   protectLoneDashes(hideBin(process.argv)),
 );
+// A stopped build ends now: a registry request it gave up on (its outcome already said) must not
+// hold the process until the request's own timeout.
+if (exitCode === ExitCode.CANCELLED || exitCode === ExitCode.TERMINATED) process.exit(exitCode);
+process.exitCode = exitCode;

@@ -5,6 +5,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
+import { unlessCancelled } from '../pkg/build/cancel.ts';
 import { runMultiPlatformBuild } from '../pkg/build/multiplatform.ts';
 import { runBuild, type BuildResult, type RunBuildOptions } from '../pkg/build/run.ts';
 import type { AttrList, ProgressMode } from '../pkg/build/options.ts';
@@ -20,6 +21,7 @@ import { parseBuildFlags } from './build-flags.ts';
 import { checkIgnoreFile, locateInputs, secretSource } from './build-inputs.ts';
 import { connectBuilder, directAddress, type BuilderConnection } from './builder-connection.ts';
 import { parseDuration } from './options/sign.ts';
+import { listenForStop, stoppedBy } from './stop-signals.ts';
 import { prepareSigning, signingTargets, type Signing } from './signing.ts';
 
 export interface BuildArgv {
@@ -61,6 +63,7 @@ export interface BuildArgv {
   'signature-format': SignatureFormat;
   'tlog-upload': boolean;
   'rekor-url': string;
+  'sign-timeout': string;
   'identity-token'?: string;
   'fulcio-url': string;
   'oidc-issuer': string;
@@ -101,20 +104,14 @@ export async function buildCommand(argv: BuildArgv): Promise<void> {
       hint: 'leave out --node or build through the cluster',
     });
   }
-  // Ctrl-C reaches the build, and the login server of keyless signing.
-  const abort = new AbortController();
-  const onSigint = () => {
-    if (abort.signal.aborted) process.exit(130);
-    process.stderr.write('\ncancelling (Ctrl-C again to quit at once)\n');
-    abort.abort();
-  };
-  process.on('SIGINT', onSigint);
+  // Ctrl-C and SIGTERM reach the build, the list assembly, signing and the login server of keyless signing.
+  const stop = listenForStop(process.stderr);
   let signing: Signing | undefined;
   let builder: BuilderConnection | undefined;
   let scratch: string | undefined;
   try {
     // Everything signing needs is checked, the key loaded or the login started, before anything is built.
-    signing = argv.sign ? await prepareSigning(argv, env, { pushes: pushesImage({ push: argv.push, outputs }), signal: abort.signal, stderr: process.stderr }) : undefined;
+    signing = argv.sign ? await prepareSigning(argv, env, { pushes: pushesImage({ push: argv.push, outputs }), signal: stop.signal, stderr: process.stderr }) : undefined;
     const registrySecret = argv['registry-secret'];
     const credentials = registrySecret
       ? await (await import('./cluster-builders.ts')).registrySecretSource(argv, registrySecret)
@@ -131,7 +128,7 @@ export async function buildCommand(argv: BuildArgv): Promise<void> {
     const connect = {
       contextKey: contextDir,
       ...(platforms.length === 1 ? { platform: platforms[0] as string } : {}),
-      signal: abort.signal,
+      signal: stop.signal,
       ...(progress === 'quiet' ? {} : { onProgress: (message: string) => process.stderr.write(`${message}\n`) }),
     };
     const common: Omit<RunBuildOptions, 'builder' | 'builderFailure'> = {
@@ -166,7 +163,7 @@ export async function buildCommand(argv: BuildArgv): Promise<void> {
       stdout: process.stdout,
       ...(argv.iidfile ? { iidFile: argv.iidfile } : {}),
       ...(argv['metadata-file'] ? { metadataFile: argv['metadata-file'] } : {}),
-      signal: abort.signal,
+      signal: stop.signal,
       ...(argv.debug ? { onSolveStart: () => process.stderr.write(`debug: Solve request sent ${Math.round(performance.now())} ms after start\n`) } : {}),
     };
     if (allNodes) {
@@ -211,24 +208,33 @@ export async function buildCommand(argv: BuildArgv): Promise<void> {
       if (!result.digest || !result.pushed || pushedNames.length === 0) {
         throw new KubectlBuildError('SIGN_FAILED', 'nothing was pushed, so there is nothing to sign', { hint: 'add --push and -t REGISTRY/IMAGE:TAG' });
       }
+      const digest = result.digest;
       const report = (step: string, ms: number) => {
         if (progress !== 'quiet') process.stderr.write(`sign: ${step} (${(ms / 1000).toFixed(1)}s)\n`);
       };
+      // The login (keyless) has its own cancellation; the registry and log requests do not.
       const credential = await signing.credential(report);
       const images = pushedNames.map(parseReference);
-      const targets = await signingTargets(client, images[0] as ImageReference, result.digest, argv['sign-recursive']);
-      await signPushed({
-        client,
-        credential,
-        ...(signing.transparencyLog ? { transparencyLog: signing.transparencyLog } : {}),
-        images,
-        // The list (or the single image), and with --sign-recursive each platform image too.
-        digests: targets.digests,
-        attestations: targets.attestations,
-        annotations: signing.annotations,
-        format: argv['signature-format'],
-        onStep: report,
-      });
+      await unlessCancelled(
+        (async () => {
+          const targets = await signingTargets(client, images[0] as ImageReference, digest, argv['sign-recursive']);
+          await signPushed({
+            client,
+            credential,
+            ...(signing.transparencyLog ? { transparencyLog: signing.transparencyLog } : {}),
+            images,
+            // The list (or the single image), and with --sign-recursive each platform image too.
+            digests: targets.digests,
+            attestations: targets.attestations,
+            annotations: signing.annotations,
+            format: argv['signature-format'],
+            onStep: report,
+          });
+        })(),
+        stop.signal,
+        `cancelled while signing: ${pushedNames[0]} was pushed as ${digest}, unsigned unless a signature's write was already under way`,
+        'run the build again with --sign to sign it (the build comes from the cache)',
+      );
     }
     if (progress === 'quiet') {
       // Only the image ID, for scripts; never mixed into an output that goes to stdout.
@@ -236,10 +242,12 @@ export async function buildCommand(argv: BuildArgv): Promise<void> {
       const id = result.exporterResponse['containerimage.config.digest'] ?? result.digest;
       if (id && !toStdout) process.stdout.write(`${id}\n`);
     }
+  } catch (error) {
+    throw stoppedBy(stop.received(), error);
   } finally {
     signing?.close();
     await builder?.close();
-    process.off('SIGINT', onSigint);
+    stop.remove();
     if (scratch) await rm(scratch, { recursive: true, force: true });
   }
 }

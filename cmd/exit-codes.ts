@@ -6,6 +6,7 @@ export const ExitCode = {
   FAILURE: 1,
   USAGE: 2,
   CANCELLED: 130,
+  TERMINATED: 143,
 } as const;
 
 export type ExitCode = (typeof ExitCode)[keyof typeof ExitCode];
@@ -16,6 +17,8 @@ export function exitCodeFor(code: ErrorCode): ExitCode {
       return ExitCode.USAGE;
     case 'CANCELLED':
       return ExitCode.CANCELLED;
+    case 'TERMINATED':
+      return ExitCode.TERMINATED;
     default:
       return ExitCode.FAILURE;
   }

@@ -19,6 +19,8 @@ export interface KeylessSettings {
   /** What givenIdentityToken found. */
   readonly givenToken?: GivenToken;
   readonly fulcioUrl: string;
+  /** --sign-timeout: each request to Fulcio and the OIDC issuer. */
+  readonly requestTimeoutMs?: number;
   readonly issuer: string;
   readonly clientId: string;
   readonly loginTimeoutMs: number;
@@ -62,7 +64,12 @@ export async function prepareKeyless(settings: KeylessSettings): Promise<Keyless
         hint: 'pass --identity-token (or SIGSTORE_ID_TOKEN) from your CI\'s OIDC provider (in GitHub Actions, give the job permissions: id-token: write), or sign with --cosign-key',
       });
     }
-    login = await startLogin({ issuer: settings.issuer, clientId: settings.clientId, signal: settings.signal });
+    login = await startLogin({
+      issuer: settings.issuer,
+      clientId: settings.clientId,
+      signal: settings.signal,
+      ...(settings.requestTimeoutMs ? { requestTimeoutMs: settings.requestTimeoutMs } : {}),
+    });
     announce(login.authorizationUrl, settings);
     tokenPromise = login.token.then((token) => ({
       token,
@@ -73,7 +80,13 @@ export async function prepareKeyless(settings: KeylessSettings): Promise<Keyless
   let arrived: Identity | undefined;
   let refused: unknown;
   tokenPromise.catch((error: unknown) => (refused = error));
-  const certify = (identity: Identity) => requestCertificate({ fulcioUrl: settings.fulcioUrl, token: identity.token, identity: identity.claims.identity });
+  const certify = (identity: Identity) =>
+    requestCertificate({
+      fulcioUrl: settings.fulcioUrl,
+      token: identity.token,
+      identity: identity.claims.identity,
+      ...(settings.requestTimeoutMs ? { timeoutMs: settings.requestTimeoutMs } : {}),
+    });
   // The certificate is asked for as soon as the identity is known; its failure is kept for sign time.
   const early = tokenPromise.then((identity) => {
     arrived = identity;

@@ -22,7 +22,7 @@ describe('signingTargets', () => {
     ]);
 
     const recursive = await signingTargets(registry.client, image, list.digest, true);
-    expect(recursive.digests).toEqual([list.digest, amd64.image.digest, arm64.image.digest]);
+    expect(recursive.digests).toEqual([amd64.image.digest, arm64.image.digest, list.digest]);
     expect(recursive.digests).not.toContain(amd64.attestation.digest);
     expect(recursive.attestations.map((a) => a.digest)).toEqual([list.digest, amd64.image.digest, list.digest, arm64.image.digest]);
   });
@@ -31,7 +31,7 @@ describe('signingTargets', () => {
     const registry = fakeRegistry();
     const amd64 = pushPlatform(registry, 'amd64');
     const targets = await signingTargets(registry.client, image, amd64.index.digest, true);
-    expect(targets.digests).toEqual([amd64.index.digest, amd64.image.digest]);
+    expect(targets.digests).toEqual([amd64.image.digest, amd64.index.digest]);
     expect(targets.attestations.map((a) => a.digest)).toEqual([amd64.index.digest, amd64.image.digest]);
   });
 });

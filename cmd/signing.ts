@@ -32,13 +32,14 @@ export async function prepareSigning(argv: BuildArgv, env: NodeJS.ProcessEnv, co
     throw new KubectlBuildError('USAGE', '--sign needs --push: only a pushed image has a digest to sign', { hint: 'add --push and -t REGISTRY/IMAGE:TAG' });
   }
   const annotations = parseKeyValues('sign-annotation', argv['sign-annotation']);
-  const transparencyLog = argv['tlog-upload'] ? { url: argv['rekor-url'] } : undefined;
+  const requestTimeoutMs = parseDuration('sign-timeout', argv['sign-timeout']);
+  const transparencyLog = argv['tlog-upload'] ? { url: argv['rekor-url'], timeoutMs: requestTimeoutMs } : undefined;
   const uri = argv['cosign-key'] ?? env.COSIGN_KEY;
   if (uri) {
     const started = Date.now();
     // k8s:// keys are read with the command's kubeconfig; the Kubernetes client loads only for them.
     const kubeSecret = uri.startsWith('k8s://') ? (await import('./cluster-builders.ts')).secretReader(argv) : undefined;
-    const signer = await loadSigner(uri, { password: () => cosignPassword(env), env: (name) => env[name], ...(kubeSecret ? { kubeSecret } : {}) });
+    const signer = await loadSigner(uri, { password: () => cosignPassword(env), env: (name) => env[name], requestTimeoutMs, ...(kubeSecret ? { kubeSecret } : {}) });
     const loadMs = Date.now() - started;
     // Checks passed: the build starts; the log's libraries load meanwhile.
     if (transparencyLog) preloadTransparencyLog();
@@ -68,6 +69,7 @@ export async function prepareSigning(argv: BuildArgv, env: NodeJS.ProcessEnv, co
   const keyless = await prepareKeyless({
     ...(givenToken ? { givenToken } : {}),
     fulcioUrl: argv['fulcio-url'],
+    requestTimeoutMs,
     issuer: argv['oidc-issuer'],
     clientId: argv['oidc-client-id'],
     loginTimeoutMs: parseDuration('login-timeout', argv['login-timeout']),
@@ -97,5 +99,7 @@ export async function signingTargets(
     { digest, predicateType, predicate },
     ...(recursive && describes !== digest ? [{ digest: describes, predicateType, predicate }] : []),
   ]);
-  return { digests: [digest, ...(recursive ? pushed.platformImages : [])], attestations };
+  // The platform images first: their signatures are stored in this order, and a failure stops there,
+  // so a list is never signed while one of its images could not be.
+  return { digests: [...(recursive ? pushed.platformImages : []), digest], attestations };
 }

@@ -1,7 +1,6 @@
 // Keyless signing (and key signing with the transparency log) against local Sigstore services:
 // an OIDC issuer, Fulcio and Rekor on loopback; the real cosign v2 and v3 are the judges. The
 // browser login runs on a real terminal (script(1)); the issuer's test helper plays the browser.
-import { spawn } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -14,6 +13,7 @@ import { failAfter, startForwarder } from './harness/http-forwarder.ts';
 import { clientFilesFor, scratchDir, useBuildkitd, useRegistry } from './harness/index.ts';
 import { digestTag, readManifest } from './harness/registry-state.ts';
 import { keylessVerifyFlags, sigstoreFlags as localSigstoreFlags, useSigstore } from './harness/sigstore.ts';
+import { onTerminal } from './harness/terminal.ts';
 
 const registry = useRegistry({ kind: 'distribution', auth: true, seed: true });
 const buildkitd = useBuildkitd({ trust: [registry] });
@@ -228,38 +228,6 @@ describe('keyless signing failures', () => {
     expect(result.stderr).toMatch(/^error: keyless signing needs the transparency log/);
   });
 });
-
-/** kubectl build on a real terminal (script(1)); `output` grows as it prints. */
-function onTerminal(args: string[], env: NodeJS.ProcessEnv) {
-  const quoted = [process.execPath, 'dist/kubectl-build.js', ...args].map((word) => `'${word.replace(/'/g, "'\\''")}'`).join(' ');
-  const child = spawn('script', ['-qfec', `stty cols 200 rows 50; exec ${quoted}`, '/dev/null'], { env: { ...process.env, ...env }, stdio: ['pipe', 'pipe', 'pipe'] });
-  const state = { output: '', exited: false };
-  child.stdout.on('data', (chunk: Buffer) => (state.output += chunk.toString()));
-  child.stderr.on('data', (chunk: Buffer) => (state.output += chunk.toString()));
-  const exited = new Promise<number | null>((resolve) =>
-    child.on('close', (status) => {
-      state.exited = true;
-      resolve(status);
-    }),
-  );
-  const killer = setTimeout(() => child.kill('SIGKILL'), 240_000);
-  exited.finally(() => clearTimeout(killer));
-  return {
-    state,
-    exited,
-    /** Typing on the terminal (\x03 is Ctrl-C). */
-    type: (text: string) => child.stdin.write(text),
-    waitFor: async (pattern: RegExp, timeoutMs = 120_000): Promise<RegExpExecArray> => {
-      const deadline = Date.now() + timeoutMs;
-      for (;;) {
-        const match = pattern.exec(state.output);
-        if (match) return match;
-        if (state.exited || Date.now() > deadline) throw new Error(`${state.exited ? 'exited' : 'timed out'} waiting for ${pattern}; output so far:\n${state.output.slice(-2000)}`);
-        await sleep(50);
-      }
-    },
-  };
-}
 
 describe('keyless signing with the browser login, on a terminal', () => {
   const URL_LINE = /\n {2}(http\S+)\r?\n/;

@@ -10,6 +10,7 @@ import { freePort } from '../hack/lib/net.ts';
 import { COSIGN_VERSIONS, cosign, generateKeyPair, verifyWithKey, type CosignBinary, type CosignContext } from './harness/cosign.ts';
 import { runCli, type CliResult } from './harness/cli.ts';
 import { reply } from './harness/http-forwarder.ts';
+import { createKmsKey, KMS_ENV } from './harness/kms.ts';
 import { clientFilesFor, scratchDir, useBuildkitd, useKms, useRegistry, type TestRegistry } from './harness/index.ts';
 import { pushRandomImage, type PushedImage } from './harness/random-image.ts';
 import { status, useProxiedRegistry } from './harness/registry-proxy.ts';
@@ -185,18 +186,8 @@ describe('kubectl build --sign when the registry fails part way through storing'
 
 describe('kubectl build --sign with an awskms:// key', () => {
   const kms = useKms();
-  const aws = { AWS_ACCESS_KEY_ID: 'test', AWS_SECRET_ACCESS_KEY: 'test', AWS_REGION: 'us-east-1' };
-
-  async function kmsKey(alias: string): Promise<{ uri: string; publicKey: string }> {
-    const { KMSClient, CreateKeyCommand, CreateAliasCommand, GetPublicKeyCommand } = await import('@aws-sdk/client-kms');
-    const client = new KMSClient({ endpoint: kms().endpoint, region: 'us-east-1', credentials: { accessKeyId: 'test', secretAccessKey: 'test' } });
-    const { KeyMetadata } = await client.send(new CreateKeyCommand({ KeySpec: 'ECC_NIST_P256', KeyUsage: 'SIGN_VERIFY' }));
-    await client.send(new CreateAliasCommand({ AliasName: `alias/${alias}`, TargetKeyId: KeyMetadata?.KeyId }));
-    const { PublicKey } = await client.send(new GetPublicKeyCommand({ KeyId: `alias/${alias}` }));
-    const publicKey = join(scratchDir('kms-pub'), `${alias}.pub`);
-    writeFileSync(publicKey, createPublicKey({ key: Buffer.from(PublicKey as Uint8Array), format: 'der', type: 'spki' }).export({ type: 'spki', format: 'pem' }));
-    return { uri: `awskms://${kms().hostPort}/alias/${alias}`, publicKey };
-  }
+  const aws = KMS_ENV;
+  const kmsKey = (alias: string) => createKmsKey(kms(), alias);
 
   it('signs in both layouts with a key that never leaves KMS; cosign v2 and v3 verify', async () => {
     const key = await kmsKey('builder');

@@ -16,6 +16,7 @@ describe('signing flags', () => {
     expect(argv['oidc-issuer']).toBe('https://oauth2.sigstore.dev/auth');
     expect(argv['oidc-client-id']).toBe('sigstore');
     expect(argv['login-timeout']).toBe('5m');
+    expect(argv['sign-timeout']).toBe('30s');
   });
 
   it('takes --tlog-upload=false explicitly (no --no-X negation here)', () => {

@@ -16,8 +16,14 @@ function signOptions<T>(parser: Argv<T>) {
       'signature-format': { type: 'string', choices: ['legacy', 'bundle', 'both'] as const, default: 'legacy', describe: 'legacy: the .sig tag every cosign verifies; bundle: a Sigstore bundle referrer' },
       'tlog-upload': { type: 'boolean', default: true, describe: 'Record the signature in the Rekor transparency log (--tlog-upload=false: key signing only)' },
       'rekor-url': { type: 'string', coerce: last, default: 'https://rekor.sigstore.dev', describe: 'Rekor transparency log' },
+      'sign-timeout': {
+        type: 'string',
+        coerce: last,
+        default: '30s',
+        describe: 'How long each request to Rekor, Fulcio, the OIDC issuer and a KMS may wait for an answer (cosign\'s --timeout bounds the whole command; here the build is part of it); Rekor and Fulcio are tried 3 times',
+      },
     })
-    .group(['sign', 'sign-recursive', 'cosign-key', 'sign-annotation', 'signature-format', 'tlog-upload', 'rekor-url'], 'Signing:');
+    .group(['sign', 'sign-recursive', 'cosign-key', 'sign-annotation', 'signature-format', 'tlog-upload', 'rekor-url', 'sign-timeout'], 'Signing:');
 }
 
 /** Given twice, a flag's last value wins (as cosign's flags do) instead of becoming a list. */

@@ -17,8 +17,9 @@ export interface CliOptions {
   readonly env?: NodeJS.ProcessEnv;
   readonly input?: string;
   readonly cwd?: string;
-  /** Send SIGINT when this settles (e.g. when a build step signals that it runs). */
+  /** Send SIGINT (or `interruptWith`) when this settles (e.g. when a build step signals that it runs). */
   readonly interruptWhen?: Promise<unknown>;
+  readonly interruptWith?: 'SIGINT' | 'SIGTERM';
   readonly timeoutMs?: number;
   /** Told all of stderr so far each time more arrives. */
   readonly onStderr?: (stderr: string) => void;
@@ -64,13 +65,21 @@ export function runCli(executable: Executable, args: readonly string[], options:
     });
     child.stdin.end(options.input ?? '');
     const timers = [setTimeout(() => child.kill('SIGKILL'), options.timeoutMs ?? 240_000)];
-    options.interruptWhen?.then(() => child.kill('SIGINT'), () => child.kill('SIGINT'));
+    const interrupt = () => child.kill(options.interruptWith ?? 'SIGINT');
+    options.interruptWhen?.then(interrupt, interrupt);
     child.on('error', reject);
     child.on('close', (status, signal) => {
       timers.forEach(clearTimeout);
       resolvePromise({ status, signal, stdout, stderr, durationMs: Date.now() - started });
     });
   });
+}
+
+/** `shown` resolves once the stderr told to `onStderr` contains `marker`: pass both to runCli. */
+export function stderrShows(marker: string): { readonly onStderr: (stderr: string) => void; readonly shown: Promise<string> } {
+  let seen: (stderr: string) => void = () => {};
+  const shown = new Promise<string>((resolveShown) => (seen = resolveShown));
+  return { onStderr: (stderr) => (stderr.includes(marker) ? seen(stderr) : undefined), shown };
 }
 
 /**
@@ -81,9 +90,8 @@ export function runCli(executable: Executable, args: readonly string[], options:
 export async function runCliUntil(
   executable: Executable, args: readonly string[], marker: string, options: CliOptions = {}, waitMs = 60_000,
 ): Promise<{ readonly stderr: string; readonly done: Promise<CliResult> }> {
-  let seen: (stderr: string) => void = () => {};
-  const shown = new Promise<string>((resolveShown) => (seen = resolveShown));
-  const done = runCli(executable, args, { ...options, onStderr: (stderr) => (stderr.includes(marker) ? seen(stderr) : undefined) });
+  const { onStderr, shown } = stderrShows(marker);
+  const done = runCli(executable, args, { ...options, onStderr });
   let timer: NodeJS.Timeout | undefined;
   const late = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`"${marker}" did not show within ${waitMs / 1000} s`)), waitMs)));
   const ended = done.then((result) => Promise.reject(new Error(`${executable} ended before "${marker}" showed:\n${result.stderr}`)));

@@ -140,10 +140,12 @@ export function failFirst(match: RegExp, failures: number, status: number): Inte
 /**
  * An interception that cuts the connection of matching requests: before the service sees them
  * (`landed` false: the request is lost), or after it answered (`landed` true: the write was done and
- * only its answer is lost, what a client must not take for a failure it can simply repeat).
+ * only its answer is lost, what a client must not take for a failure it can simply repeat). With
+ * `times`, only the first `times` are cut and the rest forwarded.
  */
-export function cutConnection(match: RegExp, landed = false): Interception & { readonly seen: () => number } {
-  return counted(match, async (_seen, _response, request, forward) => {
+export function cutConnection(match: RegExp, landed = false, times = Infinity): Interception & { readonly seen: () => number } {
+  return counted(match, async (seen, response, request, forward) => {
+    if (seen > times) return reply(response, await forward());
     if (landed) await forward();
     request.socket.destroy();
   });
@@ -158,9 +160,14 @@ function counted(
   return { match, seen: () => seen, answer: (...rest) => answer(++seen, ...rest) };
 }
 
-/** An interception that never answers matching requests and keeps their connection open (a blackhole). */
-export function neverAnswer(match: RegExp): Interception {
-  return { match, answer: () => undefined };
+/**
+ * An interception that never answers matching requests and keeps their connection open (a
+ * blackhole); `reached` resolves when the first one came (a flow that got to that request).
+ */
+export function neverAnswer(match: RegExp): Interception & { readonly reached: Promise<void> } {
+  let reach: () => void = () => {};
+  const reached = new Promise<void>((resolve) => (reach = resolve));
+  return { match, reached, answer: () => reach() };
 }
 
 /** The answer of an injected failure: the status, with a JSON body that says it was injected. */

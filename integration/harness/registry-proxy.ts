@@ -46,18 +46,44 @@ export interface ProxiedRegistry extends TestRegistry {
 }
 
 export function useProxiedRegistry(registry: Handle<TestRegistry>): Handle<ProxiedRegistry> {
+  const service = useInterceptedService(() => registry().url);
   let value: ProxiedRegistry | undefined;
-  let forwarder: Forwarder | undefined;
   let dir: string | undefined;
+  beforeAll(() => {
+    dir = mkdtempSync(join(tmpdir(), 'kb-registry-proxy-'));
+    const proxied = { ...registry(), host: service().host, url: service().url };
+    value = { ...proxied, files: writeClientFiles(dir, [proxied]), requests: service().requests, intercept: service().intercept };
+  });
+  afterAll(() => {
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+  return () => {
+    if (!value) throw new Error('the registry proxy is not started: use the handle inside a test');
+    return value;
+  };
+}
+
+/** Any HTTP service (Fulcio, Rekor, an OIDC issuer) behind the forwarder, for a whole file. */
+export interface InterceptedService {
+  /** http://127.0.0.1:PORT */
+  readonly url: string;
+  readonly host: string;
+  /** Every request seen since the file started, as "METHOD /path?query", in order. */
+  readonly requests: readonly string[];
+  /** Answers matching requests for the rest of the running test. Call it inside a test. */
+  intercept(interception: Interception): void;
+}
+
+/** The service at `upstream()` (its URL, read once the services run) behind a forwarder for the enclosing file. */
+export function useInterceptedService(upstream: () => string): Handle<InterceptedService> {
+  let value: InterceptedService | undefined;
+  let forwarder: Forwarder | undefined;
   let interceptions: Interception[] = [];
   beforeAll(async () => {
-    const upstream = registry();
-    forwarder = await startForwarder(upstream.url, () => interceptions);
-    dir = mkdtempSync(join(tmpdir(), 'kb-registry-proxy-'));
-    const proxied = { ...upstream, host: forwarder.host, url: forwarder.url };
+    forwarder = await startForwarder(upstream(), () => interceptions);
     value = {
-      ...proxied,
-      files: writeClientFiles(dir, [proxied]),
+      url: forwarder.url,
+      host: forwarder.host,
       requests: forwarder.requests,
       intercept: (interception) => {
         interceptions = [...interceptions, interception];
@@ -67,12 +93,9 @@ export function useProxiedRegistry(registry: Handle<TestRegistry>): Handle<Proxi
       },
     };
   });
-  afterAll(async () => {
-    await forwarder?.close();
-    if (dir) rmSync(dir, { recursive: true, force: true });
-  });
+  afterAll(async () => forwarder?.close());
   return () => {
-    if (!value) throw new Error('the registry proxy is not started: use the handle inside a test');
+    if (!value) throw new Error('the intercepted service is not started: use the handle inside a test');
     return value;
   };
 }

@@ -10,6 +10,7 @@ import type { RegistryClient } from '../registry/client.ts';
 import { platformName } from '../registry/attestation-manifest.ts';
 import { assembleList } from '../registry/manifest-list.ts';
 import { parseReference } from '../registry/reference.ts';
+import { unlessCancelled } from './cancel.ts';
 import { pushesImage, withoutTag } from './plan.ts';
 import { runBuild, writeResultFiles, type BuildResult, type RunBuildOptions } from './run.ts';
 
@@ -66,11 +67,21 @@ export async function runMultiPlatformBuild(options: MultiPlatformOptions): Prom
   // The platform images went to every tag's repository; the list goes next to them.
   const repositories = [...new Set(tags.map(withoutTag))];
   const first = parseReference(repositories[0] as string);
-  const list = await assembleList(options.client, first.registry, first.repository, children.map((child) => child.digest), listAnnotations);
-  for (const tag of tags) {
-    const reference = parseReference(tag);
-    await options.client.putManifest(reference.registry, reference.repository, reference.tag ?? 'latest', list.body, list.mediaType);
-  }
+  // Cancelled here, the platform images stay in the registry by digest, and no tag moves unless its
+  // write was already under way.
+  const list = await unlessCancelled(
+    (async () => {
+      const assembled = await assembleList(options.client, first.registry, first.repository, children.map((child) => child.digest), listAnnotations);
+      for (const tag of tags) {
+        const reference = parseReference(tag);
+        await options.client.putManifest(reference.registry, reference.repository, reference.tag ?? 'latest', assembled.body, assembled.mediaType);
+      }
+      return assembled;
+    })(),
+    options.signal,
+    'cancelled while assembling the list: the platform images were pushed by digest, the list was not pushed unless its write was already under way',
+    'run the build again to push the list (the platforms come from the cache)',
+  );
 
   const result: MultiPlatformResult = {
     exporterResponse: {

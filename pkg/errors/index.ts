@@ -12,6 +12,7 @@ export type ErrorCode =
   | 'REGISTRY' // a registry answered with an error we cannot work around
   | 'SIGN_FAILED' // a signature could not be made or stored
   | 'CANCELLED' // the user pressed Ctrl-C: exit 130
+  | 'TERMINATED' // stopped by SIGTERM: exit 143
   | 'NOT_IMPLEMENTED' // a command this version does not do yet
   | 'INTERNAL'; // a bug: the message asks for a report
 

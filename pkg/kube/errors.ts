@@ -28,13 +28,21 @@ export function isNotFound(error: unknown): boolean {
 
 const NETWORK_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EHOSTUNREACH', 'ETIMEDOUT', 'ECONNRESET', 'EAI_AGAIN']);
 
-function networkCode(error: unknown): string | undefined {
+/** The first code of `codes` along the error's chain of causes. */
+function codeIn(error: unknown, codes: ReadonlySet<string>): string | undefined {
   for (let current: unknown = error; current && typeof current === 'object'; current = (current as { cause?: unknown }).cause) {
     const code = (current as { code?: unknown }).code;
-    if (typeof code === 'string' && NETWORK_CODES.has(code)) return code;
+    if (typeof code === 'string' && codes.has(code)) return code;
   }
   return undefined;
 }
+
+/**
+ * fetch's (undici's) own bounds: a connection whose TLS handshake never completes fails after 10 s,
+ * an API server that never sends its answer's headers after 300 s. The server took the connection
+ * and said nothing: a blackholing network, or a server that hangs.
+ */
+const SILENT_CODES = new Set(['UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT']);
 
 /**
  * `action` says what we were doing, for the sentence: "create the Deployment buildkit".
@@ -46,10 +54,16 @@ export function kubeError(error: unknown, connection: KubeConnection, action: st
   const detail = statusMessage((error as ApiFailure | undefined)?.body);
   const where = connection.description;
   const server = connection.config.getCurrentCluster()?.server ?? 'the cluster';
-  const network = networkCode(error);
+  const network = codeIn(error, NETWORK_CODES);
   if (network) {
     return new KubectlBuildError('UNAVAILABLE', `cannot reach the Kubernetes API at ${server} (${network}) to ${action}`, {
       hint: 'check that the cluster is running and that --context / KUBECONFIG point at it',
+      cause: error,
+    });
+  }
+  if (codeIn(error, SILENT_CODES)) {
+    return new KubectlBuildError('UNAVAILABLE', `the Kubernetes API at ${server} did not answer when asked to ${action}`, {
+      hint: 'check that the cluster is running and the network to it (a firewall that drops packets looks like this)',
       cause: error,
     });
   }

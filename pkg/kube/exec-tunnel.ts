@@ -13,6 +13,7 @@ import { parseBuilderAddress, type BuilderAddress } from '../buildkit/address.ts
 import { KubectlBuildError, errorMessage } from '../errors/index.ts';
 import { BUILDKITD_SOCKET, CONTAINER_NAME } from './builder-spec.ts';
 import type { KubeConnection } from './config.ts';
+import { dialStdioFailure } from './tunnel-failure.ts';
 
 export interface BuilderTunnel {
   /** What the gRPC client dials: unix://<private folder>/buildkitd.sock. */
@@ -92,8 +93,11 @@ export async function openBuilderTunnel(connection: KubeConnection, options: Tun
     });
     // gRPC may close its side while the pod still sends; that ends here, not as a crash.
     socket.on('error', () => socket.destroy());
+    // The daemon answered through this connection: an end now is the daemon lost, not a setup failure.
+    let carried = false;
     const stdout = new Writable({
       write(chunk: Buffer, _encoding, callback) {
+        carried = true;
         if (socket.destroyed || !socket.writable) return callback();
         socket.write(chunk, () => callback());
       },
@@ -107,11 +111,7 @@ export async function openBuilderTunnel(connection: KubeConnection, options: Tun
     const onStatus = (status: V1Status) => {
       if (status.status === 'Success' || closing || ended) return;
       const said = Buffer.concat(stderr).toString('utf8').trim().split('\n').pop();
-      fail(
-        new KubectlBuildError('UNAVAILABLE', `buildctl dial-stdio failed in the pod ${options.pod} of ${options.builder}: ${said || status.message || 'no reason given'}`, {
-          hint: 'the builder image must contain buildctl; check the pod with kubectl logs',
-        }),
-      );
+      fail(dialStdioFailure({ pod: options.pod, builder: options.builder, said, status, carried }));
     };
     exec
       .exec(connection.namespace, options.pod, CONTAINER_NAME, ['buildctl', `--addr=${BUILDKITD_SOCKET}`, 'dial-stdio'], stdout, stderrSink, socket, false, onStatus)

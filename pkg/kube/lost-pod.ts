@@ -2,7 +2,7 @@
 // evicted (the pod's DisruptionTarget condition says how), or taken off a node that is being drained
 // (kubectl drain cordons the node, then evicts its pods).
 import { CoreV1Api } from '@kubernetes/client-node';
-import { KubectlBuildError } from '../errors/index.ts';
+import { errorMessage, KubectlBuildError } from '../errors/index.ts';
 import { getBuilder, type BuilderPod } from './builders.ts';
 import type { KubeConnection } from './config.ts';
 
@@ -25,7 +25,16 @@ async function nodeCordoned(connection: KubeConnection, node: string): Promise<b
 
 /** After a failed build on `pod`: the error to show when the pod went away meanwhile (deleted, evicted, its node drained). */
 export async function lostPodError(connection: KubeConnection, builderName: string, pod: BuilderPod, error: unknown): Promise<KubectlBuildError | undefined> {
-  const now = await getBuilder(connection, builderName).catch(() => undefined);
+  let now: Awaited<ReturnType<typeof getBuilder>>;
+  try {
+    now = await getBuilder(connection, builderName);
+  } catch (lookError) {
+    // The tunnel and the question both go through the API server: gone, it cannot say the pod is.
+    return new KubectlBuildError('UNAVAILABLE', `lost the connection to the builder pod ${pod.name} during the build, and the Kubernetes API server did not answer when asked why (${errorMessage(lookError)})`, {
+      hint: `check the API server and the network to it (${connection.description}), then run the build again`,
+      cause: error,
+    });
+  }
   const same = now?.pods.find((candidate) => candidate.name === pod.name);
   if (same?.ready) return undefined;
   // kubectl drain cordons the node, then evicts: a pod gone from a cordoned node was drained away.

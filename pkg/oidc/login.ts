@@ -129,9 +129,21 @@ async function discover(issuer: string, timeoutMs: number, signal?: AbortSignal)
     response = await fetch(url, { signal: withTimeout(timeoutMs, signal) });
   } catch (error) {
     if (signal?.aborted) throw new KubectlBuildError('CANCELLED', 'the OIDC login was cancelled', { hint: 'nothing was signed' });
+    if ((error as { name?: string }).name === 'TimeoutError') {
+      throw new KubectlBuildError('UNAVAILABLE', `the OIDC issuer ${issuer} did not answer within ${timeoutMs / 1000} s`, {
+        hint: 'check --oidc-issuer and the network, raise --sign-timeout, or pass --identity-token',
+        cause: error,
+      });
+    }
     throw new KubectlBuildError('UNAVAILABLE', `cannot reach the OIDC issuer ${issuer} (${describeFetchError(error)})`, {
       hint: 'check --oidc-issuer and the network, or pass --identity-token',
       cause: error,
+    });
+  }
+  // A broken issuer is not a wrong address: it is said so, and may be tried again.
+  if (response.status >= 500) {
+    throw new KubectlBuildError('UNAVAILABLE', `the OIDC issuer ${issuer} failed its discovery request (HTTP ${response.status})`, {
+      hint: 'try again later, or pass --identity-token',
     });
   }
   const document = response.ok ? ((await response.json().catch(() => undefined)) as Record<string, unknown> | undefined) : undefined;

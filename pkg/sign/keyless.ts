@@ -73,6 +73,7 @@ function fulcioError(request: CertificateRequest, error: unknown): KubectlBuildE
       what: `a certificate for ${request.identity}`,
       refusedHint: "check that this Fulcio trusts the token's issuer (--oidc-issuer) and that the token is fresh",
       unreachableHint: 'check --fulcio-url and the network',
+      ...(request.timeoutMs === undefined ? {} : { timeoutMs: request.timeoutMs }),
     },
     error,
   );

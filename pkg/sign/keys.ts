@@ -22,6 +22,8 @@ export interface KeyOptions {
   readonly env: (name: string) => string | undefined;
   /** Reads a Secret's data (k8s:// keys), with the kubeconfig the command uses. */
   readonly kubeSecret?: (namespace: string | undefined, name: string) => Promise<Readonly<Record<string, Buffer>>>;
+  /** How long each request to a KMS waits for an answer (--sign-timeout). */
+  readonly requestTimeoutMs?: number;
 }
 
 // awskms:// works; the others are recognised and refused in one sentence until they land.
@@ -39,7 +41,7 @@ export async function loadSigner(uri: string, options: KeyOptions): Promise<Sign
   if (scheme === 'awskms') {
     // The AWS SDK loads only for this key scheme.
     const { awsKmsSigner } = await import('./kms-aws.ts');
-    return awsKmsSigner(uri, options.env);
+    return awsKmsSigner(uri, options.env, options.requestTimeoutMs);
   }
   if (scheme === 'k8s') return k8sSigner(uri, options);
   if (scheme && KMS_SCHEMES.includes(scheme)) {

@@ -24,12 +24,15 @@ export function parseAwsKmsUri(uri: string): { endpoint?: string; keyId: string 
 }
 
 /** `env` reads AWS_REGION / AWS_DEFAULT_REGION; without them the SDK's own chain (profiles) decides. */
-export async function awsKmsSigner(uri: string, env: (name: string) => string | undefined): Promise<Signer> {
+export async function awsKmsSigner(uri: string, env: (name: string) => string | undefined, requestTimeoutMs = DEFAULT_TIMEOUT_MS): Promise<Signer> {
   const { endpoint, keyId } = parseAwsKmsUri(uri);
   const { KMSClient, GetPublicKeyCommand, SignCommand } = await import('@aws-sdk/client-kms');
   // A local endpoint (a test server) does not care about the region; give it one if none is set.
   const region = env('AWS_REGION') ?? env('AWS_DEFAULT_REGION') ?? (endpoint ? 'us-east-1' : undefined);
-  const client = new KMSClient({ ...(endpoint ? { endpoint } : {}), ...(region ? { region } : {}) });
+  // Without a request timeout the SDK waits forever on a KMS that took the connection and never answers.
+  const requestHandler = { connectionTimeout: requestTimeoutMs, requestTimeout: requestTimeoutMs, throwOnRequestTimeout: true };
+  const client = new KMSClient({ ...(endpoint ? { endpoint } : {}), ...(region ? { region } : {}), requestHandler });
+  const kmsError = (error: unknown) => kmsFailure(uri, error, requestTimeoutMs);
   let publicKeyDer: Uint8Array | undefined;
   let signingAlgorithms: string[] = [];
   try {
@@ -37,7 +40,7 @@ export async function awsKmsSigner(uri: string, env: (name: string) => string | 
     publicKeyDer = answer.PublicKey;
     signingAlgorithms = answer.SigningAlgorithms ?? [];
   } catch (error) {
-    throw kmsError(uri, error);
+    throw kmsError(error);
   }
   if (!publicKeyDer) throw new KubectlBuildError('SIGN_FAILED', `KMS returned no public key for ${uri}`, { hint: 'check that the key is an asymmetric SIGN_VERIFY key' });
   const algorithm = ['ECDSA_SHA_256', 'RSASSA_PKCS1_V1_5_SHA_256'].find((name) => signingAlgorithms.includes(name));
@@ -62,15 +65,29 @@ export async function awsKmsSigner(uri: string, env: (name: string) => string | 
         if (!answer.Signature) throw new Error('no signature in the answer');
         return Buffer.from(answer.Signature);
       } catch (error) {
-        throw kmsError(uri, error);
+        throw kmsError(error);
       }
     },
   };
 }
 
-function kmsError(uri: string, error: unknown): KubectlBuildError {
+/** The SDK's default is no timeout at all; cosign's KMS calls share its 3-minute command timeout. */
+const DEFAULT_TIMEOUT_MS = 30_000;
+
+function kmsFailure(uri: string, error: unknown, requestTimeoutMs: number): KubectlBuildError {
   const name = (error as { name?: string }).name ?? '';
   const message = errorMessage(error);
+  const status = (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode ?? 0;
+  // The SDK already tried 3 times (its standard retries) before these two.
+  if (name === 'TimeoutError' || (error as { code?: string }).code === 'ETIMEDOUT') {
+    return new KubectlBuildError('UNAVAILABLE', `KMS did not answer within ${requestTimeoutMs / 1000} s for ${uri}`, {
+      hint: 'check the endpoint in the awskms:// URI and the network, or raise --sign-timeout',
+      cause: error,
+    });
+  }
+  if (status >= 500) {
+    return new KubectlBuildError('UNAVAILABLE', `KMS failed on the key ${uri} (HTTP ${status}: ${message})`, { hint: 'try again later', cause: error });
+  }
   if (name === 'NotFoundException') {
     return new KubectlBuildError('NOT_FOUND', `the KMS key ${uri} does not exist`, { hint: 'check the key id or alias, and the region (AWS_REGION)', cause: error });
   }

@@ -20,4 +20,13 @@ describe('sigstoreServiceError', () => {
     expect(untrusted.message).toBe('Fulcio at https://fulcio.example answered with a certificate this machine does not trust (UNABLE_TO_VERIFY_LEAF_SIGNATURE)');
     expect(untrusted.hint).toMatch(/NODE_EXTRA_CA_CERTS/);
   });
+
+  it('says a service that took the request and never answered is silent, naming --sign-timeout', () => {
+    const silent = sigstoreServiceError({ ...failure, timeoutMs: 2_000 }, wrapped(Object.assign(new Error('network timeout at: https://fulcio.example'), { type: 'request-timeout', code: 'FETCH_ERROR' })));
+    expect([silent.code, silent.message, silent.hint]).toEqual([
+      'UNAVAILABLE',
+      'Fulcio at https://fulcio.example did not answer within 2 s, asked 3 times for a certificate',
+      'check --fulcio-url, or raise --sign-timeout',
+    ]);
+  });
 });

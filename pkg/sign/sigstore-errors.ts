@@ -11,6 +11,8 @@ export interface ServiceFailure {
   readonly what: string;
   readonly refusedHint: string;
   readonly unreachableHint: string;
+  /** How long each request waited (--sign-timeout), for the sentence of one that got no answer. */
+  readonly timeoutMs?: number;
 }
 
 export function sigstoreServiceError(failure: ServiceFailure, error: unknown): KubectlBuildError {
@@ -24,6 +26,13 @@ export function sigstoreServiceError(failure: ServiceFailure, error: unknown): K
     return new KubectlBuildError('UNAVAILABLE', `${failure.service} failed on ${failure.what} (HTTP ${status})`, { hint: 'try again later' });
   }
   const code = (cause as { code?: string }).code;
+  // make-fetch-happen's timeout: the service took the connection and never answered.
+  if ((cause as { type?: string }).type === 'request-timeout') {
+    const within = failure.timeoutMs === undefined ? '' : ` within ${failure.timeoutMs / 1000} s`;
+    return new KubectlBuildError('UNAVAILABLE', `${failure.service} did not answer${within}, asked 3 times for ${failure.what}`, {
+      hint: `${failure.unreachableHint}, or raise --sign-timeout`,
+    });
+  }
   if (code && UNTRUSTED_CERTIFICATE.has(code)) {
     return new KubectlBuildError('UNAVAILABLE', `${failure.service} answered with a certificate this machine does not trust (${code})`, {
       hint: 'for a service with a private CA, set NODE_EXTRA_CA_CERTS to the CA certificate (PEM file)',

@@ -45,6 +45,7 @@ export async function recordInLog(log: TransparencyLogOptions, content: Bundle['
         what: 'the signature',
         refusedHint: 'check --rekor-url; a key-signed image can be signed without the log with --tlog-upload=false',
         unreachableHint: 'check --rekor-url and the network; a key-signed image can be signed without the log with --tlog-upload=false',
+        ...(log.timeoutMs === undefined ? {} : { timeoutMs: log.timeoutMs }),
       },
       error,
     );
