@@ -14,12 +14,17 @@ import { withSweepOptions, type SweepArgv } from './options/sweep.ts';
 import { withVerifyOptions, type VerifyArgv } from './options/verify.ts';
 import { runCli } from './run-cli.ts';
 
-// Ctrl-C ends the command with 130 (cancelled), as kubectl build does, instead of dying by the
-// signal, which a parent that is not a shell sees as no exit code at all. verify and export only
-// read; a sweep stops between two Pods (an eviction already made stays, possibly without its Event).
+// Ctrl-C ends the command with 130 (cancelled) and SIGTERM with 143, as kubectl build does, instead
+// of dying by the signal, which a parent that is not a shell sees as no exit code at all. verify and
+// export only read; a sweep stops between two Pods (an eviction already made stays, possibly
+// without its Event).
 process.once('SIGINT', () => {
   process.stderr.write('\ncancelled\n');
   process.exit(ExitCode.CANCELLED);
+});
+process.once('SIGTERM', () => {
+  process.stderr.write('\nstopped on SIGTERM\n');
+  process.exit(ExitCode.TERMINATED);
 });
 
 process.exitCode = await runCli(

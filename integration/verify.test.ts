@@ -594,23 +594,27 @@ describe('kubectl trust verify against a registry that fails or lies (a proxy in
     expect(gone.stdout).toMatch(/no signatures found/);
   });
 
-  it('Ctrl-C while the registry is answering: exit 130 (cancelled), no verdict, no stack trace', async () => {
-    const image = await signedImage('lies/slow');
-    // The CLI is interrupted once the registry has its request in hand (never on a timer), which it holds.
+  it.each([
+    ['SIGINT', 130],
+    ['SIGTERM', 143],
+  ] as const)('%s while the registry is answering: exit %i (as a shell reports that signal), no verdict, no stack trace', async (stopSignal, code) => {
+    const repository = `lies/slow-${stopSignal.toLowerCase()}`;
+    const image = await signedImage(repository);
+    // The CLI is stopped once the registry has its request in hand (never on a timer), which it holds.
     const held: ServerResponse[] = [];
     // The proxy's answer runs once the CLI asks, after `child` below is set.
-    const proxy = await proxyRegistry(oci(), [{ match: /\.sig$/, answer: (response) => void (held.push(response), child.kill('SIGINT')) }]);
+    const proxy = await proxyRegistry(oci(), [{ match: /\.sig$/, answer: (response) => void (held.push(response), child.kill(stopSignal)) }]);
     onTestFinished(() => held.forEach((response) => response.destroy()));
-    const child = spawn(process.execPath, [resolve('dist/kubectl-trust.js'), 'verify', ...keyArgs(dev), `${proxy.host}/lies/slow@${image.digest}`], {
+    const child = spawn(process.execPath, [resolve('dist/kubectl-trust.js'), 'verify', ...keyArgs(dev), `${proxy.host}/${repository}@${image.digest}`], {
       env: { ...process.env, DOCKER_CONFIG: proxy.files.dockerConfigDir, COSIGN_REPOSITORY: undefined },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let output = '';
     child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
     child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    const [status, signal] = await new Promise<[number | null, NodeJS.Signals | null]>((done) => child.on('close', (code, killedBy) => done([code, killedBy])));
-    // An exit with 130, not an end by the signal: a parent that is not a shell reads the code.
-    expect({ status, signal, held: held.length }, output).toEqual({ status: 130, signal: null, held: 1 });
+    const [status, signal] = await new Promise<[number | null, NodeJS.Signals | null]>((done) => child.on('close', (exitCode, killedBy) => done([exitCode, killedBy])));
+    // An exit with the code, not an end by the signal: a parent that is not a shell reads the code.
+    expect({ status, signal, held: held.length }, output).toEqual({ status: code, signal: null, held: 1 });
     expect(output).not.toMatch(/verdict|\n\s+at .+:\d+:\d+\)?\n/);
   });
 
