@@ -170,6 +170,7 @@ export async function buildCommand(argv: BuildArgv): Promise<void> {
       ...(argv.iidfile ? { iidFile: argv.iidfile } : {}),
       ...(argv['metadata-file'] ? { metadataFile: argv['metadata-file'] } : {}),
       signal: abort.signal,
+      ...(signing?.ready ? { readyToSolve: signing.ready } : {}),
       ...(argv.debug ? { onSolveStart: () => process.stderr.write(`debug: Solve request sent ${Math.round(performance.now())} ms after start\n`) } : {}),
     };
     // Several platforms: one solve each, the list assembled here (pkg/build/multiplatform.ts).
