@@ -152,9 +152,7 @@ export async function openExecStream(connection: KubeConnection, target: ExecTar
   };
   socket.on('data', onData);
   socket.on('error', () => socket.destroy());
-  socket.on('close', () => {
-    if (channel !== Channel.status) streams.stdout.end();
-  });
+  socket.on('close', () => streams.stdout.end());
   if (head.length > 0) onData(head);
 
   return {
