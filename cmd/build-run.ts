@@ -164,6 +164,7 @@ export async function buildCommand(argv: BuildArgv): Promise<void> {
       ...(argv.iidfile ? { iidFile: argv.iidfile } : {}),
       ...(argv['metadata-file'] ? { metadataFile: argv['metadata-file'] } : {}),
       signal: stop.signal,
+      ...(signing?.ready ? { readyToSolve: signing.ready } : {}),
       ...(argv.debug ? { onSolveStart: () => process.stderr.write(`debug: Solve request sent ${Math.round(performance.now())} ms after start\n`) } : {}),
     };
     if (allNodes) {

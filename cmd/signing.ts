@@ -1,6 +1,7 @@
 // What --sign needs, checked and started before anything is built: --push, a supported format,
-// and the signer: a key (and its password) loaded now, or keyless: a token checked now, or the
-// browser login started now and awaited at sign time. Reads the environment: only cmd/ may.
+// and the signer: a key (its password asked now, the key decrypted while the builder is reached,
+// the Solve waiting for it), or keyless: a token checked now, or the browser login started now and
+// awaited at sign time. Reads the environment: only cmd/ may.
 import { parseKeyValues } from '../pkg/build/options.ts';
 import { KubectlBuildError } from '../pkg/errors/index.ts';
 import type { RegistryClient } from '../pkg/registry/client.ts';
@@ -14,6 +15,8 @@ import { cosignPassword } from './password.ts';
 export interface Signing {
   readonly annotations: Record<string, string>;
   readonly transparencyLog?: TransparencyLogOptions;
+  /** What the build awaits before its Solve: the key loaded (rejects as loading it failed). */
+  readonly ready?: Promise<unknown>;
   /** At sign time: the key, or the keyless certificate (waiting for the login if it is not done). */
   credential(report: Report): Promise<Credential>;
   /** Stops whatever still runs for signing (the login listener); called whatever happened. */
@@ -39,14 +42,20 @@ export async function prepareSigning(argv: BuildArgv, env: NodeJS.ProcessEnv, co
     const started = Date.now();
     // k8s:// keys are read with the command's kubeconfig; the Kubernetes client loads only for them.
     const kubeSecret = uri.startsWith('k8s://') ? (await import('./cluster-builders.ts')).secretReader(argv) : undefined;
-    const signer = await loadSigner(uri, { password: () => cosignPassword(env), env: (name) => env[name], requestTimeoutMs, ...(kubeSecret ? { kubeSecret } : {}) });
-    const loadMs = Date.now() - started;
+    const loading = loadSigner(uri, { password: () => cosignPassword(env), env: (name) => env[name], requestTimeoutMs, ...(kubeSecret ? { kubeSecret } : {}) }).then((signer) => ({ signer, loadMs: Date.now() - started }));
+    // A password asked on the terminal is asked before anything else prints. Otherwise the key is
+    // decrypted (scrypt, ~0.2 s) while the builder is reached: the build awaits it (ready) before
+    // its Solve, so a wrong password still fails before anything is built.
+    if (env.COSIGN_PASSWORD === undefined) await loading;
+    loading.catch(() => {}); // Awaited by the build as ready; no unhandled rejection meanwhile.
     // Checks passed: the build starts; the log's libraries load meanwhile.
     if (transparencyLog) preloadTransparencyLog();
     return {
       annotations,
       ...(transparencyLog ? { transparencyLog } : {}),
+      ready: loading,
       credential: async (report) => {
+        const { signer, loadMs } = await loading;
         report(`loaded the key (${signer.description})`, loadMs);
         return { signer };
       },

@@ -15,10 +15,11 @@ write() { # write FILE CONTENT: atomically, executable
   printf '%s' "$2" >"$1.tmp" && chmod 755 "$1.tmp" && mv "$1.tmp" "$1"
   echo "installed $1"
 }
+# Node runs as in the single executable: with hack/lib/sea.ts's V8_FLAGS (why: there).
 for name in kubectl-build kubectl-buildkit kubectl-trust; do
   [ -f "$checkout/dist/$name.js" ] || { echo "install: $checkout/dist/$name.js is missing (run: make build)" >&2; exit 1; }
   write "$prefix/bin/$name" "#!/bin/sh
-exec \"$node\" \"$checkout/dist/$name.js\" \"\$@\"
+exec \"$node\" --max-semi-space-size=1 \"$checkout/dist/$name.js\" \"\$@\"
 "
   # kubectl's completion of plugin commands (kubectl 1.26+): candidates one a line, then cobra's
   # directive (:0 lets the shell complete file names too, which paths and -f need).

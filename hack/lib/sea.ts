@@ -10,6 +10,17 @@ import { promisify } from 'node:util';
 
 const run = promisify(execFile);
 
+/**
+ * How the program's Node runs, in the single executable and in install.sh's launchers alike. A
+ * young generation of 1 MB: a context upload allocates little JavaScript but many short-lived
+ * buffers (grpc-js frames every message into a copy), which are freed only when a scavenge finds
+ * their small JS objects dead; with V8's default of 16 MB a scavenge came every few hundred MB
+ * sent, and the peak RSS of 5 files of 200 MB was 160 MB against 95 MB for 10,000 small files.
+ * With 1 MB both stay near 100 MB, and the upload took less CPU (1.8 s against 3.4-4 s of user
+ * time); a cached build starts as fast.
+ */
+export const V8_FLAGS: readonly string[] = ['--max-semi-space-size=1'];
+
 /** The fuse Node 24 looks for to know a blob was injected (doc/api/single-executable-applications.md). */
 const SEA_FUSE = 'NODE_SEA_FUSE_fce680ab2cc467b6e072b8b5df1996b2';
 
@@ -40,7 +51,7 @@ export async function writeSeaBlob(node: string, inputs: SeaInputs, blob: string
       useSnapshot: false,
       useCodeCache: false,
       // Module hooks (cmd/sea-main.ts) are still experimental in Node 24: no notice about it.
-      execArgv: ['--disable-warning=ExperimentalWarning'],
+      execArgv: ['--disable-warning=ExperimentalWarning', ...V8_FLAGS],
       assets: inputs.assets,
     }),
   );

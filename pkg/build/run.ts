@@ -43,6 +43,11 @@ export interface RunBuildOptions {
   readonly connectTimeoutMs?: number;
   /** Called as the Solve request goes out (--debug reports when, for the connection benchmark). */
   readonly onSolveStart?: () => void;
+  /**
+   * What must hold before anything is built, awaited once the daemon is reached, just before the
+   * Solve request: the signing key, decrypted meanwhile. Its rejection fails the build unbuilt.
+   */
+  readonly readyToSolve?: Promise<unknown>;
 }
 
 export interface BuildResult {
@@ -90,6 +95,7 @@ export async function runBuild(options: RunBuildOptions): Promise<BuildResult> {
     await control.waitUntilReady(options.connectTimeoutMs);
     if (options.signal?.aborted) throw cancelled();
     await session.attach(control);
+    await options.readyToSolve;
     const ref = randomUUID();
     status = control.status(ref);
     const statusDone = new Promise<void>((resolve) => {

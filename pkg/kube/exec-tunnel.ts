@@ -8,11 +8,12 @@ import { createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
-import { Exec, type V1Status } from '@kubernetes/client-node';
+import type { V1Status } from '@kubernetes/client-node';
 import { parseBuilderAddress, type BuilderAddress } from '../buildkit/address.ts';
 import { KubectlBuildError, errorMessage } from '../errors/index.ts';
 import { BUILDKITD_SOCKET, CONTAINER_NAME } from './builder-spec.ts';
 import type { KubeConnection } from './config.ts';
+import { ExecRefusedError, openExecStream } from './exec-stream.ts';
 import { dialStdioFailure } from './tunnel-failure.ts';
 
 export interface BuilderTunnel {
@@ -39,10 +40,9 @@ function socketErrorMessage(error: unknown): string {
   return errorMessage(error);
 }
 
-/** The exec handshake's refusal, from the WebSocket library's message ("Unexpected server response: 403"). */
+/** The HTTP status the API server refused the exec handshake with. */
 function handshakeStatus(error: unknown): number | undefined {
-  const match = /Unexpected server response: (\d{3})/.exec(socketErrorMessage(error));
-  return match?.[1] ? Number(match[1]) : undefined;
+  return error instanceof ExecRefusedError ? error.status : undefined;
 }
 
 function execFailure(error: unknown, connection: KubeConnection, options: TunnelOptions): KubectlBuildError {
@@ -72,7 +72,6 @@ function execFailure(error: unknown, connection: KubeConnection, options: Tunnel
 export async function openBuilderTunnel(connection: KubeConnection, options: TunnelOptions): Promise<BuilderTunnel> {
   const dir = mkdtempSync(join(tmpdir(), 'kubectl-build-tunnel-'));
   const socketPath = join(dir, 'buildkitd.sock');
-  const exec = new Exec(connection.config);
   const sockets = new Set<Socket>();
   let closing = false;
   let fail: (error: KubectlBuildError) => void = () => {};
@@ -95,6 +94,7 @@ export async function openBuilderTunnel(connection: KubeConnection, options: Tun
     socket.on('error', () => socket.destroy());
     // The daemon answered through this connection: an end now is the daemon lost, not a setup failure.
     let carried = false;
+    // The pod's stdout to gRPC; a socket gRPC already closed takes nothing more.
     const stdout = new Writable({
       write(chunk: Buffer, _encoding, callback) {
         carried = true;
@@ -102,21 +102,19 @@ export async function openBuilderTunnel(connection: KubeConnection, options: Tun
         socket.write(chunk, () => callback());
       },
     });
-    const stderrSink = new Writable({
-      write(chunk: Buffer, _encoding, callback) {
-        stderr.push(chunk);
-        callback();
-      },
-    });
     const onStatus = (status: V1Status) => {
       if (status.status === 'Success' || closing || ended) return;
       const said = Buffer.concat(stderr).toString('utf8').trim().split('\n').pop();
       fail(dialStdioFailure({ pod: options.pod, builder: options.builder, said, status, carried }));
     };
-    exec
-      .exec(connection.namespace, options.pod, CONTAINER_NAME, ['buildctl', `--addr=${BUILDKITD_SOCKET}`, 'dial-stdio'], stdout, stderrSink, socket, false, onStatus)
-      .then((ws) => {
-        ws.on('close', () => {
+    openExecStream(connection, { pod: options.pod, container: CONTAINER_NAME, command: ['buildctl', `--addr=${BUILDKITD_SOCKET}`, 'dial-stdio'] }, {
+      stdin: socket,
+      stdout,
+      stderr: (chunk) => stderr.push(chunk),
+      status: onStatus,
+    })
+      .then((stream) => {
+        void stream.closed.then(() => {
           // The pod's side ended first: the pod went away or its daemon stopped.
           if (!ended && !closing) {
             fail(
@@ -127,7 +125,7 @@ export async function openBuilderTunnel(connection: KubeConnection, options: Tun
           }
           socket.destroy();
         });
-        socket.on('close', () => ws.close());
+        socket.on('close', () => stream.close());
       })
       .catch((error: unknown) => {
         if (!closing) fail(execFailure(error, connection, options));

@@ -1,7 +1,7 @@
 // cosign's private keys: the encrypted PEM `cosign generate-key-pair` writes (scrypt + NaCl
 // secretbox around PKCS#8), plain PKCS#8/SEC1 PEM, from a file or an environment variable
 // (env://VAR). Keys are decrypted in memory and never written or printed.
-import { createPrivateKey, createPublicKey, scryptSync, sign as cryptoSign, type KeyObject } from 'node:crypto';
+import { createPrivateKey, createPublicKey, scrypt, sign as cryptoSign, type KeyObject, type ScryptOptions } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import nacl from 'tweetnacl';
 import { KubectlBuildError } from '../errors/index.ts';
@@ -76,7 +76,7 @@ async function k8sSigner(uri: string, options: KeyOptions): Promise<Signer> {
 
 async function signerFromPem(pem: string, description: string, options: KeyOptions): Promise<Signer> {
   const privateKey = /-----BEGIN ENCRYPTED (SIGSTORE|COSIGN) PRIVATE KEY-----/.test(pem)
-    ? decryptCosignKey(pem, await options.password(), description)
+    ? await decryptCosignKey(pem, await options.password(), description)
     : parsePlainKey(pem, description);
   const publicKeyPem = createPublicKey(privateKey).export({ type: 'spki', format: 'pem' }).toString();
   // ECDSA and RSA sign a SHA-256 digest (DER signatures, as cosign's); Ed25519 signs the data itself.
@@ -104,8 +104,16 @@ interface EncryptedKey {
   ciphertext: string;
 }
 
-/** scrypt(password, salt) opens the NaCl secretbox that holds the PKCS#8 DER. */
-export function decryptCosignKey(pem: string, password: string, description = 'the key'): KeyObject {
+function scryptAsync(password: string, salt: Buffer, length: number, options: ScryptOptions): Promise<Buffer> {
+  return new Promise((resolve, reject) => scrypt(password, salt, length, options, (error, key) => (error ? reject(error) : resolve(key))));
+}
+
+/**
+ * scrypt(password, salt) opens the NaCl secretbox that holds the PKCS#8 DER. scrypt with cosign's
+ * parameters takes ~0.2 s of CPU (half of a cached build and push): it runs on libuv's thread pool,
+ * so that the build can reach its daemon meanwhile (cmd/signing.ts).
+ */
+export async function decryptCosignKey(pem: string, password: string, description = 'the key'): Promise<KeyObject> {
   const body = pem.replace(/-----(BEGIN|END)[^-]+-----/g, '').replace(/\s+/g, '');
   let parsed: EncryptedKey;
   try {
@@ -117,7 +125,7 @@ export function decryptCosignKey(pem: string, password: string, description = 't
     throw new KubectlBuildError('USAGE', `the cosign key (${description}) uses an encryption kubectl-build does not know`, { hint: 'expected scrypt and nacl/secretbox, as cosign writes' });
   }
   const { N, r, p } = parsed.kdf.params;
-  const secret = scryptSync(password, Buffer.from(parsed.kdf.salt, 'base64'), 32, { N, r, p, maxmem: 256 * N * r });
+  const secret = await scryptAsync(password, Buffer.from(parsed.kdf.salt, 'base64'), 32, { N, r, p, maxmem: 256 * N * r });
   const opened = nacl.secretbox.open(Buffer.from(parsed.ciphertext, 'base64'), Buffer.from(parsed.cipher.nonce, 'base64'), secret);
   if (!opened) {
     throw new KubectlBuildError('UNAUTHENTICATED', `wrong password for the cosign key (${description})`, {
