@@ -16,7 +16,7 @@ const SKIP = resolve('integration/harness/skip.ts');
 function summarise(name: string, tests: string, suiteFails = false): { status: number | null; stdout: string; stderr: string; file: string } {
   const dir = join(root, name);
   mkdirSync(dir);
-  writeFileSync(join(dir, 'suite.test.ts'), `import { beforeAll, expect, it } from 'vitest';\nimport { skipUnlessPossible } from ${JSON.stringify(SKIP)};\n${tests}`);
+  writeFileSync(join(dir, 'suite.test.ts'), `import { afterAll, beforeAll, expect, it } from 'vitest';\nimport { skipUnlessPossible } from ${JSON.stringify(SKIP)};\n${tests}`);
   const report = join(dir, 'report.json');
   const run = spawnSync(process.execPath, [resolve('node_modules/vitest/vitest.mjs'), 'run', '--root', dir, '--reporter=json', `--outputFile.json=${report}`], { encoding: 'utf8' });
   expect(run.status, run.stderr).toBe(suiteFails ? 1 : 0);
@@ -58,5 +58,13 @@ describe("make test's closing lines (hack/test-summary.ts)", () => {
     expect(summary.status).toBe(1);
     expect(summary.stdout).toContain(`failed: fails (${summary.file}):\n    AssertionError: expected 'pushed' to be 'absent'`);
     expect(summary.stdout).toMatch(/tests: 1 passed, 1 failed, 0 skipped\n$/);
+  }, RUN_TIMEOUT);
+
+  it('name a file whose clean-up failed after all its tests passed, which the report gives no message for', () => {
+    const cleanUp = "afterAll(() => { throw new Error('EBUSY: the daemon folder is still mounted'); });\n";
+    const summary = summarise('cleanup', cleanUp + PASSING, true);
+    expect(summary.status).toBe(1);
+    expect(summary.stdout).toContain(`failed: ${summary.file} (outside its tests):\n`);
+    expect(summary.stdout).toMatch(/tests: 1 passed, 0 failed, 0 skipped; 1 file\(s\) failed outside their tests\n$/);
   }, RUN_TIMEOUT);
 });

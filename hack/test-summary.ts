@@ -55,8 +55,13 @@ for (const file of process.argv.slice(2)) {
   failed += report.numFailedTests;
   for (const testFile of report.testResults) {
     const name = testFile.name.replace(`${process.cwd()}/`, '');
-    // A file can fail outside any test (its beforeAll, an import): vitest then gives the file a message.
-    const fileFailure = testFile.status === 'failed' && testFile.message ? testFile.message : undefined;
+    // A file can fail outside any test (its beforeAll, an import: vitest gives the file a message;
+    // an afterAll: the file is failed with no message and every test passed).
+    const anyTestFailed = testFile.assertionResults.some((test) => test.status === 'failed');
+    const fileFailure =
+      testFile.status === 'failed' && (testFile.message || !anyTestFailed)
+        ? testFile.message || "the report gives no message (an after-hook, most likely): vitest's output above has it"
+        : undefined;
     if (fileFailure !== undefined) {
       failedFiles += 1;
       failures.push(`failed: ${name} (outside its tests):\n${excerpt(fileFailure)}`);

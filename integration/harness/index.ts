@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, onTestFinished } from 'vitest';
 import { startBuildkitd, type Buildkitd } from '../../hack/lib/buildkitd.ts';
 import { writeClientFiles, type ClientFiles } from '../../hack/lib/client-files.ts';
+import { unmountUnder } from '../../hack/lib/mounts.ts';
 import { describeLog, stopProcess, type ServiceProcess } from '../../hack/lib/process.ts';
 import { randomPassword, startRegistry, type Registry, type RegistryKind } from '../../hack/lib/registry.ts';
 import { seedBaseImage } from '../../hack/lib/seed.ts';
@@ -70,7 +71,11 @@ export function declareService<T>(
   });
   afterAll(async () => {
     for (const service of services.splice(0)) await stopProcess(service);
-    if (dir) rmSync(dir, { recursive: true, force: true, maxRetries: 3 });
+    if (dir) {
+      // A service a test killed (a buildkitd sent SIGKILL) leaves its mounts in its folder.
+      unmountUnder(dir);
+      rmSync(dir, { recursive: true, force: true, maxRetries: 3 });
+    }
   });
   return () => {
     if (value === undefined) throw new Error(`${name} is not started: use the handle inside a test`);

@@ -8,6 +8,7 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { mountsUnder, unmountUnder } from '../mounts.ts';
 import { freePort } from '../net.ts';
 import { tool } from '../paths.ts';
 import { commandOf, isAlive, isOurProcess, startProcess, stopProcess, waitUntil, type ServiceProcess } from '../process.ts';
@@ -603,25 +604,9 @@ function clearFolder(folder: string): void {
     rmSync(folder, { recursive: true, force: true, maxRetries: 3 });
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
-    const held = readFileSync('/proc/self/mounts', 'utf8').split('\n').map((line) => line.split(' ')[1] ?? '').filter((target) => target === folder || target.startsWith(`${folder}/`));
+    const held = mountsUnder(folder, true);
     const why = held.length > 0 ? `${held.length} mount(s) under it, e.g. ${held[0]}` : (code ?? String(error));
     throw new Error(`cannot clear ${folder} for a new cluster: ${why}; hack/cluster down clears what a cluster left, or unmount them`, { cause: error });
   }
 }
 
-/** Volumes the kubelet mounted (service account tokens are tmpfs) would outlive it. */
-function unmountUnder(folder: string): void {
-  let mounts: string[];
-  try {
-    mounts = readFileSync('/proc/self/mounts', 'utf8').split('\n').map((line) => line.split(' ')[1] ?? '').filter((target) => target.startsWith(`${folder}/`));
-  } catch {
-    return;
-  }
-  for (const target of mounts.sort((a, b) => b.length - a.length)) {
-    try {
-      execFileSync('umount', ['-l', target], { stdio: 'ignore' });
-    } catch {
-      // Not mounted any more.
-    }
-  }
-}
