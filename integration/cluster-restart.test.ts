@@ -9,18 +9,14 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
-import { clusterNodes, clusterRunning, readCluster } from '../hack/lib/cluster/index.ts';
+import { clusterNodes, processRunning, readCluster } from '../hack/lib/cluster/index.ts';
+import { mountsUnder } from '../hack/lib/mounts.ts';
 import { tool } from '../hack/lib/paths.ts';
 import { LOCAL_CLUSTER_DIR, useCluster } from './harness/cluster.ts';
 import { skipUnlessPossible } from './harness/skip.ts';
 
 const run = promisify(execFile);
 const cluster = useCluster();
-
-/** The mount points under `folder`, as this machine's mount table lists them. */
-function mountsUnder(folder: string): string[] {
-  return readFileSync('/proc/self/mounts', 'utf8').split('\n').map((line) => line.split(' ')[1] ?? '').filter((target) => target.startsWith(`${folder}/`));
-}
 
 /** Every process in a pods cgroup of a node (node 1's kubepods, an extra node's under its root). */
 function podProcesses(): number[] {
@@ -76,7 +72,7 @@ describe('the local cluster', () => {
 
     // As a session's end does: every process killed at once, nothing told to clean up.
     killAll([...before.processes.map((service) => service.pid), ...(await shimProcesses()), ...podProcesses()]);
-    await expect.poll(() => clusterRunning(LOCAL_CLUSTER_DIR) || before.processes.some((service) => existsProcess(service.pid))).toBe(false);
+    await expect.poll(() => before.processes.some(processRunning)).toBe(false);
     expect(mountsUnder(kubeletFolder).length).toBeGreaterThan(0);
 
     const oldMounts = mountsUnder(kubeletFolder);
@@ -97,12 +93,3 @@ describe('the local cluster', () => {
     expect(oldMounts.filter((target) => stillMounted.has(target))).toEqual([]);
   }, 300_000);
 });
-
-function existsProcess(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return !readFileSync(`/proc/${pid}/stat`, 'utf8').includes(') Z ');
-  } catch {
-    return false;
-  }
-}
