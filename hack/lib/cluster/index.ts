@@ -589,7 +589,7 @@ function removePodNetworks(log: (message: string) => void = () => {}): void {
 function removeUnmountedNetnsFiles(log: (message: string) => void): void {
   const folder = '/run/netns';
   if (!existsSync(folder)) return;
-  const mounted = new Set(readFileSync('/proc/self/mounts', 'utf8').split('\n').map((line) => line.split(' ')[1] ?? ''));
+  const mounted = new Set(mountsUnder(folder));
   const stale = readdirSync(folder).filter((name) => name.startsWith('cni-') && !mounted.has(join(folder, name)));
   if (stale.length > 0) log(`removing ${stale.length} network namespace file(s) the extra nodes' pods left in ${folder}`);
   for (const name of stale) rmSync(join(folder, name), { force: true });
