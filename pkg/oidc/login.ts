@@ -78,7 +78,7 @@ export async function startLogin(options: LoginOptions): Promise<PendingLogin> {
       finish(new KubectlBuildError('UNAUTHENTICATED', `the OIDC issuer refused the login (${reason})`, { hint: 'log in again, or pass --identity-token' }));
       return;
     }
-    exchange(endpoints.token, { code, redirectUri, clientId: options.clientId, verifier }, timeoutMs, options.signal)
+    exchange(endpoints.token, { issuer: options.issuer, code, redirectUri, clientId: options.clientId, verifier }, timeoutMs, options.signal)
       .then((idToken) => {
         const claims = readClaims(idToken, 'the OIDC login');
         if (claims.nonce !== undefined && claims.nonce !== nonce) {
@@ -158,6 +158,8 @@ async function discover(issuer: string, timeoutMs: number, signal?: AbortSignal)
 }
 
 interface Exchange {
+  /** For messages: the issuer the user logs in with (its token endpoint may be elsewhere). */
+  readonly issuer: string;
   readonly code: string;
   readonly redirectUri: string;
   readonly clientId: string;
@@ -172,17 +174,31 @@ async function exchange(endpoint: string, request: Exchange, timeoutMs: number, 
     client_id: request.clientId,
     code_verifier: request.verifier,
   });
+  const { issuer } = request;
+  // The code was given once and may be spent: the exchange is not repeated; the user logs in again.
+  const again = 'run the command again to log in again, or pass --identity-token';
   let response: Response;
   try {
     response = await fetch(endpoint, { method: 'POST', body, headers: { accept: 'application/json' }, signal: withTimeout(timeoutMs, signal) });
   } catch (error) {
-    throw new KubectlBuildError('UNAVAILABLE', `cannot reach the OIDC token endpoint ${endpoint} (${describeFetchError(error)})`, { hint: 'log in again, or pass --identity-token', cause: error });
+    if (signal?.aborted) throw new KubectlBuildError('CANCELLED', 'the OIDC login was cancelled', { hint: 'nothing was signed' });
+    if ((error as { name?: string }).name === 'TimeoutError') {
+      throw new KubectlBuildError('UNAVAILABLE', `the OIDC issuer ${issuer} did not answer the login's token request within ${timeoutMs / 1000} s`, {
+        hint: 'raise --sign-timeout, or pass --identity-token',
+        cause: error,
+      });
+    }
+    throw new KubectlBuildError('UNAVAILABLE', `cannot reach the token endpoint ${endpoint} of the OIDC issuer ${issuer} (${describeFetchError(error)})`, { hint: again, cause: error });
   }
   const answer = (await response.json().catch(() => ({}))) as { id_token?: unknown; error?: unknown; error_description?: unknown };
+  if (response.status >= 500) {
+    throw new KubectlBuildError('UNAVAILABLE', `the OIDC issuer ${issuer} failed the login's token request (HTTP ${response.status})`, { hint: 'try again later, or pass --identity-token' });
+  }
   if (!response.ok || typeof answer.id_token !== 'string') {
     // The error fields are the issuer's words about the request, never a token.
     const reason = [answer.error, answer.error_description].filter((part) => typeof part === 'string').join(': ') || `HTTP ${response.status}`;
-    throw new KubectlBuildError('UNAUTHENTICATED', `the OIDC issuer gave no ID token for the login (${reason})`, { hint: 'log in again, or pass --identity-token' });
+    const what = response.ok ? 'gave no ID token for the login' : "refused the login's code";
+    throw new KubectlBuildError('UNAUTHENTICATED', `the OIDC issuer ${issuer} ${what} (${reason})`, { hint: again });
   }
   return answer.id_token;
 }
