@@ -129,15 +129,16 @@ export async function prepareKeyless(settings: KeylessSettings): Promise<Keyless
 /**
  * The identity token the command is given, where cosign looks for one: --identity-token, else
  * SIGSTORE_ID_TOKEN (what GitLab's `id_tokens` sets, or any CI), else, in a GitHub Actions job
- * allowed `id-token: write`, a token for `audience` from GitHub's endpoint. Undefined: none.
+ * allowed `id-token: write`, a token for `audience` from GitHub's endpoint, each request bounded by
+ * `timeoutMs` (--sign-timeout). Undefined: none.
  */
-export async function givenIdentityToken(flag: string | undefined, env: NodeJS.ProcessEnv, audience: string, signal: AbortSignal): Promise<GivenToken | undefined> {
+export async function givenIdentityToken(flag: string | undefined, env: NodeJS.ProcessEnv, audience: string, signal: AbortSignal, timeoutMs?: number): Promise<GivenToken | undefined> {
   if (flag !== undefined) return { value: flag, source: '--identity-token' };
   if (env.SIGSTORE_ID_TOKEN) return { value: env.SIGSTORE_ID_TOKEN, source: 'SIGSTORE_ID_TOKEN' };
   const requestUrl = env.ACTIONS_ID_TOKEN_REQUEST_URL;
   const requestToken = env.ACTIONS_ID_TOKEN_REQUEST_TOKEN;
   if (!requestUrl || !requestToken) return undefined;
-  return { value: await gitHubActionsToken({ requestUrl, requestToken, audience, signal }), source: GITHUB_ACTIONS_SOURCE };
+  return { value: await gitHubActionsToken({ requestUrl, requestToken, audience, signal, ...(timeoutMs ? { timeoutMs } : {}) }), source: GITHUB_ACTIONS_SOURCE };
 }
 
 /** The token itself, or the file it is in (cosign takes both); never echoed in an error. */

@@ -63,7 +63,7 @@ export async function prepareSigning(argv: BuildArgv, env: NodeJS.ProcessEnv, co
     };
   }
 
-  const givenToken = await givenIdentityToken(argv['identity-token'], env, argv['oidc-client-id'], context.signal);
+  const givenToken = await givenIdentityToken(argv['identity-token'], env, argv['oidc-client-id'], context.signal, requestTimeoutMs);
   // As cosign 1.x: the browser login is an explicit opt-in; a token given is opt-in enough.
   if (!givenToken && env.COSIGN_EXPERIMENTAL !== '1' && env.COSIGN_EXPERIMENTAL !== 'true') {
     throw new KubectlBuildError('USAGE', '--sign needs a key, or an identity for keyless signing', {

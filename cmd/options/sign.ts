@@ -20,7 +20,7 @@ function signOptions<T>(parser: Argv<T>) {
         type: 'string',
         coerce: last,
         default: '30s',
-        describe: 'How long each request to Rekor, Fulcio, the OIDC issuer and a KMS may wait for an answer (cosign\'s --timeout bounds the whole command; here the build is part of it); Rekor and Fulcio are tried 3 times',
+        describe: 'How long each request to Rekor, Fulcio, the OIDC issuer (or GitHub Actions\' token endpoint) and a KMS may wait for an answer (cosign\'s --timeout bounds the whole command; here the build is part of it); Rekor and Fulcio are tried 3 times',
       },
     })
     .group(['sign', 'sign-recursive', 'cosign-key', 'sign-annotation', 'signature-format', 'tlog-upload', 'rekor-url', 'sign-timeout'], 'Signing:');

@@ -57,7 +57,7 @@ describe('GitHub Actions OIDC token', () => {
     const port = (closed.address() as AddressInfo).port;
     await new Promise<void>((resolve) => closed.close(() => resolve()));
     const unreachable = await refusal({ requestUrl: `http://127.0.0.1:${port}/token`, requestToken: bearer, audience: 'sigstore' });
-    expect(unreachable.message).toBe(`cannot reach GitHub Actions' OIDC token endpoint http://127.0.0.1:${port} (ECONNREFUSED)`);
+    expect(unreachable.message).toBe(`cannot reach GitHub Actions' OIDC token endpoint http://127.0.0.1:${port} (ECONNREFUSED), asked 3 times`);
     expect((await refusal({ requestUrl: 'not a url', requestToken: bearer, audience: 'sigstore' })).message).toBe('ACTIONS_ID_TOKEN_REQUEST_URL is not a URL');
   });
 });
