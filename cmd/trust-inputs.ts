@@ -25,6 +25,8 @@ export interface ContextOptions {
   readonly allowHttp: readonly string[];
   /** --registry-timeout, where the command has it. */
   readonly registryTimeoutMs?: number;
+  /** --kms-timeout, where the command has it: each request for an awskms:// key's public half. */
+  readonly kmsTimeoutMs?: number;
 }
 
 /**
@@ -33,7 +35,7 @@ export interface ContextOptions {
  * docker credentials. COSIGN_REPOSITORY and SIGSTORE_REKOR_PUBLIC_KEY are read as cosign reads them.
  */
 export async function verifyContext(policy: Policy, options: ContextOptions, env: NodeJS.ProcessEnv): Promise<VerifyContext> {
-  const keys = await loadKeys(options.kube, policy, env);
+  const keys = await loadKeys(options.kube, policy, env, options.kmsTimeoutMs);
   const trustedRoot = await readTrustedRoot(options.trustedRoot ?? policy.trustedRoot);
   const rekorPublicKeyPem = env.SIGSTORE_REKOR_PUBLIC_KEY ? await readFileOrFail(env.SIGSTORE_REKOR_PUBLIC_KEY, 'the Rekor public key named by SIGSTORE_REKOR_PUBLIC_KEY') : undefined;
   requireTrustFor(policy, trustedRoot !== undefined, rekorPublicKeyPem !== undefined);
@@ -60,8 +62,8 @@ export function exitWithVerdicts(verdicts: readonly Verdict[]): void {
   if (exitCode !== VerifyExitCode.PASS) throw new CommandExit(exitCode);
 }
 
-/** Every key signer's public key, named by the signer. */
-export async function loadKeys(argv: Omit<KubeArgv, 'builder'>, policy: Policy, env: NodeJS.ProcessEnv): Promise<TrustedKey[]> {
+/** Every key signer's public key, named by the signer; KMS asked with `kmsTimeoutMs` per request (default 30 s). */
+export async function loadKeys(argv: Omit<KubeArgv, 'builder'>, policy: Policy, env: NodeJS.ProcessEnv, kmsTimeoutMs?: number): Promise<TrustedKey[]> {
   const keyed = policy.signers.filter((signer): signer is KeySigner => signer.kind === 'key');
   // k8s:// keys are read with the command's kubeconfig; the Kubernetes client loads only for them.
   const kubeSecret = keyed.some((signer) => signer.key.startsWith('k8s://'))
@@ -70,7 +72,7 @@ export async function loadKeys(argv: Omit<KubeArgv, 'builder'>, policy: Policy, 
   return Promise.all(
     keyed.map(async (signer) => ({
       name: signer.name,
-      publicKeyPem: await loadPublicKey(signer.key, { env: (name) => env[name], ...(kubeSecret ? { kubeSecret } : {}) }),
+      publicKeyPem: await loadPublicKey(signer.key, { env: (name) => env[name], ...(kubeSecret ? { kubeSecret } : {}), ...(kmsTimeoutMs ? { kmsTimeoutMs } : {}) }),
     })),
   );
 }

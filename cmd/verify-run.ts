@@ -20,7 +20,7 @@ export async function verifyCommand(argv: VerifyArgv, env: NodeJS.ProcessEnv = p
   if (!argv.repository && (argv.unsigned || argv.failing || argv['signed-by'])) throw usage('--unsigned, --failing and --signed-by filter the --repository view');
   const policy = await choosePolicy(argv);
   const target = parseReference(argv.repository ?? argv.image ?? '');
-  const context = await verifyContext(policy, { kube: argv, trustedRoot: argv['trusted-root'], allowHttp: argv['allow-http-registry'] ? [target.registry] : [], registryTimeoutMs: parseDuration('registry-timeout', argv['registry-timeout']) }, env);
+  const context = await verifyContext(policy, { kube: argv, trustedRoot: argv['trusted-root'], allowHttp: argv['allow-http-registry'] ? [target.registry] : [], registryTimeoutMs: parseDuration('registry-timeout', argv['registry-timeout']), kmsTimeoutMs: parseDuration('kms-timeout', argv['kms-timeout']) }, env);
 
   const reports = argv.repository ? await repositoryView(argv, context, target) : [await verifyImage({ ...context, attestations: true }, target, argv.image as string)];
   if (!argv.repository) process.stdout.write(argv.output === 'json' ? reportJson(reports) : reportTable(reports[0] as ImageReport));

@@ -25,6 +25,7 @@ export interface VerifyArgv {
   concurrency: number;
   'allow-http-registry': boolean;
   'registry-timeout': string;
+  'kms-timeout': string;
   kubeconfig?: string;
   context?: string;
   namespace?: string;
@@ -47,6 +48,7 @@ export function withVerifyOptions<T>(parser: Argv<T>) {
       output: { alias: 'o', type: 'string', choices: ['table', 'json'] as const, default: 'table', coerce: last, describe: 'table, or json (docs/verify.md)' },
       'allow-http-registry': { type: 'boolean', default: false, describe: 'Reach the registry over plain HTTP (loopback registries always are)' },
       'registry-timeout': { type: 'string', default: '60s', coerce: last, describe: 'How long one registry request may wait for an answer (e.g. 10s, 2m); no answer is no verdict (exit 2)' },
+      'kms-timeout': { type: 'string', default: '30s', coerce: last, describe: "How long one KMS request (an awskms:// key's public half) may wait for an answer; no answer is no verdict (exit 2)" },
     })
     .group(['key', 'certificate-identity', 'certificate-identity-regexp', 'certificate-oidc-issuer', 'certificate-oidc-issuer-regexp', 'trusted-root', 'insecure-ignore-tlog', 'annotations', 'policy'], 'Signers and trust (cosign verify\'s flags):')
     .options({

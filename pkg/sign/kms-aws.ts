@@ -23,8 +23,11 @@ export function parseAwsKmsUri(uri: string): { endpoint?: string; keyId: string 
   return { endpoint: `${loopback ? 'http' : 'https'}://${host}`, keyId };
 }
 
-/** `env` reads AWS_REGION / AWS_DEFAULT_REGION; without them the SDK's own chain (profiles) decides. */
-export async function awsKmsSigner(uri: string, env: (name: string) => string | undefined, requestTimeoutMs = DEFAULT_TIMEOUT_MS): Promise<Signer> {
+/**
+ * `env` reads AWS_REGION / AWS_DEFAULT_REGION; without them the SDK's own chain (profiles) decides.
+ * `timeoutFlag` is the flag that sets `requestTimeoutMs`, for the hint when KMS does not answer.
+ */
+export async function awsKmsSigner(uri: string, env: (name: string) => string | undefined, requestTimeoutMs = DEFAULT_TIMEOUT_MS, timeoutFlag = '--sign-timeout'): Promise<Signer> {
   const { endpoint, keyId } = parseAwsKmsUri(uri);
   const { KMSClient, GetPublicKeyCommand, SignCommand } = await import('@aws-sdk/client-kms');
   // A local endpoint (a test server) does not care about the region; give it one if none is set.
@@ -32,7 +35,7 @@ export async function awsKmsSigner(uri: string, env: (name: string) => string | 
   // Without a request timeout the SDK waits forever on a KMS that took the connection and never answers.
   const requestHandler = { connectionTimeout: requestTimeoutMs, requestTimeout: requestTimeoutMs, throwOnRequestTimeout: true };
   const client = new KMSClient({ ...(endpoint ? { endpoint } : {}), ...(region ? { region } : {}), requestHandler });
-  const kmsError = (error: unknown) => kmsFailure(uri, error, requestTimeoutMs);
+  const kmsError = (error: unknown) => kmsFailure(uri, error, requestTimeoutMs, timeoutFlag);
   let publicKeyDer: Uint8Array | undefined;
   let signingAlgorithms: string[] = [];
   try {
@@ -74,14 +77,14 @@ export async function awsKmsSigner(uri: string, env: (name: string) => string | 
 /** The SDK's default is no timeout at all; cosign's KMS calls share its 3-minute command timeout. */
 const DEFAULT_TIMEOUT_MS = 30_000;
 
-function kmsFailure(uri: string, error: unknown, requestTimeoutMs: number): KubectlBuildError {
+function kmsFailure(uri: string, error: unknown, requestTimeoutMs: number, timeoutFlag: string): KubectlBuildError {
   const name = (error as { name?: string }).name ?? '';
   const message = errorMessage(error);
   const status = (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode ?? 0;
   // The SDK already tried 3 times (its standard retries) before these two.
   if (name === 'TimeoutError' || (error as { code?: string }).code === 'ETIMEDOUT') {
     return new KubectlBuildError('UNAVAILABLE', `KMS did not answer within ${requestTimeoutMs / 1000} s for ${uri}`, {
-      hint: 'check the endpoint in the awskms:// URI and the network, or raise --sign-timeout',
+      hint: `check the endpoint in the awskms:// URI and the network, or raise ${timeoutFlag}`,
       cause: error,
     });
   }

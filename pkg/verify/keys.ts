@@ -12,6 +12,8 @@ export interface PublicKeySources {
   readonly env: (name: string) => string | undefined;
   /** Reads a Secret's data (k8s:// keys), with the kubeconfig the command uses. */
   readonly kubeSecret?: (namespace: string | undefined, name: string) => Promise<Readonly<Record<string, Buffer>>>;
+  /** How long each KMS request (awskms:// keys) may wait for an answer (--kms-timeout). */
+  readonly kmsTimeoutMs?: number;
 }
 
 const UNSUPPORTED_KMS = ['gcpkms', 'azurekms', 'hashivault'];
@@ -30,7 +32,7 @@ export async function loadPublicKey(reference: string, sources: PublicKeySources
   if (scheme === 'awskms') {
     // The AWS SDK loads only for this scheme; KMS answers with the public key, the private one never leaves it.
     const { awsKmsSigner } = await import('../sign/kms-aws.ts');
-    return (await awsKmsSigner(reference, sources.env)).publicKeyPem;
+    return (await awsKmsSigner(reference, sources.env, sources.kmsTimeoutMs, '--kms-timeout')).publicKeyPem;
   }
   if (scheme && UNSUPPORTED_KMS.includes(scheme)) {
     throw new KubectlBuildError('NOT_IMPLEMENTED', `${scheme}:// keys are not implemented in this version of kubectl-build`, {
