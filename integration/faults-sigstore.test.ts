@@ -9,16 +9,19 @@
 // layout (no signature without its certificate, no signature without its log entry).
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort } from '../hack/lib/net.ts';
 import { runCli, type CliResult } from './harness/cli.ts';
-import { cutConnection, failAfter, neverAnswer, reply, type Interception } from './harness/http-forwarder.ts';
+import { COSIGN_VERSIONS, cosign, verifyWithKey } from './harness/cosign.ts';
+import { gitHubTokenEndpoint, type GitHubTokenEndpoint } from './harness/github-actions.ts';
+import { cutConnection, delayed, failAfter, failFirst, neverAnswer, reply, type Interception } from './harness/http-forwarder.ts';
 import { scratchDir, useBuildkitd, useKms, useRegistry } from './harness/index.ts';
 import { createKmsKey, KMS_ENV } from './harness/kms.ts';
 import { useInterceptedService } from './harness/registry-proxy.ts';
 import { onTerminal } from './harness/terminal.ts';
 import { digestTag, manifestState, readManifest, readReferrers } from './harness/registry-state.ts';
-import { sigstoreFlags, useSigstore } from './harness/sigstore.ts';
+import { keylessVerifyFlags, sigstoreFlags, useSigstore } from './harness/sigstore.ts';
 
 const registry = useRegistry({ kind: 'oci', seed: true });
 const buildkitd = useBuildkitd({ trust: [registry] });
@@ -38,22 +41,30 @@ interface Signed {
   readonly digest: string | undefined;
 }
 
+interface RunOptions {
+  /** --sign-timeout: 2s unless given; null leaves the flag out (its default). */
+  readonly signTimeout?: string | null;
+  /** Where the keyless identity comes from, instead of SIGSTORE_ID_TOKEN. */
+  readonly identityEnv?: NodeJS.ProcessEnv;
+}
+
 /** kubectl build --push --sign, keyless with a fresh token, through the proxied Fulcio and Rekor (or `urls`). */
-async function buildPushSign(repository: string, urls: { fulcio?: string; rekor?: string } = {}, format = 'both', key?: string): Promise<Signed> {
+async function buildPushSign(repository: string, urls: { fulcio?: string; rekor?: string } = {}, format = 'both', key?: string, options: RunOptions = {}): Promise<Signed> {
   const dir = scratchDir('faults-sigstore');
   writeFileSync(join(dir, 'Dockerfile'), `FROM ${registry().baseImage}\nRUN echo ${repository} $RANDOM > /marker\n`);
   const identity = key ? ['--cosign-key', key] : [];
-  const flags = [...sigstoreFlags(sigstore()), '--fulcio-url', urls.fulcio ?? fulcio().url, '--rekor-url', urls.rekor ?? rekor().url, '--sign-timeout', '2s', ...identity];
+  const timeout = options.signTimeout === null ? [] : ['--sign-timeout', options.signTimeout ?? '2s'];
+  const flags = [...sigstoreFlags(sigstore()), '--fulcio-url', urls.fulcio ?? fulcio().url, '--rekor-url', urls.rekor ?? rekor().url, ...timeout, ...identity];
   const result = await runCli('kubectl-build', ['--progress', 'plain', '-t', `${registry().host}/${repository}:1`, '--push', '--sign', '--signature-format', format, ...flags, dir], {
-    env: { BUILDKIT_HOST: buildkitd().address, DOCKER_CONFIG: registry().files.dockerConfigDir, ...(key ? KMS_ENV : { SIGSTORE_ID_TOKEN: await sigstore().token() }) },
+    env: { BUILDKIT_HOST: buildkitd().address, DOCKER_CONFIG: registry().files.dockerConfigDir, ...(key ? KMS_ENV : options.identityEnv ?? { SIGSTORE_ID_TOKEN: await sigstore().token() }) },
     timeoutMs: 150_000,
   });
   return { result, repository, digest: /^pushed \S+ as (sha256:[0-9a-f]{64})/m.exec(result.stderr)?.[1] };
 }
 
-/** Exit 1 with one error sentence naming `service` and saying `what`, a hint, no stack. */
-function expectReported(result: CliResult, service: string, what: RegExp, hint: RegExp): void {
-  expect(result.status, result.stderr.slice(-1500)).toBe(1);
+/** Exit 1 (or `exitCode`) with one error sentence naming `service` and saying `what`, a hint, no stack. */
+function expectReported(result: CliResult, service: string, what: RegExp, hint: RegExp, exitCode = 1): void {
+  expect(result.status, result.stderr.slice(-1500)).toBe(exitCode);
   const errors = result.stderr.split('\n').filter((line) => line.startsWith('error: '));
   expect(errors, result.stderr.slice(-1500)).toHaveLength(1);
   expect(errors[0]).toContain(service);
@@ -63,7 +74,7 @@ function expectReported(result: CliResult, service: string, what: RegExp, hint: 
 }
 
 /** The image was pushed, and neither layout holds a signature for it. */
-async function expectPushedUnsigned({ result, repository, digest }: Signed): Promise<void> {
+async function expectPushedUnsigned({ result, repository, digest }: Pick<Signed, 'repository' | 'digest'> & { result: { stderr: string } }): Promise<void> {
   expect(digest, result.stderr.slice(-1500)).toBeDefined();
   expect((await readManifest(registry(), repository, digest as string))?.digest).toBe(digest);
   expect(await readManifest(registry(), repository, `${digestTag(digest as string)}.sig`)).toBeUndefined();
@@ -140,6 +151,208 @@ describe('build --push --sign --cosign-key awskms://, the KMS behind a fault on 
     const { result } = await buildPushSign('faults/kms/refused', {}, 'both', uri);
     expectReported(result, uri, /^error: cannot reach KMS for /, /check the endpoint/);
     expect(result.stderr).not.toMatch(/^#1 /m);
+  });
+});
+
+const OIDC_DISCOVERY = /^GET \/\.well-known\/openid-configuration$/;
+const TOKEN_EXCHANGE = /^POST \/token$/;
+const URL_LINE = /\n {2}(http\S+)\r?\n/;
+
+/** kubectl build --push --sign on a terminal, logging in with the browser at `issuerUrl`; the "browser" is the test's. */
+function loginOnTerminal(repository: string, issuerUrl: string, extra: string[] = ['--sign-timeout', '2s']) {
+  const dir = scratchDir('faults-oidc');
+  writeFileSync(join(dir, 'Dockerfile'), `FROM ${registry().baseImage}\nRUN echo ${repository} $RANDOM > /marker\n`);
+  const tag = `${registry().host}/${repository}:1`;
+  const terminal = onTerminal(['--progress', 'plain', '-t', tag, '--push', '--sign', '--signature-format', 'both', ...sigstoreFlags(sigstore()), '--oidc-issuer', issuerUrl, ...extra, dir], {
+    BUILDKIT_HOST: buildkitd().address,
+    DOCKER_CONFIG: registry().files.dockerConfigDir,
+    COSIGN_EXPERIMENTAL: '1',
+    KUBECTL_BUILD_BROWSER: 'none',
+    SIGSTORE_ID_TOKEN: '',
+  });
+  const output = () => terminal.state.output.replace(/\r/g, '');
+  return { terminal, output, digest: () => /^pushed \S+ as (sha256:[0-9a-f]{64})/m.exec(output())?.[1] };
+}
+
+const slugOf = (fault: string) => fault.toLowerCase().replace(/\W+/g, '-').replace(/-$/, '');
+
+/**
+ * The issuer's discovery document as the issuer sent it, but naming `endpoint` as its token endpoint
+ * (the forwarder, or a closed port), sent `delayMs` late.
+ */
+const tokenEndpointAt = (endpoint: string, delayMs = 0): Interception => ({
+  match: OIDC_DISCOVERY,
+  answer: async (response, _request, forward) => {
+    const answer = await forward();
+    await sleep(delayMs);
+    const document = { ...(JSON.parse(answer.body.toString()) as Record<string, unknown>), token_endpoint: endpoint };
+    reply(response, { ...answer, body: Buffer.from(JSON.stringify(document)) });
+  },
+});
+
+describe("keyless build --push --sign with the browser login, the OIDC issuer's token exchange (after the browser's redirect) behind a fault", () => {
+  // The login runs alongside the build and is awaited at sign time: the image is pushed, then the
+  // command fails on the login, so the cells assert the push and that no signature exists.
+  it.each([
+    ['refused', undefined, /cannot reach the token endpoint http:\/\/127\.0\.0\.1:\d+\/token of the OIDC issuer \S+ \(ECONNREFUSED\)/, /^hint: run the command again to log in again, or pass --identity-token/m],
+    ['reset', () => cutConnection(TOKEN_EXCHANGE), /cannot reach the token endpoint \S+ of the OIDC issuer \S+ \(/, /^hint: run the command again to log in again, or pass --identity-token/m],
+    ['HTTP 500', () => failAfter(TOKEN_EXCHANGE, 0, 500), /the OIDC issuer \S+ failed the login's token request \(HTTP 500\)/, /^hint: try again later, or pass --identity-token/m],
+    ['HTTP 503', () => failAfter(TOKEN_EXCHANGE, 0, 503), /the OIDC issuer \S+ failed the login's token request \(HTTP 503\)/, /^hint: try again later, or pass --identity-token/m],
+    [
+      '401 (invalid_grant)',
+      () => ({ match: TOKEN_EXCHANGE, answer: (response) => response.writeHead(401, { 'content-type': 'application/json' }).end(JSON.stringify({ error: 'invalid_grant', error_description: 'the code expired' })) }),
+      /the OIDC issuer \S+ refused the login's code \(invalid_grant: the code expired\)/,
+      /^hint: run the command again to log in again, or pass --identity-token/m,
+    ],
+    ['blackhole (--sign-timeout 2s)', () => neverAnswer(TOKEN_EXCHANGE), /the OIDC issuer \S+ did not answer the login's token request within 2 s/, /^hint: raise --sign-timeout, or pass --identity-token/m],
+  ] as ReadonlyArray<[string, (() => Interception) | undefined, RegExp, RegExp]>)('faults-sigstore OIDC token exchange %s: exit 1 naming the issuer, the image pushed, no signature', async (fault, interception, said, hint) => {
+    issuer().intercept(tokenEndpointAt(interception ? `${issuer().url}/token` : `${await closedPort()}/token`));
+    if (interception) issuer().intercept(interception());
+    const repository = `faults/oidc-token/${slugOf(fault)}`;
+    const { terminal, output, digest } = loginOnTerminal(repository, issuer().url);
+    const url = (await terminal.waitFor(URL_LINE))[1] as string;
+    // The browser is sent to the CLI's callback, which exchanges the code: the page says the login failed.
+    await expect(sigstore().completeLogin(url)).rejects.toThrow(/answered 500: .*The login failed/);
+    expect(await terminal.exited, output().slice(-1500)).toBe(1);
+    const errors = output().split('\n').filter((line) => line.startsWith('error: '));
+    expect(errors, output().slice(-1500)).toHaveLength(1);
+    expect(errors[0]).toMatch(said);
+    expect(errors[0]).toContain(issuer().url);
+    expect(output()).toMatch(hint);
+    expect(output()).not.toMatch(/^\s+at .+:\d+:\d+\)?$/m);
+    await expectPushedUnsigned({ result: { stderr: output() }, repository, digest: digest() });
+  });
+});
+
+describe('keyless build --push --sign in a GitHub Actions job, its OIDC token endpoint behind a fault', () => {
+  // The job's token is asked for before the build (ACTIONS_ID_TOKEN_REQUEST_URL, as cosign asks it):
+  // each failure ends the command before anything is built.
+  let endpoint: GitHubTokenEndpoint | undefined;
+  beforeAll(async () => {
+    endpoint = await gitHubTokenEndpoint(async (audience) => ({ status: 200, body: { value: await sigstore().token({ audience: audience ?? '' }), count: 1 } }));
+  });
+  afterAll(() => endpoint?.close());
+  const actions = useInterceptedService(() => (endpoint as GitHubTokenEndpoint).url);
+  const TOKEN_REQUEST = /^GET \/token\?/;
+  const viaActions = (origin: string): RunOptions => ({ identityEnv: { SIGSTORE_ID_TOKEN: '', ...(endpoint as GitHubTokenEndpoint).envThrough(origin) } });
+
+  it.each([
+    ['refused', undefined, /^error: cannot reach GitHub Actions' OIDC token endpoint http:\/\/127\.0\.0\.1:\d+ \(ECONNREFUSED\), asked 3 times$/, /^hint: run the job again, or pass a token with --identity-token/],
+    ['reset', () => cutConnection(TOKEN_REQUEST), /^error: cannot reach GitHub Actions' OIDC token endpoint \S+ \(.+\), asked 3 times$/, /^hint: run the job again, or pass a token with --identity-token/],
+    ['HTTP 500', () => failAfter(TOKEN_REQUEST, 0, 500), /^error: GitHub Actions' OIDC token endpoint \S+ failed \(HTTP 500\), asked 3 times$/, /^hint: run the job again later, or pass a token with --identity-token/],
+    ['401', () => failAfter(TOKEN_REQUEST, 0, 401), /^error: GitHub Actions gave no OIDC token for the audience "sigstore" \(HTTP 401\)$/, /^hint: give the job `permissions: id-token: write`/],
+    ['403', () => failAfter(TOKEN_REQUEST, 0, 403), /^error: GitHub Actions gave no OIDC token for the audience "sigstore" \(HTTP 403\)$/, /^hint: give the job `permissions: id-token: write`/],
+    ['blackhole (--sign-timeout 2s)', () => neverAnswer(TOKEN_REQUEST), /^error: GitHub Actions' OIDC token endpoint \S+ did not answer within 2 s$/, /^hint: raise --sign-timeout, or pass a token with --identity-token/],
+  ] as ReadonlyArray<[string, (() => Interception) | undefined, RegExp, RegExp]>)('faults-sigstore GitHub Actions token endpoint %s: exit 1 before the build, naming it; nothing pushed', async (fault, interception, said, hint) => {
+    const origin = interception ? actions().url : await closedPort();
+    if (interception) actions().intercept(interception());
+    const repository = `faults/actions/${slugOf(fault)}`;
+    const { result } = await buildPushSign(repository, {}, 'both', undefined, viaActions(origin));
+    expectReported(result, 'GitHub Actions', said, hint);
+    expect(result.stderr).not.toContain((endpoint as GitHubTokenEndpoint).bearer);
+    expect(result.stderr).not.toMatch(/^#1 /m);
+    expect(await manifestState(registry(), `${registry().host}/${repository}:1`)).toBe('absent');
+  });
+
+  it('faults-sigstore GitHub Actions token endpoint HTTP 503 twice: asked again, signed (cosign verifies)', async () => {
+    const requests = failFirst(TOKEN_REQUEST, 2, 503);
+    actions().intercept(requests);
+    const { result, repository, digest } = await buildPushSign('faults/actions/503-twice', {}, 'both', undefined, viaActions(actions().url));
+    expect(result.status, result.stderr.slice(-1500)).toBe(0);
+    expect(requests.seen()).toBe(3);
+    await expectKeylessSigned(repository, digest);
+  });
+});
+
+/** cosign v2 and v3 verify the keyless signature of REPOSITORY@DIGEST, made by the test identity. */
+async function expectKeylessSigned(repository: string, digest: string | undefined): Promise<void> {
+  expect(digest).toBeDefined();
+  for (const binary of COSIGN_VERSIONS) {
+    const context = { dir: scratchDir('cosign'), dockerConfigDir: registry().files.dockerConfigDir };
+    expect(JSON.parse(await cosign(binary, context, ['verify', ...keylessVerifyFlags(sigstore()), `${registry().host}/${repository}@${digest}`]))).not.toHaveLength(0);
+  }
+}
+
+describe('a slow service (5 s before each answer): signing waits it out within the default --sign-timeout', () => {
+  it.each([
+    ['Fulcio', () => fulcio().intercept(delayed(CERTIFICATE, 5_000))],
+    ['Rekor', () => rekor().intercept(delayed(LOG_ENTRY, 5_000))],
+  ] as const)('faults-sigstore %s latency 5 s: exit 0, signed (cosign verifies)', async (label, slow) => {
+    slow();
+    const { result, repository, digest } = await buildPushSign(`faults/${label.toLowerCase()}/latency`, {}, 'both', undefined, { signTimeout: null });
+    expect(result.status, result.stderr.slice(-1500)).toBe(0);
+    await expectKeylessSigned(repository, digest);
+  });
+
+  it('faults-sigstore KMS latency 5 s: exit 0, signed (cosign verifies with the public key)', async () => {
+    const key = await createKmsKey(kms(), 'faults-latency', kmsProxy().host);
+    const calls = delayed(/^POST \//, 5_000);
+    kmsProxy().intercept(calls);
+    const { result, repository, digest } = await buildPushSign('faults/kms/latency', {}, 'both', key.uri, { signTimeout: null });
+    expect(result.status, result.stderr.slice(-1500)).toBe(0);
+    expect(calls.seen()).toBeGreaterThanOrEqual(2);
+    for (const binary of COSIGN_VERSIONS) {
+      const context = { dir: scratchDir('cosign'), dockerConfigDir: registry().files.dockerConfigDir };
+      expect(await verifyWithKey(binary, context, `${registry().host}/${repository}@${digest}`, key.publicKey)).not.toHaveLength(0);
+    }
+  });
+
+  it('faults-sigstore OIDC issuer latency 5 s (discovery and token exchange): exit 0, signed (cosign verifies)', async () => {
+    issuer().intercept(tokenEndpointAt(`${issuer().url}/token`, 5_000));
+    const exchange = delayed(TOKEN_EXCHANGE, 5_000);
+    issuer().intercept(exchange);
+    const repository = 'faults/oidc/latency';
+    const { terminal, output, digest } = loginOnTerminal(repository, issuer().url, []);
+    await sigstore().completeLogin((await terminal.waitFor(URL_LINE))[1] as string);
+    expect(await terminal.exited, output().slice(-1500)).toBe(0);
+    expect(exchange.seen()).toBe(1);
+    await expectKeylessSigned(repository, digest());
+  });
+});
+
+describe('kubectl trust verify --key awskms://, the KMS behind a fault (the only Sigstore-side service verify asks)', () => {
+  // verify reads the key's public half from KMS before any registry read; Fulcio and Rekor are
+  // never asked (certificates and log entries come with the signature, checked offline).
+  const onGetPublicKey = (interception: Interception): Interception => ({
+    match: /^POST \//,
+    answer: (response, request, forward) =>
+      request.headers['x-amz-target'] === 'TrentService.GetPublicKey' ? interception.answer(response, request, forward) : forward().then((answer) => reply(response, answer)),
+  });
+  let signed: { image: string; alias: string } | undefined;
+  /** An image signed with a KMS key (through the KMS itself), once for the block. */
+  async function signedImage(): Promise<{ image: string; alias: string }> {
+    if (signed) return signed;
+    const alias = 'faults-verify';
+    const key = await createKmsKey(kms(), alias);
+    const { result, repository, digest } = await buildPushSign('faults/verify/kms', {}, 'legacy', key.uri, { signTimeout: null });
+    expect(result.status, result.stderr.slice(-1500)).toBe(0);
+    signed = { image: `${registry().host}/${repository}@${digest}`, alias };
+    return signed;
+  }
+  const verify = (image: string, key: string, extra: string[] = []) =>
+    runCli('kubectl-trust', ['verify', '--key', key, '--insecure-ignore-tlog', ...extra, image], { env: { DOCKER_CONFIG: registry().files.dockerConfigDir, ...KMS_ENV }, timeoutMs: 150_000 });
+
+  it('faults-sigstore verify KMS refused: no verdict (exit 2), naming the key', async () => {
+    const { image, alias } = await signedImage();
+    const key = `awskms://127.0.0.1:${await freePort()}/alias/${alias}`;
+    expectReported(await verify(image, key), key, /^error: cannot reach KMS for /, /check the endpoint/, 2);
+  });
+
+  it.each([
+    ['HTTP 500', () => failAfter(/./, 0, 500), [], /^error: KMS failed on the key \S+ \(HTTP 500/, /try again later/],
+    ['blackhole (--kms-timeout 2s)', () => neverAnswer(/./), ['--kms-timeout', '2s'], /^error: KMS did not answer within 2 s for /, /raise --kms-timeout/],
+  ] as ReadonlyArray<[string, () => Interception, string[], RegExp, RegExp]>)('faults-sigstore verify KMS %s: no verdict (exit 2), naming the key', async (_fault, interception, extra, said, hint) => {
+    const { image, alias } = await signedImage();
+    kmsProxy().intercept(onGetPublicKey(interception()));
+    const key = `awskms://${kmsProxy().host}/alias/${alias}`;
+    expectReported(await verify(image, key, extra), key, said, hint, 2);
+  });
+
+  it('faults-sigstore verify KMS latency 5 s: the verdict is reached (pass)', async () => {
+    const { image, alias } = await signedImage();
+    kmsProxy().intercept(delayed(/^POST \//, 5_000));
+    const result = await verify(image, `awskms://${kmsProxy().host}/alias/${alias}`);
+    expect(result.status, result.stdout + result.stderr).toBe(0);
   });
 });
 

@@ -4,15 +4,13 @@
 // token, asked from a stand-in for GitHub Actions' token endpoint on 127.0.0.1; verify with cosign v2
 // and v3 and with kubectl trust; and the usage errors.
 import { execFile } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import { chmodSync, copyFileSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
 import { runCli, singleExecutable } from './harness/cli.ts';
 import { COSIGN_VERSIONS, cosign, generateKeyPair, type CosignContext } from './harness/cosign.ts';
+import { gitHubTokenEndpoint } from './harness/github-actions.ts';
 import { scratchDir, useBuildkitd, useRegistry } from './harness/index.ts';
 import { registryClient } from './harness/random-image.ts';
 import { keylessVerifyFlags, sigstoreFlags, useSigstore } from './harness/sigstore.ts';
@@ -41,21 +39,6 @@ async function buildAndSign(repository: string, args: string[], env: NodeJS.Proc
   });
   const digest = /pushed \S+ as (sha256:[0-9a-f]{64})/.exec(result.stderr)?.[1];
   return { result, image: `${registry().host}/${repository}@${digest}` };
-}
-
-/** A stand-in for GitHub Actions' token endpoint: the job's bearer token required, the audience in the query. */
-async function gitHubTokenEndpoint(answer: (audience: string | null) => Promise<{ status: number; body: unknown }>) {
-  const bearer = randomBytes(16).toString('hex');
-  const audiences: Array<string | null> = [];
-  const server = createServer((request, response) => {
-    const audience = new URL(request.url ?? '/', 'http://x').searchParams.get('audience');
-    audiences.push(audience);
-    if (request.headers.authorization !== `bearer ${bearer}`) return void response.writeHead(401).end();
-    void answer(audience).then(({ status, body }) => response.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body)));
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const env = { ACTIONS_ID_TOKEN_REQUEST_URL: `http://127.0.0.1:${(server.address() as AddressInfo).port}/token?api-version=2.0`, ACTIONS_ID_TOKEN_REQUEST_TOKEN: bearer };
-  return { env, bearer, audiences, close: () => new Promise<void>((resolve) => server.close(() => resolve())) };
 }
 
 describe('the single executable builds, pushes and signs', () => {

@@ -7,6 +7,7 @@ import { readFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type RequestListener, type ServerResponse } from 'node:http';
 import { createServer as createTlsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { ServerCertificate } from '../../hack/lib/tls.ts';
 
 export interface Forwarded {
@@ -168,6 +169,18 @@ export function neverAnswer(match: RegExp): Interception & { readonly reached: P
   let reach: () => void = () => {};
   const reached = new Promise<void>((resolve) => (reach = resolve));
   return { match, reached, answer: () => reach() };
+}
+
+/**
+ * An interception that forwards matching requests and sends the service's answer `ms` later: a slow
+ * service (latency on every answer), which a client must wait out rather than give up on.
+ */
+export function delayed(match: RegExp, ms: number): Interception & { readonly seen: () => number } {
+  return counted(match, async (_seen, response, _request, forward) => {
+    const answer = await forward();
+    await sleep(ms);
+    reply(response, answer);
+  });
 }
 
 /** The answer of an injected failure: the status, with a JSON body that says it was injected. */
