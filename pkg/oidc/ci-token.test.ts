@@ -18,12 +18,19 @@ beforeAll(async () => {
     seen.push(url.search);
     if (request.headers.authorization !== `bearer ${bearer}`) return void response.writeHead(401).end('{"message":"Bad credentials"}');
     if (url.pathname === '/no-token') return void response.writeHead(200, { 'content-type': 'application/json' }).end('{"count":0}');
+    if (url.pathname === '/silent') return; // a blackhole: the request is taken, never answered
+    if (url.pathname === '/failing') return void response.writeHead(500).end();
+    // Fails the first two of each series (the audience names the series).
+    if (url.pathname === '/flaky' && seen.filter((query) => query === url.search).length <= 2) return void response.writeHead(503).end();
     response.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ value: idToken, audience: url.searchParams.get('audience') }));
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 });
-afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
+afterAll(() => new Promise<void>((resolve) => {
+  server.closeAllConnections();
+  server.close(() => resolve());
+}));
 
 async function refusal(request: Parameters<typeof gitHubActionsToken>[0]): Promise<KubectlBuildError> {
   const error = (await gitHubActionsToken(request).then(
@@ -49,6 +56,23 @@ describe('GitHub Actions OIDC token', () => {
     expect(refused.code).toBe('UNAUTHENTICATED');
     const empty = await refusal({ requestUrl: `${base}/no-token`, requestToken: bearer, audience: 'sigstore' });
     expect(empty.message).toBe('GitHub Actions gave no OIDC token for the audience "sigstore" (no token in its answer)');
+  });
+
+  it('a 5xx is asked again, 3 attempts at most, then said as the endpoint failing (not as a missing permission)', async () => {
+    const before = seen.length;
+    expect(await gitHubActionsToken({ requestUrl: `${base}/flaky`, requestToken: bearer, audience: 'flaky-1' })).toBe(idToken);
+    expect(seen.length - before).toBe(3);
+    const failing = await refusal({ requestUrl: `${base}/failing`, requestToken: bearer, audience: 'sigstore' });
+    expect(failing.message).toBe(`GitHub Actions' OIDC token endpoint ${base} failed (HTTP 500), asked 3 times`);
+    expect(failing.hint).not.toContain('id-token');
+  });
+
+  it('no answer within the timeout: said so once, not asked again', async () => {
+    const before = seen.length;
+    const silent = await refusal({ requestUrl: `${base}/silent`, requestToken: bearer, audience: 'sigstore', timeoutMs: 200 });
+    expect(silent.message).toBe(`GitHub Actions' OIDC token endpoint ${base} did not answer within 0.2 s`);
+    expect(silent.hint).toContain('raise --sign-timeout');
+    expect(seen.length - before).toBe(1);
   });
 
   it('an endpoint that cannot be reached, or no URL at all: one sentence', async () => {

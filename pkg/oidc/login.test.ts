@@ -39,6 +39,14 @@ describe('startLogin', () => {
     issuer.mode = 'code';
   });
 
+  it("the issuer failing the code's exchange: said with the issuer's name, the browser told the login failed", async () => {
+    issuer.mode = 'unwell';
+    const login = await startLogin({ issuer: issuer.url, clientId: 'sigstore' });
+    expect(await browse(login.authorizationUrl)).toBe(500);
+    await expect(login.token).rejects.toMatchObject({ code: 'UNAVAILABLE', message: `the OIDC issuer ${issuer.url} failed the login's token request (HTTP 503)`, hint: 'try again later, or pass --identity-token' });
+    issuer.mode = 'code';
+  });
+
   it('cancelling closes the listener and rejects with CANCELLED', async () => {
     const abort = new AbortController();
     const login = await startLogin({ issuer: issuer.url, clientId: 'sigstore', signal: abort.signal });

@@ -7,8 +7,8 @@ import type { AddressInfo } from 'node:net';
 
 export interface TestIssuer {
   readonly url: string;
-  /** What the authorization endpoint answers: a code, or an OAuth error. */
-  mode: 'code' | 'deny';
+  /** What the authorization endpoint answers: a code, or an OAuth error; or a code the token endpoint then fails on (503). */
+  mode: 'code' | 'deny' | 'unwell';
   readonly tokens: string[];
   close(): Promise<void>;
 }
@@ -49,6 +49,8 @@ export async function startTestIssuer(): Promise<TestIssuer> {
         redirect.searchParams.set('code', code);
       }
       response.writeHead(302, { location: redirect.toString() }).end();
+    } else if (requestUrl.pathname === '/token' && request.method === 'POST' && issuer.mode === 'unwell') {
+      response.writeHead(503, { 'content-type': 'application/json' }).end('{}');
     } else if (requestUrl.pathname === '/token' && request.method === 'POST') {
       let body = '';
       request.on('data', (chunk: Buffer) => (body += chunk.toString()));
