@@ -7,7 +7,7 @@
 // Each cell: exit 1, one sentence naming the service and what to do (no stack trace), and the
 // registry afterwards, read on the registry itself: the image pushed, and no signature in either
 // layout (no signature without its certificate, no signature without its log entry).
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -310,7 +310,7 @@ describe('a slow service (5 s before each answer): signing waits it out within t
   });
 });
 
-describe('kubectl trust verify --key awskms://, the KMS behind a fault (the only Sigstore-side service verify asks)', () => {
+describe('kubectl trust verify with a Sigstore service at fault: only KMS is asked (for an awskms:// key), never Fulcio or Rekor', () => {
   // verify reads the key's public half from KMS before any registry read; Fulcio and Rekor are
   // never asked (certificates and log entries come with the signature, checked offline).
   const onGetPublicKey = (interception: Interception): Interception => ({
@@ -346,6 +346,27 @@ describe('kubectl trust verify --key awskms://, the KMS behind a fault (the only
     kmsProxy().intercept(onGetPublicKey(interception()));
     const key = `awskms://${kmsProxy().host}/alias/${alias}`;
     expectReported(await verify(image, key, extra), key, said, hint, 2);
+  });
+
+  it('faults-sigstore verify keyless with Fulcio and Rekor (as the trusted root names them) not answering: the verdict is reached (pass), neither asked', async () => {
+    const { result, repository, digest } = await buildPushSign('faults/verify/keyless', {}, 'both', undefined, { signTimeout: null });
+    expect(result.status, result.stderr.slice(-1500)).toBe(0);
+    // The trusted root, its log and CA addresses pointed at the forwarders, which now never answer.
+    const root = JSON.parse(readFileSync(sigstore().trustedRootPath, 'utf8')) as { tlogs?: Array<{ baseUrl: string }>; certificateAuthorities?: Array<{ uri: string }> };
+    for (const log of root.tlogs ?? []) log.baseUrl = rekor().url;
+    for (const authority of root.certificateAuthorities ?? []) authority.uri = fulcio().url;
+    const rootPath = join(scratchDir('faults-verify-root'), 'trusted_root.json');
+    writeFileSync(rootPath, JSON.stringify(root));
+    fulcio().intercept(neverAnswer(/./));
+    rekor().intercept(neverAnswer(/./));
+    const asked = [fulcio().requests.length, rekor().requests.length];
+    const flags = keylessVerifyFlags(sigstore()).map((flag) => (flag === sigstore().trustedRootPath ? rootPath : flag));
+    const verified = await runCli('kubectl-trust', ['verify', ...flags.filter((flag) => flag !== '--insecure-ignore-sct'), `${registry().host}/${repository}@${digest}`], {
+      env: { DOCKER_CONFIG: registry().files.dockerConfigDir },
+      timeoutMs: 150_000,
+    });
+    expect(verified.status, verified.stdout + verified.stderr).toBe(0);
+    expect([fulcio().requests.length, rekor().requests.length]).toEqual(asked);
   });
 
   it('faults-sigstore verify KMS latency 5 s: the verdict is reached (pass)', async () => {
