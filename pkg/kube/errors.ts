@@ -3,6 +3,7 @@
 // namespace.
 import { KubectlBuildError, errorMessage } from '../errors/index.ts';
 import type { KubeConnection } from './config.ts';
+import { isRequestTimeout, timeoutWords } from './request-timeout.ts';
 
 interface ApiFailure {
   readonly code?: number;
@@ -44,6 +45,15 @@ function codeIn(error: unknown, codes: ReadonlySet<string>): string | undefined 
  */
 const SILENT_CODES = new Set(['UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT']);
 
+/** A request that --request-timeout gave up on: the API server, how long, and what it was asked. */
+export function requestTimeoutError(error: unknown, connection: KubeConnection, action: string): KubectlBuildError {
+  const server = connection.config.getCurrentCluster()?.server ?? 'the cluster';
+  return new KubectlBuildError('UNAVAILABLE', `the Kubernetes API at ${server} did not answer within ${timeoutWords(connection.requestTimeoutMs)} when asked to ${action}`, {
+    hint: 'check that the cluster is running and the network to it; on a slow API server, raise --request-timeout (0 waits without a bound)',
+    cause: error,
+  });
+}
+
 /**
  * `action` says what we were doing, for the sentence: "create the Deployment buildkit".
  * `permission` names the RBAC verb and resource it needs: "create deployments.apps".
@@ -54,6 +64,7 @@ export function kubeError(error: unknown, connection: KubeConnection, action: st
   const detail = statusMessage((error as ApiFailure | undefined)?.body);
   const where = connection.description;
   const server = connection.config.getCurrentCluster()?.server ?? 'the cluster';
+  if (isRequestTimeout(error) && connection.requestTimeoutMs > 0) return requestTimeoutError(error, connection, action);
   const network = codeIn(error, NETWORK_CODES);
   if (network) {
     return new KubectlBuildError('UNAVAILABLE', `cannot reach the Kubernetes API at ${server} (${network}) to ${action}`, {
