@@ -45,6 +45,9 @@ function codeIn(error: unknown, codes: ReadonlySet<string>): string | undefined 
  */
 const SILENT_CODES = new Set(['UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT']);
 
+/** undici's "other side closed": the connection was cut after it was set up, before the whole answer came. */
+const CUT_CODES = new Set(['UND_ERR_SOCKET']);
+
 /** A request that --request-timeout gave up on: the API server, how long, and what it was asked. */
 export function requestTimeoutError(error: unknown, connection: KubeConnection, action: string): KubectlBuildError {
   const server = connection.config.getCurrentCluster()?.server ?? 'the cluster';
@@ -75,6 +78,18 @@ export function kubeError(error: unknown, connection: KubeConnection, action: st
   if (codeIn(error, SILENT_CODES)) {
     return new KubectlBuildError('UNAVAILABLE', `the Kubernetes API at ${server} did not answer when asked to ${action}`, {
       hint: 'check that the cluster is running and the network to it (a firewall that drops packets looks like this)',
+      cause: error,
+    });
+  }
+  if (codeIn(error, CUT_CODES)) {
+    return new KubectlBuildError('UNAVAILABLE', `the connection to the Kubernetes API at ${server} was cut before it answered when asked to ${action}`, {
+      hint: 'check the network to the API server (a proxy or load balancer in between may be closing connections), then try again',
+      cause: error,
+    });
+  }
+  if (code !== undefined && code >= 500) {
+    return new KubectlBuildError('UNAVAILABLE', `the Kubernetes API at ${server} failed when asked to ${action} (HTTP ${code}${detail ? `: ${detail}` : ''})`, {
+      hint: 'the API server is unwell or overloaded: try again in a moment; kubectl get --raw \'/readyz?verbose\' says which of its checks fail',
       cause: error,
     });
   }
