@@ -61,12 +61,12 @@ beforeAll(() => {
  * A stand-in API server for this test: TLS with a certificate the kubeconfig trusts (its CA swapped
  * for the test's), every request answered by `answer`; a copy of the kubeconfig pointing at it.
  */
-async function standInApiServer(answer: Interception['answer']): Promise<{ kubeconfig: string; url: string }> {
+async function standInApiServer(answer: Interception['answer']): Promise<{ kubeconfig: string; url: string; requests: readonly string[] }> {
   // Nothing is forwarded: every request is answered here.
   const server = await startForwarder('https://127.0.0.1:1', () => [{ match: /./, answer }], certificate);
   onTestFinished(() => server.close());
   const { 'tls-server-name': _name, 'certificate-authority-data': _data, ...rest } = kubeconfig().clusters[0]?.cluster ?? { server: '' };
-  return { kubeconfig: kubeconfigWith(() => ({ ...rest, server: server.url, 'certificate-authority': certificate.ca.certFile })), url: server.url };
+  return { kubeconfig: kubeconfigWith(() => ({ ...rest, server: server.url, 'certificate-authority': certificate.ca.certFile })), url: server.url, requests: server.requests };
 }
 
 /** An answer as the API server gives one: a Status object with the HTTP code. */
@@ -204,10 +204,13 @@ describe('kubectl build through a builder pod, the API server behind a fault', (
   it.each([
     [500, 'InternalError'],
     [503, 'ServiceUnavailable'],
-  ])('faults-kube HTTP %d on the builder lookup: exit 1, the API server named as failing; nothing pushed', async (code, reason) => {
+  ])('faults-kube HTTP %d on the builder lookup: asked 3 times, then exit 1, the API server named as failing; nothing pushed', async (code, reason) => {
     const front = await standInApiServer(apiStatus(code, reason));
     const { result, tag } = await buildPush(`faults/kube/http-${code}`, 'RUN echo failing > /marker', { kubeconfig: front.kubeconfig });
     expectReported(result, new RegExp(`^error: the Kubernetes API at ${front.url.replace(/\./g, '\\.')} failed when asked to read the builder "faulty-api" \\(HTTP ${code}: injected ${code}\\)$`));
+    // A read is asked again on a 5xx, as client-go asks: the same lookup, three times in all.
+    expect(front.requests).toHaveLength(3);
+    expect(new Set(front.requests).size).toBe(1);
     expect(await manifestState(registry().registry, tag)).toBe('absent');
   });
 
@@ -216,6 +219,8 @@ describe('kubectl build through a builder pod, the API server behind a fault', (
     const { result, tag } = await buildPush('faults/kube/http-401', 'RUN echo unauthorized > /marker', { kubeconfig: front.kubeconfig });
     expectReported(result, new RegExp(`^error: the Kubernetes API at ${front.url.replace(/\./g, '\\.')} did not accept your credentials`));
     expect(result.stderr).toMatch(/^hint: log in again/m);
+    // An answer that settles it is not asked again.
+    expect(front.requests).toHaveLength(1);
     expect(await manifestState(registry().registry, tag)).toBe('absent');
   });
 });

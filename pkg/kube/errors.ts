@@ -30,7 +30,7 @@ export function isNotFound(error: unknown): boolean {
 const NETWORK_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EHOSTUNREACH', 'ETIMEDOUT', 'ECONNRESET', 'EAI_AGAIN']);
 
 /** The first code of `codes` along the error's chain of causes. */
-function codeIn(error: unknown, codes: ReadonlySet<string>): string | undefined {
+export function codeIn(error: unknown, codes: ReadonlySet<string>): string | undefined {
   for (let current: unknown = error; current && typeof current === 'object'; current = (current as { cause?: unknown }).cause) {
     const code = (current as { code?: unknown }).code;
     if (typeof code === 'string' && codes.has(code)) return code;

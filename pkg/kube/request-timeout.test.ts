@@ -1,15 +1,13 @@
 // --request-timeout: kubectl's value format (compared with kubectl itself in
 // integration/request-timeout-kubectl.test.ts), and each API request bounded by it, against a
 // stand-in API server on this machine that takes requests and never answers.
-import { createServer, type Server } from 'node:http';
-import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { KubectlBuildError } from '../errors/index.ts';
 import { getBuilder } from './builders.ts';
 import { loadKubeConnection } from './config.ts';
 import { parseRequestTimeout, timeoutWords } from './request-timeout.ts';
+import { standInApi } from './testdata/stand-in-api.ts';
 
 describe('parseRequestTimeout: kubectl\'s --request-timeout values, in milliseconds', () => {
   it.each([
@@ -55,31 +53,9 @@ describe('parseRequestTimeout: kubectl\'s --request-timeout values, in milliseco
   });
 });
 
-let server: Server | undefined;
-afterEach(() => server?.closeAllConnections());
-afterEach(() => server?.close());
-
-/** A kubeconfig for a stand-in API server on 127.0.0.1 that reads every request and never answers. */
-async function silentApiServer(): Promise<string> {
-  server = createServer(() => {});
-  await new Promise<void>((resolve) => server?.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  const file = join(mkdtempSync(join(tmpdir(), 'kb-request-timeout-')), 'kubeconfig');
-  // client-node refuses plain HTTP unless TLS checks are off; the real API server is HTTPS.
-  writeFileSync(file, JSON.stringify({
-    apiVersion: 'v1',
-    kind: 'Config',
-    'current-context': 'x',
-    clusters: [{ name: 'c', cluster: { server: `http://127.0.0.1:${port}`, 'insecure-skip-tls-verify': true } }],
-    users: [{ name: 'u', user: { token: 't' } }],
-    contexts: [{ name: 'x', context: { cluster: 'c', user: 'u', namespace: 'ns' } }],
-  }));
-  return file;
-}
-
 describe('an API request bounded by --request-timeout', () => {
   it('fails once the timeout passed, naming the API server, how long, what it was asked, and the flag', async () => {
-    const kubeconfig = await silentApiServer();
+    const { kubeconfig } = await standInApi(() => {});
     const connection = loadKubeConnection({ kubeconfig, requestTimeoutMs: 200 }, {}, tmpdir());
     const lookup = getBuilder(connection, 'b');
     await expect(lookup).rejects.toMatchObject({
