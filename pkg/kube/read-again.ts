@@ -1,6 +1,7 @@
-// Kubernetes API reads tried again, as client-go tries a GET: on a connection cut before the answer
-// came (reset, EOF) and on the answers of an API server that is briefly unwell (429, 500, 502, 503,
-// 504, its Retry-After honoured). Reads only: asking twice cannot change the cluster, where a write
+// Kubernetes API reads tried again: on a connection cut before the answer came (reset, EOF), as
+// client-go asks a GET again, and on the answers of an API server that is briefly unwell (429, 500,
+// 502, 503, 504, its Retry-After honoured; client-go asks again only when Retry-After is sent, which
+// an API server going down does not always send). Reads only: asking twice cannot change the cluster, where a write
 // whose answer was lost may have landed. Not tried again: a refused connection (nothing listens:
 // fail at once) and a request --request-timeout gave up on (a silent server would cost the timeout
 // once per attempt). The registry's policy: 3 attempts, 0.25 s then 0.5 s apart.
