@@ -12,6 +12,7 @@ import { DEFAULT_IMAGE, DEFAULT_ROOTLESS_IMAGE, type BuilderSpec, type WorkerKin
 import { createBuilder, getBuilder, listBuilders, nodesForBuilder, pickPod, removeBuilder, waitForBuilder, type BuilderInfo, type BuilderPod } from '../pkg/kube/builders.ts';
 import { loadKubeConnection, type KubeConnection } from '../pkg/kube/config.ts';
 import { lostPodError } from '../pkg/kube/lost-pod.ts';
+import { parseRequestTimeout } from '../pkg/kube/request-timeout.ts';
 import { openBuilderTunnel, type BuilderTunnel } from '../pkg/kube/exec-tunnel.ts';
 import { CREATE_DEFAULTS } from './options/builder.ts';
 import { parseDuration } from './options/sign.ts';
@@ -23,6 +24,8 @@ export interface KubeArgv {
   context?: string;
   namespace?: string;
   builder: string;
+  /** kubectl's --request-timeout: each API request's bound. */
+  'request-timeout'?: string;
   /** kubectl build --node: only the builder's pods on this node. */
   node?: string;
 }
@@ -46,7 +49,8 @@ export interface CreateArgv extends KubeArgv {
 }
 
 export function kubeConnection(argv: KubeArgv, env: NodeJS.ProcessEnv = process.env): KubeConnection {
-  return loadKubeConnection({ kubeconfig: argv.kubeconfig, context: argv.context, namespace: argv.namespace }, env, homedir());
+  const requestTimeoutMs = parseRequestTimeout(argv['request-timeout']);
+  return loadKubeConnection({ kubeconfig: argv.kubeconfig, context: argv.context, namespace: argv.namespace, requestTimeoutMs }, env, homedir());
 }
 
 /** kubectl-ish toleration shorthands: key=value:Effect, key:Effect, key=value, key, or "*". */

@@ -32,7 +32,7 @@ export async function exportCommand(argv: ExportArgv, env: NodeJS.ProcessEnv = p
 /** The engine checked (installed, at the version these objects are), then each object applied. */
 async function apply(argv: ExportArgv, objects: readonly Record<string, unknown>[], env: NodeJS.ProcessEnv): Promise<void> {
   const [{ applyObjects, requireEngine }, { kubeConnection }] = await Promise.all([import('../pkg/kube/apply.ts'), import('./cluster-builders.ts')]);
-  const connection = kubeConnection({ kubeconfig: argv.kubeconfig, context: argv.context, namespace: argv.namespace, builder: '' }, env);
+  const connection = kubeConnection({ kubeconfig: argv.kubeconfig, context: argv.context, namespace: argv.namespace, builder: '', 'request-timeout': argv['request-timeout'] }, env);
   const kinds = new Set(objects.map((object) => object.kind));
   const { engine, install } = TARGET_ENGINES[argv.to];
   await requireEngine(connection, TARGET_APIS[argv.to].filter((api) => kinds.has(api.kind)).map((api) => ({ ...api, engine, install })));

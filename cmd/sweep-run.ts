@@ -22,7 +22,7 @@ interface Action {
 }
 
 export async function sweepCommand(argv: SweepArgv, env: NodeJS.ProcessEnv = process.env): Promise<void> {
-  const connection = kubeConnection({ kubeconfig: argv.kubeconfig, context: argv.context, namespace: argv.namespace, builder: '' }, env);
+  const connection = kubeConnection({ kubeconfig: argv.kubeconfig, context: argv.context, namespace: argv.namespace, builder: '', 'request-timeout': argv['request-timeout'] }, env);
   const policy = await loadPolicy(argv.policy);
   if (argv['print-cronjob']) return printCronJob(argv, policy, connection.namespace, env);
   const containers = await listRunningContainers(connection, argv['all-namespaces'] ? undefined : connection.namespace, argv.selector);

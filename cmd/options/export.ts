@@ -1,5 +1,6 @@
 // `kubectl trust export` flags: the policy, the engine to compile it for, and how to print it.
 import type { Argv } from 'yargs';
+import { REQUEST_TIMEOUT_OPTION } from './kube.ts';
 import { EXPORT_TARGETS, type ExportTarget } from '../../pkg/enforce/export.ts';
 
 const last = (value: unknown) => (Array.isArray(value) ? value.at(-1) : value);
@@ -13,6 +14,7 @@ export interface ExportArgv {
   apply: boolean;
   kubeconfig?: string;
   context?: string;
+  'request-timeout': string;
   namespace?: string;
   debug: boolean;
 }
@@ -27,6 +29,7 @@ export function withExportOptions<T>(parser: Argv<T>) {
     apply: { type: 'boolean', default: false, describe: 'Apply the objects to the cluster (server-side) after checking that the engine is installed there, instead of printing them' },
     kubeconfig: { type: 'string', describe: 'Path to the kubeconfig file (for --apply and k8s:// keys)' },
     context: { type: 'string', describe: 'The kubeconfig context (for --apply and k8s:// keys)' },
+    ...REQUEST_TIMEOUT_OPTION,
     namespace: { alias: 'n', type: 'string', describe: "Namespace of k8s://SECRET keys given without one (default: the context's)" },
   });
 }

@@ -1,5 +1,20 @@
 // The connection flags every kubectl plugin honours, with kubectl's names and meaning.
 import type { Argv } from 'yargs';
+import { DEFAULT_REQUEST_TIMEOUT } from '../../pkg/kube/request-timeout.ts';
+
+/**
+ * kubectl's --request-timeout (its format: pkg/kube/request-timeout.ts), shared by every command
+ * that calls the Kubernetes API. Bounded by default, unlike kubectl's 0: a CI job must not wait
+ * minutes on an API server that took the connection and says nothing.
+ */
+export const REQUEST_TIMEOUT_OPTION = {
+  'request-timeout': {
+    type: 'string',
+    default: DEFAULT_REQUEST_TIMEOUT,
+    coerce: (value: unknown) => String(Array.isArray(value) ? value.at(-1) : value),
+    describe: 'How long one Kubernetes API request may take (kubectl\'s format: 30s, 2m, or a whole number of seconds; 0 for no bound); never cuts a running build',
+  },
+} as const;
 
 export function withKubeOptions<T>(parser: Argv<T>) {
   return parser
@@ -8,8 +23,9 @@ export function withKubeOptions<T>(parser: Argv<T>) {
       context: { type: 'string', describe: 'The kubeconfig context to use' },
       namespace: { alias: 'n', type: 'string', describe: "Namespace of the builder (default: the context's namespace)" },
       builder: { type: 'string', default: 'buildkit', describe: 'Name of the builder (created on first use)' },
+      ...REQUEST_TIMEOUT_OPTION,
     })
-    .group(['kubeconfig', 'context', 'namespace', 'builder'], 'Cluster:');
+    .group(['kubeconfig', 'context', 'namespace', 'builder', 'request-timeout'], 'Cluster:');
 }
 
 // Only for builds: which node's builder pod (and so, with --load, which node gets the image), or

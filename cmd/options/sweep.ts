@@ -1,6 +1,7 @@
 // `kubectl trust sweep` flags: which Pods (kubectl's -n / -A), the policy, and what to do with Pods
 // whose images fail it (kubectl's --dry-run values; a dry run unless told otherwise).
 import type { Argv } from 'yargs';
+import { REQUEST_TIMEOUT_OPTION } from './kube.ts';
 
 const last = (value: unknown) => (Array.isArray(value) ? value.at(-1) : value);
 
@@ -17,6 +18,7 @@ export interface SweepArgv {
   'allow-http-registry': boolean;
   kubeconfig?: string;
   context?: string;
+  'request-timeout': string;
   'print-cronjob': boolean;
   image?: string;
   schedule: string;
@@ -37,6 +39,7 @@ export function withSweepOptions<T>(parser: Argv<T>) {
     'allow-http-registry': { type: 'boolean', default: false, describe: "Reach the images' registries over plain HTTP (loopback ones always are)" },
     kubeconfig: { type: 'string', describe: 'Path to the kubeconfig file (default: $KUBECONFIG, then ~/.kube/config)' },
     context: { type: 'string', describe: 'The kubeconfig context to use' },
+    ...REQUEST_TIMEOUT_OPTION,
     'print-cronjob': { type: 'boolean', default: false, describe: "Print, instead of sweeping, a CronJob that runs this same sweep in the cluster, with its ConfigMap and least-privilege RBAC (apply with kubectl apply -f -)" },
     image: { type: 'string', coerce: last, describe: "With --print-cronjob: the CLI's image (built from this repository)" },
     schedule: { type: 'string', default: '*/15 * * * *', coerce: last, describe: "With --print-cronjob: the CronJob's schedule" },

@@ -2,6 +2,7 @@
 // material (--key, --certificate-identity[-regexp], --certificate-oidc-issuer[-regexp],
 // --trusted-root, --insecure-ignore-tlog, -a), plus --policy and the repository view's filters.
 import type { Argv } from 'yargs';
+import { REQUEST_TIMEOUT_OPTION } from './kube.ts';
 
 /** Given twice, a flag's last value wins (as cosign's flags do) instead of becoming a list. */
 const last = (value: unknown) => (Array.isArray(value) ? value.at(-1) : value);
@@ -28,6 +29,7 @@ export interface VerifyArgv {
   'kms-timeout': string;
   kubeconfig?: string;
   context?: string;
+  'request-timeout': string;
   namespace?: string;
   debug: boolean;
 }
@@ -63,6 +65,7 @@ export function withVerifyOptions<T>(parser: Argv<T>) {
       kubeconfig: { type: 'string', describe: 'Path to the kubeconfig file, for k8s:// keys (default: $KUBECONFIG, then ~/.kube/config)' },
       context: { type: 'string', describe: 'The kubeconfig context, for k8s:// keys' },
       namespace: { alias: 'n', type: 'string', describe: "Namespace of k8s://SECRET keys given without one (default: the context's)" },
+      ...REQUEST_TIMEOUT_OPTION,
     })
-    .group(['kubeconfig', 'context', 'namespace'], 'Cluster:');
+    .group(['kubeconfig', 'context', 'namespace', 'request-timeout'], 'Cluster:');
 }

@@ -6,6 +6,7 @@ import { ApiextensionsV1Api, KubernetesObjectApi, PatchStrategy, type Kubernetes
 import { KubectlBuildError } from '../errors/index.ts';
 import type { KubeConnection } from './config.ts';
 import { isNotFound, kubeError } from './errors.ts';
+import { readAgain } from './read-again.ts';
 
 export interface EngineApi {
   /** The engine, as users name it: "policy-controller". */
@@ -25,7 +26,7 @@ export async function requireEngine(connection: KubeConnection, apis: readonly E
   for (const api of apis) {
     let served: string[];
     try {
-      const crd = await extensions.readCustomResourceDefinition({ name: api.crd });
+      const crd = await readAgain(() => extensions.readCustomResourceDefinition({ name: api.crd }));
       served = crd.spec.versions.filter((version) => version.served).map((version) => version.name);
     } catch (error) {
       if (isNotFound(error)) {

@@ -18,6 +18,7 @@ import {
 import type { KubeConnection } from './config.ts';
 import { isNotFound, kubeError } from './errors.ts';
 import { nodesThatFit } from './node-fit.ts';
+import { readAgain } from './read-again.ts';
 
 export interface BuilderPod {
   readonly name: string;
@@ -119,7 +120,7 @@ async function builderDeployments(connection: KubeConnection, name?: string): Pr
   const { apps } = apis(connection);
   const selector = `${Object.entries(MANAGED_BY).map(([key, value]) => `${key}=${value}`).join(',')},${name ? `${BUILDER_LABEL}=${name}` : BUILDER_LABEL}`;
   try {
-    const items = (await apps.listNamespacedDeployment({ namespace: connection.namespace, labelSelector: selector })).items;
+    const items = (await readAgain(() => apps.listNamespacedDeployment({ namespace: connection.namespace, labelSelector: selector }))).items;
     // One being deleted (rm in progress) is no longer part of any builder.
     return items.filter((deployment) => !deployment.metadata?.deletionTimestamp);
   } catch (error) {
@@ -130,7 +131,7 @@ async function builderDeployments(connection: KubeConnection, name?: string): Pr
 async function listPods(connection: KubeConnection, name: string): Promise<BuilderPod[]> {
   const { core } = apis(connection);
   try {
-    const pods = await core.listNamespacedPod({ namespace: connection.namespace, labelSelector: `${BUILDER_LABEL}=${name}` });
+    const pods = await readAgain(() => core.listNamespacedPod({ namespace: connection.namespace, labelSelector: `${BUILDER_LABEL}=${name}` }));
     return pods.items.map(toBuilderPod).sort((a, b) => a.name.localeCompare(b.name));
   } catch (error) {
     throw kubeError(error, connection, `list the pods of the builder "${name}"`, 'list pods');
@@ -196,7 +197,7 @@ export async function createBuilder(connection: KubeConnection, spec: BuilderSpe
 export async function nodesForBuilder(connection: KubeConnection, spec: Pick<BuilderSpec, 'nodeSelector' | 'tolerations'>, purpose: string): Promise<string[]> {
   const { core } = apis(connection);
   try {
-    const nodes = await core.listNode();
+    const nodes = await readAgain(() => core.listNode());
     return nodesThatFit(nodes.items, spec.nodeSelector, spec.tolerations);
   } catch (error) {
     throw kubeError(error, connection, `list the nodes (for ${purpose})`, 'list nodes');

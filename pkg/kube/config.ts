@@ -7,15 +7,21 @@ import { existsSync, readFileSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
 import { KubeConfig, type Cluster, type Context, type User } from '@kubernetes/client-node';
 import { KubectlBuildError, errorMessage } from '../errors/index.ts';
+import { TimedKubeConfig } from './timed-config.ts';
 
 export interface KubeTarget {
   readonly kubeconfig?: string | undefined;
   readonly context?: string | undefined;
   readonly namespace?: string | undefined;
+  /** --request-timeout in milliseconds, 0 for none (parseRequestTimeout); none when not given. */
+  readonly requestTimeoutMs?: number | undefined;
 }
 
 export interface KubeConnection {
+  /** Each API request made with it is bounded by `requestTimeoutMs`. */
   readonly config: KubeConfig;
+  /** How long one API request may take (0: no bound); the exec WebSocket's upgrade too, never its stream. */
+  readonly requestTimeoutMs: number;
   readonly contextName: string;
   readonly namespace: string;
   /** For messages: `context "kind-dev", namespace "default"`. */
@@ -32,10 +38,11 @@ export function kubeconfigFiles(target: KubeTarget, env: NodeJS.ProcessEnv, home
 const SERVICE_ACCOUNT = '/var/run/secrets/kubernetes.io/serviceaccount';
 
 function inClusterConnection(target: KubeTarget): KubeConnection {
-  const config = new KubeConfig();
+  const requestTimeoutMs = target.requestTimeoutMs ?? 0;
+  const config = new TimedKubeConfig(requestTimeoutMs);
   config.loadFromCluster();
   const namespace = target.namespace ?? (existsSync(join(SERVICE_ACCOUNT, 'namespace')) ? readFileSync(join(SERVICE_ACCOUNT, 'namespace'), 'utf8').trim() : 'default');
-  return { config, contextName: 'in-cluster', namespace, description: `the in-cluster service account, namespace "${namespace}"` };
+  return { config, requestTimeoutMs, contextName: 'in-cluster', namespace, description: `the in-cluster service account, namespace "${namespace}"` };
 }
 
 export function loadKubeConnection(target: KubeTarget, env: NodeJS.ProcessEnv, home: string): KubeConnection {
@@ -87,7 +94,8 @@ export function loadKubeConnection(target: KubeTarget, env: NodeJS.ProcessEnv, h
     });
   }
 
-  const config = new KubeConfig();
+  const requestTimeoutMs = target.requestTimeoutMs ?? 0;
+  const config = new TimedKubeConfig(requestTimeoutMs);
   config.loadFromOptions({
     clusters: [...merged.clusters.values()],
     users: [...merged.users.values()],
@@ -95,5 +103,5 @@ export function loadKubeConnection(target: KubeTarget, env: NodeJS.ProcessEnv, h
     currentContext: contextName,
   });
   const namespace = target.namespace ?? context.namespace ?? 'default';
-  return { config, contextName, namespace, description: `context "${contextName}", namespace "${namespace}"` };
+  return { config, requestTimeoutMs, contextName, namespace, description: `context "${contextName}", namespace "${namespace}"` };
 }

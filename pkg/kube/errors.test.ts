@@ -27,4 +27,16 @@ describe('kubeError', () => {
   it('says a refused API server cannot be reached, with the code', () => {
     expect(kubeError(fetchFailed('ECONNREFUSED'), connection(), 'read the builder "b"').message).toBe('cannot reach the Kubernetes API at https://10.0.0.1:6443 (ECONNREFUSED) to read the builder "b"');
   });
+
+  it('says an API server that answered 5xx failed, with its code and message, and to try again', () => {
+    const failure = Object.assign(new Error('HTTP-Code: 503'), { code: 503, body: JSON.stringify({ kind: 'Status', message: 'etcdserver: leader changed', code: 503 }) });
+    const error = kubeError(failure, connection(), 'read the builder "b"');
+    expect([error.code, error.message]).toEqual(['UNAVAILABLE', 'the Kubernetes API at https://10.0.0.1:6443 failed when asked to read the builder "b" (HTTP 503: etcdserver: leader changed)']);
+    expect(error.hint).toMatch(/try again/);
+  });
+
+  it('says a connection cut before the answer came was cut, naming the API server', () => {
+    const error = kubeError(fetchFailed('UND_ERR_SOCKET'), connection(), 'read the builder "b"');
+    expect(error.message).toBe('the connection to the Kubernetes API at https://10.0.0.1:6443 was cut before it answered when asked to read the builder "b"');
+  });
 });

@@ -3,6 +3,7 @@
 // namespace.
 import { KubectlBuildError, errorMessage } from '../errors/index.ts';
 import type { KubeConnection } from './config.ts';
+import { isRequestTimeout, timeoutWords } from './request-timeout.ts';
 
 interface ApiFailure {
   readonly code?: number;
@@ -29,7 +30,7 @@ export function isNotFound(error: unknown): boolean {
 const NETWORK_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EHOSTUNREACH', 'ETIMEDOUT', 'ECONNRESET', 'EAI_AGAIN']);
 
 /** The first code of `codes` along the error's chain of causes. */
-function codeIn(error: unknown, codes: ReadonlySet<string>): string | undefined {
+export function codeIn(error: unknown, codes: ReadonlySet<string>): string | undefined {
   for (let current: unknown = error; current && typeof current === 'object'; current = (current as { cause?: unknown }).cause) {
     const code = (current as { code?: unknown }).code;
     if (typeof code === 'string' && codes.has(code)) return code;
@@ -44,6 +45,18 @@ function codeIn(error: unknown, codes: ReadonlySet<string>): string | undefined 
  */
 const SILENT_CODES = new Set(['UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT']);
 
+/** undici's "other side closed": the connection was cut after it was set up, before the whole answer came. */
+const CUT_CODES = new Set(['UND_ERR_SOCKET']);
+
+/** A request that --request-timeout gave up on: the API server, how long, and what it was asked. */
+export function requestTimeoutError(error: unknown, connection: KubeConnection, action: string): KubectlBuildError {
+  const server = connection.config.getCurrentCluster()?.server ?? 'the cluster';
+  return new KubectlBuildError('UNAVAILABLE', `the Kubernetes API at ${server} did not answer within ${timeoutWords(connection.requestTimeoutMs)} when asked to ${action}`, {
+    hint: 'check that the cluster is running and the network to it; on a slow API server, raise --request-timeout (0 waits without a bound)',
+    cause: error,
+  });
+}
+
 /**
  * `action` says what we were doing, for the sentence: "create the Deployment buildkit".
  * `permission` names the RBAC verb and resource it needs: "create deployments.apps".
@@ -54,6 +67,7 @@ export function kubeError(error: unknown, connection: KubeConnection, action: st
   const detail = statusMessage((error as ApiFailure | undefined)?.body);
   const where = connection.description;
   const server = connection.config.getCurrentCluster()?.server ?? 'the cluster';
+  if (isRequestTimeout(error) && connection.requestTimeoutMs > 0) return requestTimeoutError(error, connection, action);
   const network = codeIn(error, NETWORK_CODES);
   if (network) {
     return new KubectlBuildError('UNAVAILABLE', `cannot reach the Kubernetes API at ${server} (${network}) to ${action}`, {
@@ -64,6 +78,18 @@ export function kubeError(error: unknown, connection: KubeConnection, action: st
   if (codeIn(error, SILENT_CODES)) {
     return new KubectlBuildError('UNAVAILABLE', `the Kubernetes API at ${server} did not answer when asked to ${action}`, {
       hint: 'check that the cluster is running and the network to it (a firewall that drops packets looks like this)',
+      cause: error,
+    });
+  }
+  if (codeIn(error, CUT_CODES)) {
+    return new KubectlBuildError('UNAVAILABLE', `the connection to the Kubernetes API at ${server} was cut before it answered when asked to ${action}`, {
+      hint: 'check the network to the API server (a proxy or load balancer in between may be closing connections), then try again',
+      cause: error,
+    });
+  }
+  if (code !== undefined && code >= 500) {
+    return new KubectlBuildError('UNAVAILABLE', `the Kubernetes API at ${server} failed when asked to ${action} (HTTP ${code}${detail ? `: ${detail}` : ''})`, {
+      hint: 'the API server is unwell or overloaded: try again in a moment; kubectl get --raw \'/readyz?verbose\' says which of its checks fail',
       cause: error,
     });
   }

@@ -7,13 +7,13 @@ import { KubeConfig, type V1Status } from '@kubernetes/client-node';
 import { afterEach, describe, expect, it } from 'vitest';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { KubeConnection } from './config.ts';
-import { ExecRefusedError, openExecStream } from './exec-stream.ts';
+import { ExecHandshakeTimeout, ExecRefusedError, openExecStream } from './exec-stream.ts';
 
 let server: Server | undefined;
 afterEach(() => server?.close());
 
 /** A stand-in API server: pods/exec as a WebSocket of the v5 channel protocol, or a refusal with `refuse`. */
-async function standIn(onMessage: (request: IncomingMessage, socket: WebSocket, messages: Buffer[]) => void, refuse?: number): Promise<KubeConnection> {
+async function standIn(onMessage: (request: IncomingMessage, socket: WebSocket, messages: Buffer[]) => void, refuse?: number, requestTimeoutMs = 0): Promise<KubeConnection> {
   server = createServer((_request, response) => response.writeHead(refuse ?? 400).end());
   const websockets = new WebSocketServer({
     server,
@@ -37,8 +37,10 @@ async function standIn(onMessage: (request: IncomingMessage, socket: WebSocket, 
     contexts: [{ name: 'x', cluster: 'c', user: 'u', namespace: 'ns' }],
     currentContext: 'x',
   });
-  return { config, contextName: 'x', namespace: 'ns', description: 'context "x", namespace "ns"' };
+  return { config, requestTimeoutMs, contextName: 'x', namespace: 'ns', description: 'context "x", namespace "ns"' };
 }
+
+const noStreams = () => ({ stdin: new PassThrough(), stdout: new PassThrough(), stderr: () => {}, status: () => {} });
 
 describe('openExecStream', () => {
   it('runs the command with the kubeconfig\'s credentials, sends stdin on channel 0 and its end, and hands back stdout and the status', async () => {
@@ -74,8 +76,43 @@ describe('openExecStream', () => {
 
   it('rejects with the HTTP status when the API server refuses the exec', async () => {
     const connection = await standIn(() => {}, 403);
-    const refused = openExecStream(connection, { pod: 'p', container: 'c', command: ['true'] }, { stdin: new PassThrough(), stdout: new PassThrough(), stderr: () => {}, status: () => {} });
+    const refused = openExecStream(connection, { pod: 'p', container: 'c', command: ['true'] }, noStreams());
     await expect(refused).rejects.toBeInstanceOf(ExecRefusedError);
     await expect(refused).rejects.toMatchObject({ status: 403 });
+  });
+
+  it('gives up after --request-timeout on an API server that takes the exec request and never switches protocols', async () => {
+    const connection = await standIn(() => {}, undefined, 200);
+    // Take the upgrade away from the WebSocket server: the request is read and never answered.
+    server?.removeAllListeners('upgrade');
+    server?.on('upgrade', () => {});
+    const silent = openExecStream(connection, { pod: 'p', container: 'c', command: ['true'] }, noStreams());
+    await expect(silent).rejects.toBeInstanceOf(ExecHandshakeTimeout);
+    await expect(silent).rejects.toMatchObject({ name: 'TimeoutError' });
+  });
+
+  it('does not bound the stream itself by --request-timeout: a command quiet for longer than it still ends with its output', async () => {
+    const connection = await standIn((_request, socket, messages) => {
+      if (!messages.some((message) => message[0] === 255 && message[1] === 0)) return;
+      // Quiet for four times the request timeout, as a long build step is, then the answer.
+      setTimeout(() => {
+        socket.send(Buffer.concat([Buffer.of(1), Buffer.from('done')]));
+        socket.send(Buffer.concat([Buffer.of(3), Buffer.from(JSON.stringify({ status: 'Success' }))]));
+        socket.close(1000);
+      }, 400);
+    }, undefined, 100);
+    const out: Buffer[] = [];
+    const statuses: V1Status[] = [];
+    const stdin = new PassThrough();
+    const stream = await openExecStream(connection, { pod: 'p', container: 'c', command: ['sleep'] }, {
+      ...noStreams(),
+      stdin,
+      stdout: new Writable({ write: (chunk: Buffer, _encoding, done) => (out.push(chunk), done()) }),
+      status: (status) => statuses.push(status),
+    });
+    stdin.end('go');
+    await stream.closed;
+    expect(Buffer.concat(out).toString()).toBe('done');
+    expect(statuses).toEqual([{ status: 'Success' }]);
   });
 });

@@ -31,6 +31,17 @@ export class ExecRefusedError extends Error {
   }
 }
 
+/** What ws says when handshakeTimeout passes before the server switched protocols. */
+const HANDSHAKE_TIMED_OUT = 'Opening handshake has timed out';
+
+/** The API server did not answer the exec request within --request-timeout; named as fetch names its timeouts. */
+export class ExecHandshakeTimeout extends Error {
+  override readonly name = 'TimeoutError';
+  constructor(cause: Error) {
+    super('the API server did not answer the exec request in time', { cause });
+  }
+}
+
 export interface ExecTarget {
   readonly pod: string;
   readonly container: string;
@@ -72,6 +83,9 @@ async function connect(connection: KubeConnection, target: ExecTarget): Promise<
     ...options,
     perMessageDeflate: false,
     ...(url.protocol === 'wss:' ? { generateMask: (mask: Buffer) => void mask.fill(0) } : {}),
+    // --request-timeout bounds the upgrade only: ws clears it once the socket is open, and a build
+    // streams through that socket for as long as it runs.
+    ...(connection.requestTimeoutMs > 0 ? { handshakeTimeout: Math.ceil(connection.requestTimeoutMs) } : {}),
   });
   return new Promise((resolve, reject) => {
     socket.once('unexpected-response', (request, response) => {
@@ -79,9 +93,10 @@ async function connect(connection: KubeConnection, target: ExecTarget): Promise<
       request.destroy();
       reject(new ExecRefusedError(response.statusCode ?? 0));
     });
-    socket.once('error', reject);
+    const failed = (error: Error) => reject(error.message === HANDSHAKE_TIMED_OUT ? new ExecHandshakeTimeout(error) : error);
+    socket.once('error', failed);
     socket.once('open', () => {
-      socket.off('error', reject);
+      socket.off('error', failed);
       resolve(socket);
     });
   });

@@ -15,6 +15,8 @@ import { BUILDKITD_SOCKET, CONTAINER_NAME } from './builder-spec.ts';
 import type { KubeConnection } from './config.ts';
 import { ExecRefusedError, openExecStream } from './exec-stream.ts';
 import { dialStdioFailure } from './tunnel-failure.ts';
+import { requestTimeoutError } from './errors.ts';
+import { isRequestTimeout } from './request-timeout.ts';
 
 export interface BuilderTunnel {
   /** What the gRPC client dials: unix://<private folder>/buildkitd.sock. */
@@ -46,6 +48,7 @@ function handshakeStatus(error: unknown): number | undefined {
 }
 
 function execFailure(error: unknown, connection: KubeConnection, options: TunnelOptions): KubectlBuildError {
+  if (isRequestTimeout(error)) return requestTimeoutError(error, connection, `open a connection to the pod ${options.pod} of ${options.builder}`);
   const status = handshakeStatus(error);
   const where = connection.description;
   if (status === 403) {

@@ -7,11 +7,13 @@ import { KubectlBuildError } from '../errors/index.ts';
 import { configFileCredentials, type DockerConfigFile } from '../registry/docker-config.ts';
 import type { KubeConnection } from './config.ts';
 import { isNotFound, kubeError } from './errors.ts';
+import { readAgain } from './read-again.ts';
 
 /** A Secret, or `missing()` as the error when there is none; API failures in one sentence. */
 async function readSecret(connection: KubeConnection, namespace: string, name: string, missing: () => KubectlBuildError): Promise<V1Secret> {
   try {
-    return await connection.config.makeApiClient(CoreV1Api).readNamespacedSecret({ name, namespace });
+    const api = connection.config.makeApiClient(CoreV1Api);
+    return await readAgain(() => api.readNamespacedSecret({ name, namespace }));
   } catch (error) {
     if (isNotFound(error)) throw missing();
     const where = { ...connection, description: `context "${connection.contextName}", namespace "${namespace}"` };

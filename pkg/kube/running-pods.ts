@@ -4,6 +4,7 @@
 import { CoreV1Api, type V1ContainerStatus, type V1Pod } from '@kubernetes/client-node';
 import type { KubeConnection } from './config.ts';
 import { kubeError } from './errors.ts';
+import { readAgain } from './read-again.ts';
 
 export interface RunningContainer {
   readonly namespace: string;
@@ -23,7 +24,7 @@ export async function listRunningContainers(connection: KubeConnection, namespac
   let pods: V1Pod[];
   try {
     const selectors = { fieldSelector: 'status.phase=Running', ...(labelSelector ? { labelSelector } : {}) };
-    const list = namespace === undefined ? await api.listPodForAllNamespaces(selectors) : await api.listNamespacedPod({ namespace, ...selectors });
+    const list = await readAgain(() => (namespace === undefined ? api.listPodForAllNamespaces(selectors) : api.listNamespacedPod({ namespace, ...selectors })));
     pods = list.items;
   } catch (error) {
     const where = namespace === undefined ? connection : { ...connection, description: `context "${connection.contextName}", namespace "${namespace}"` };
