@@ -152,6 +152,14 @@ describe('kubectl build through a builder pod, the API server behind a fault', (
     expect(await manifestState(registry().registry, tag)).toBe('absent');
   });
 
+  it('faults-kube tunnel silent mid-build (every packet through the API server dropped while a RUN step runs, --request-timeout 3s): exit 1, the silence found by the stream\'s pings, nothing pushed', async () => {
+    // The connections stay open and say nothing: without the pings, the build would wait forever.
+    const silent = signals().holdOpened('kube-silent').then(() => api().blackhole());
+    const { result, tag } = await buildPush('faults/kube/silent', `RUN wget -qO- ${signals().url}/hold/kube-silent && echo finished > /finished`, { during: silent, args: ['--request-timeout', '3s'] });
+    expectReported(result, /^error: lost the connection to the builder pod faulty-api-\S+ during the build, and the Kubernetes API server did not answer when asked why \(.*did not answer within 3 s/);
+    expect(await manifestState(registry().registry, tag)).toBe('absent');
+  });
+
   it('faults-kube tunnel cut mid-upload (the context transfer under way): exit 1, the tunnel named, nothing pushed', async () => {
     // 256 MiB (sparse here, sent in full) through the exec tunnel: still under way when the cut comes.
     const dir = scratchDir('faults-kube-upload');

@@ -13,10 +13,11 @@ let server: Server | undefined;
 afterEach(() => server?.close());
 
 /** A stand-in API server: pods/exec as a WebSocket of the v5 channel protocol, or a refusal with `refuse`. */
-async function standIn(onMessage: (request: IncomingMessage, socket: WebSocket, messages: Buffer[]) => void, refuse?: number, requestTimeoutMs = 0): Promise<KubeConnection> {
+async function standIn(onMessage: (request: IncomingMessage, socket: WebSocket, messages: Buffer[]) => void, refuse?: number, requestTimeoutMs = 0, autoPong = true): Promise<KubeConnection> {
   server = createServer((_request, response) => response.writeHead(refuse ?? 400).end());
   const websockets = new WebSocketServer({
     server,
+    autoPong,
     handleProtocols: (protocols) => (protocols.has('v5.channel.k8s.io') ? 'v5.channel.k8s.io' : false),
     verifyClient: (_info, done) => (refuse ? done(false, refuse) : done(true)),
   });
@@ -114,5 +115,16 @@ describe('openExecStream', () => {
     await stream.closed;
     expect(Buffer.concat(out).toString()).toBe('done');
     expect(statuses).toEqual([{ status: 'Success' }]);
+  });
+
+  it('gives up a stream whose API server went silent (no answer, not even to a ping) after --request-timeout, and says so', async () => {
+    // A server that takes the stream and then neither sends nor answers pings: packets dropped.
+    const connection = await standIn(() => {}, undefined, 150, false);
+    const stdin = new PassThrough();
+    const stream = await openExecStream(connection, { pod: 'p', container: 'c', command: ['sleep'] }, { ...noStreams(), stdin });
+    stdin.write('go');
+    expect(stream.silentMs()).toBeUndefined();
+    await stream.closed;
+    expect(stream.silentMs()).toBeGreaterThanOrEqual(150);
   });
 });

@@ -21,6 +21,8 @@ const PROTOCOLS = ['v5.channel.k8s.io', 'v4.channel.k8s.io'];
 const Channel = { stdin: 0, stdout: 1, stderr: 2, status: 3, close: 255 } as const;
 /** Bytes handed to the socket and not yet written, above which stdin waits. */
 const HIGH_WATER = 1 << 20;
+/** How often an open stream is pinged, at most (client-go's WebSocket executor pings every 5 s too). */
+const PING_EVERY_MS = 5_000;
 
 /** The API server answered the exec request with something else than a WebSocket. */
 export class ExecRefusedError extends Error {
@@ -59,8 +61,10 @@ export interface ExecStreams {
 }
 
 export interface ExecStream {
-  /** Resolves when the WebSocket is closed, by either side. */
+  /** Resolves when the WebSocket is closed, by either side, or by us after `silentMs` of silence. */
   readonly closed: Promise<void>;
+  /** How long nothing came back when the stream was given up as silent; undefined if it was not. */
+  readonly silentMs: () => number | undefined;
   close(): void;
 }
 
@@ -106,10 +110,12 @@ export async function openExecStream(connection: KubeConnection, target: ExecTar
   const socket = await connect(connection, target);
   const closed = new Promise<void>((resolve) => socket.once('close', () => resolve()));
   const open = () => socket.readyState === WebSocket.OPEN;
+  const silence = watchForSilence(socket, connection.requestTimeoutMs);
 
   // stdin: a message per chunk, its channel in front; paused while the socket holds too much.
   const { stdin } = streams;
   const flushed = () => {
+    silence.alive();
     if (stdin.isPaused() && socket.bufferedAmount < HIGH_WATER / 2) stdin.resume();
   };
   stdin.on('data', (chunk: Buffer) => {
@@ -133,14 +139,52 @@ export async function openExecStream(connection: KubeConnection, target: ExecTar
   });
   // A socket error ends in 'close' too, which is what the tunnel acts on.
   socket.on('error', () => socket.terminate());
-  socket.on('close', () => streams.stdout.end());
+  socket.on('close', () => {
+    silence.stop();
+    streams.stdout.end();
+  });
 
   return {
     closed,
+    silentMs: () => silence.gaveUpAfterMs,
     close() {
       if (socket.readyState === WebSocket.CLOSED) return;
       socket.close(1000);
       setTimeout(() => socket.terminate(), 1000).unref();
     },
   };
+}
+
+interface SilenceWatch {
+  /** Something moved: a message, a pong, or one of our writes left (behind a large upload, a pong can queue for a while). */
+  alive(): void;
+  stop(): void;
+  gaveUpAfterMs: number | undefined;
+}
+
+/**
+ * A stream whose peer went silent (the API server or the network dropping packets after the exec
+ * opened) would wait forever: TCP sends nothing on an idle connection and the build's gRPC channel
+ * has no keepalive. So, as client-go's WebSocket executor does with its heartbeat, the socket is
+ * pinged, and given up (terminated, which closes the stream) when nothing came back for `boundMs`
+ * (--request-timeout; 0 = never): no message, no pong, and none of our writes leaving. A long quiet
+ * build step is not silence: the API server answers the pings.
+ */
+function watchForSilence(socket: WebSocket, boundMs: number): SilenceWatch {
+  let heard = Date.now();
+  const alive = () => void (heard = Date.now());
+  const watch: SilenceWatch = { gaveUpAfterMs: undefined, stop: () => {}, alive };
+  if (!(boundMs > 0)) return watch;
+  socket.on('message', alive);
+  socket.on('pong', alive);
+  const timer = setInterval(() => {
+    const quietMs = Date.now() - heard;
+    if (quietMs >= boundMs) {
+      watch.gaveUpAfterMs = quietMs;
+      socket.terminate();
+    } else if (socket.readyState === WebSocket.OPEN) socket.ping();
+  }, Math.max(10, Math.min(PING_EVERY_MS, boundMs / 4)));
+  timer.unref();
+  watch.stop = () => clearInterval(timer);
+  return watch;
 }

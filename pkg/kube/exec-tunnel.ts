@@ -16,7 +16,7 @@ import type { KubeConnection } from './config.ts';
 import { ExecRefusedError, openExecStream } from './exec-stream.ts';
 import { dialStdioFailure } from './tunnel-failure.ts';
 import { requestTimeoutError } from './errors.ts';
-import { isRequestTimeout } from './request-timeout.ts';
+import { isRequestTimeout, timeoutWords } from './request-timeout.ts';
 
 export interface BuilderTunnel {
   /** What the gRPC client dials: unix://<private folder>/buildkitd.sock. */
@@ -120,10 +120,15 @@ export async function openBuilderTunnel(connection: KubeConnection, options: Tun
         void stream.closed.then(() => {
           // The pod's side ended first: the pod went away or its daemon stopped.
           if (!ended && !closing) {
+            const silent = stream.silentMs() !== undefined;
             fail(
-              new KubectlBuildError('UNAVAILABLE', `lost the connection to the pod ${options.pod} of ${options.builder} (${connection.description})`, {
-                hint: 'the pod was deleted or restarted; run the build again (kubectl buildkit ls shows the builder)',
-              }),
+              !silent
+                ? new KubectlBuildError('UNAVAILABLE', `lost the connection to the pod ${options.pod} of ${options.builder} (${connection.description})`, {
+                    hint: 'the pod was deleted or restarted; run the build again (kubectl buildkit ls shows the builder)',
+                  })
+                : new KubectlBuildError('UNAVAILABLE', `lost the connection to the pod ${options.pod} of ${options.builder} (${connection.description}): nothing came back through the Kubernetes API for ${timeoutWords(connection.requestTimeoutMs)}`, {
+                    hint: 'check the API server and the network to it, then run the build again (--request-timeout sets how long a silent connection is waited for)',
+                  }),
             );
           }
           socket.destroy();
