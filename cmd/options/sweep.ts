@@ -1,10 +1,11 @@
 // `kubectl trust sweep` flags: which Pods (kubectl's -n / -A), the policy, and what to do with Pods
 // whose images fail it (kubectl's --dry-run values; a dry run unless told otherwise).
 import type { Argv } from 'yargs';
+import { registryTimeoutOption, type RegistryTimeoutArgv } from './registry.ts';
 
 const last = (value: unknown) => (Array.isArray(value) ? value.at(-1) : value);
 
-export interface SweepArgv {
+export interface SweepArgv extends RegistryTimeoutArgv {
   policy: string;
   'trusted-root'?: string;
   namespace?: string;
@@ -35,6 +36,7 @@ export function withSweepOptions<T>(parser: Argv<T>) {
     output: { alias: 'o', type: 'string', choices: ['table', 'json'] as const, default: 'table', coerce: last, describe: 'table, or json (kind SweepReport)' },
     concurrency: { type: 'number', default: 8, coerce: last, describe: 'Images verified at once' },
     'allow-http-registry': { type: 'boolean', default: false, describe: "Reach the images' registries over plain HTTP (loopback ones always are)" },
+    'registry-timeout': registryTimeoutOption('', 'no answer leaves that image undecided (exit 2), never evicted'),
     kubeconfig: { type: 'string', describe: 'Path to the kubeconfig file (default: $KUBECONFIG, then ~/.kube/config)' },
     context: { type: 'string', describe: 'The kubeconfig context to use' },
     'print-cronjob': { type: 'boolean', default: false, describe: "Print, instead of sweeping, a CronJob that runs this same sweep in the cluster, with its ConfigMap and least-privilege RBAC (apply with kubectl apply -f -)" },

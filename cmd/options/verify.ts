@@ -2,11 +2,12 @@
 // material (--key, --certificate-identity[-regexp], --certificate-oidc-issuer[-regexp],
 // --trusted-root, --insecure-ignore-tlog, -a), plus --policy and the repository view's filters.
 import type { Argv } from 'yargs';
+import { registryTimeoutOption, type RegistryTimeoutArgv } from './registry.ts';
 
 /** Given twice, a flag's last value wins (as cosign's flags do) instead of becoming a list. */
 const last = (value: unknown) => (Array.isArray(value) ? value.at(-1) : value);
 
-export interface VerifyArgv {
+export interface VerifyArgv extends RegistryTimeoutArgv {
   image?: string;
   key: string[];
   'certificate-identity'?: string;
@@ -24,7 +25,6 @@ export interface VerifyArgv {
   'signed-by'?: string;
   concurrency: number;
   'allow-http-registry': boolean;
-  'registry-timeout': string;
   kubeconfig?: string;
   context?: string;
   namespace?: string;
@@ -46,7 +46,7 @@ export function withVerifyOptions<T>(parser: Argv<T>) {
       policy: { type: 'string', coerce: last, describe: 'A signer policy file (YAML, see docs/policy.md) instead of --key/--certificate-* flags' },
       output: { alias: 'o', type: 'string', choices: ['table', 'json'] as const, default: 'table', coerce: last, describe: 'table, or json (docs/verify.md)' },
       'allow-http-registry': { type: 'boolean', default: false, describe: 'Reach the registry over plain HTTP (loopback registries always are)' },
-      'registry-timeout': { type: 'string', default: '60s', coerce: last, describe: 'How long one registry request may wait for an answer (e.g. 10s, 2m); no answer is no verdict (exit 2)' },
+      'registry-timeout': registryTimeoutOption('', 'no answer is no verdict (exit 2)'),
     })
     .group(['key', 'certificate-identity', 'certificate-identity-regexp', 'certificate-oidc-issuer', 'certificate-oidc-issuer-regexp', 'trusted-root', 'insecure-ignore-tlog', 'annotations', 'policy'], 'Signers and trust (cosign verify\'s flags):')
     .options({
