@@ -21,10 +21,11 @@ import { parseBuildFlags } from './build-flags.ts';
 import { checkIgnoreFile, locateInputs, secretSource } from './build-inputs.ts';
 import { connectBuilder, directAddress, type BuilderConnection } from './builder-connection.ts';
 import { parseDuration } from './options/sign.ts';
+import { registryTimeoutMs, type RegistryTimeoutArgv } from './options/registry.ts';
 import { listenForStop, stoppedBy } from './stop-signals.ts';
 import { prepareSigning, signingTargets, type Signing } from './signing.ts';
 
-export interface BuildArgv {
+export interface BuildArgv extends RegistryTimeoutArgv {
   path: string;
   file?: string;
   tag: string[];
@@ -55,7 +56,6 @@ export interface BuildArgv {
   'tls-cert'?: string;
   'tls-key'?: string;
   'connect-timeout': string;
-  'registry-timeout': string;
   sign: boolean;
   'sign-recursive': boolean;
   'cosign-key'?: string;
@@ -124,7 +124,8 @@ export async function buildCommand(argv: BuildArgv): Promise<void> {
     const platforms = (argv.platform ?? '').split(',').map((platform) => platform.trim()).filter(Boolean);
     // --allow-http-registry: plain HTTP to the registries the image goes to (loopback always is).
     const insecureRegistries = argv['allow-http-registry'] ? argv.tag.map((tag) => parseReference(tag).registry) : [];
-    const client = new RegistryClient({ credentials, insecureRegistries, requestTimeoutMs: parseDuration('registry-timeout', argv['registry-timeout']) });
+    const registryTimeout = registryTimeoutMs(argv);
+    const client = new RegistryClient({ credentials, insecureRegistries, requestTimeoutMs: registryTimeout });
     const connect = {
       contextKey: contextDir,
       ...(platforms.length === 1 ? { platform: platforms[0] as string } : {}),
@@ -156,6 +157,7 @@ export async function buildCommand(argv: BuildArgv): Promise<void> {
       },
       tls: { ca: argv['tls-ca'], cert: argv['tls-cert'], key: argv['tls-key'] },
       connectTimeoutMs: parseDuration('connect-timeout', argv['connect-timeout']),
+      pushWatch: { timeoutMs: registryTimeout, probe: (registry, timeoutMs) => client.probe(registry, timeoutMs) },
       credentials,
       secrets: secretSource(flags.secrets, env),
       progress,

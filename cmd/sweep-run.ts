@@ -13,6 +13,7 @@ import { parseReference } from '../pkg/registry/reference.ts';
 import { imageJson, columns, REPORT_API_VERSION } from '../pkg/verify/report.ts';
 import { ROW_OUTCOME_WORD } from '../pkg/verify/repository-report.ts';
 import { kubeConnection } from './cluster-builders.ts';
+import { DEFAULT_REGISTRY_TIMEOUT, registryTimeoutMs } from './options/registry.ts';
 import type { SweepArgv } from './options/sweep.ts';
 import { exitWithVerdicts, loadKeys, readFileOrFail, verifyContext } from './trust-inputs.ts';
 
@@ -28,7 +29,7 @@ export async function sweepCommand(argv: SweepArgv, env: NodeJS.ProcessEnv = pro
   const containers = await listRunningContainers(connection, argv['all-namespaces'] ? undefined : connection.namespace, argv.selector);
   // The registries of what runs: where the kubelet pulled it from, and where the Pod's image names it.
   const registries = [...new Set(containers.flatMap((container) => [runningReference(container)?.registry, registryOf(container.image)]).filter((registry): registry is string => registry !== undefined))];
-  const context = await verifyContext(policy, { kube: argv, trustedRoot: argv['trusted-root'], allowHttp: argv['allow-http-registry'] ? registries : [] }, env);
+  const context = await verifyContext(policy, { kube: argv, trustedRoot: argv['trusted-root'], allowHttp: argv['allow-http-registry'] ? registries : [], registryTimeoutMs: registryTimeoutMs(argv) }, env);
   const { rows, images } = await sweepContainers(context, containers, argv.concurrency);
 
   const actions: Action[] = [];
@@ -65,6 +66,7 @@ async function printCronJob(argv: SweepArgv, policy: Policy, namespace: string, 
     ...(argv.selector ? ['--selector', argv.selector] : []),
     ...(argv.evict ? ['--evict', `--dry-run=${argv['dry-run']}`] : []),
     ...(argv['allow-http-registry'] ? ['--allow-http-registry'] : []),
+    ...(argv['registry-timeout'] === DEFAULT_REGISTRY_TIMEOUT ? [] : ['--registry-timeout', argv['registry-timeout']]),
   ];
   const objects = sweepJobManifests({
     namespace,

@@ -40,16 +40,21 @@ interface Flow {
   readonly repository: string;
 }
 
-/** kubectl build --push (with --sign and `sign` when given) of a fresh image to `target`, as `repository:1`. */
-async function buildPush(target: TestRegistry, repository: string, sign?: string[]): Promise<Flow> {
+/**
+ * kubectl build --push (with --sign and `sign` when given, and `extra` flags) of a fresh image to
+ * `target`, as `repository:1`, its layer `layerBytes` big; killed after `timeoutMs`.
+ */
+async function buildPush(target: TestRegistry, repository: string, sign?: string[], { extra = [] as string[], timeoutMs = 150_000, layerBytes = 0 } = {}): Promise<Flow> {
   const dir = scratchDir('faults-context');
-  writeFileSync(join(dir, 'Dockerfile'), `FROM ${plain().baseImage}\nRUN echo ${repository} $RANDOM > /marker\n`);
+  // `layerBytes` of random data (they do not compress) make a layer that big.
+  const layer = layerBytes > 0 ? ` && head -c ${layerBytes} /dev/urandom > /payload` : '';
+  writeFileSync(join(dir, 'Dockerfile'), `FROM ${plain().baseImage}\nRUN echo ${repository} $RANDOM > /marker${layer}\n`);
   const tag = `${target.host}/${repository}:1`;
   const key = sign ? await signingKey() : undefined;
   const signArgs = key ? ['--sign', '--tlog-upload=false', '--cosign-key', key.privateKey, ...(sign ?? [])] : [];
-  const result = await runCli('kubectl-build', ['--progress', 'plain', '-t', tag, '--push', ...signArgs, dir], {
+  const result = await runCli('kubectl-build', ['--progress', 'plain', '-t', tag, '--push', ...signArgs, ...extra, dir], {
     env: { BUILDKIT_HOST: buildkitd().address, DOCKER_CONFIG: target.files.dockerConfigDir, ...(key ? { COSIGN_PASSWORD: key.password } : {}) },
-    timeoutMs: 150_000,
+    timeoutMs,
   });
   return { result, tag, repository };
 }
@@ -126,6 +131,26 @@ describe.each([
       expectReported(result, proxied().host, /refused the push: .*401/);
       expect(await manifestState(registry(), tag.replace(proxied().host, registry().host))).toBe('absent');
     });
+
+    // BuildKit's push has no answer timeout of its own (v0.34.2 waited the whole 420 s it was given):
+    // the push's progress silent for --registry-timeout and the registry silent to the CLI's own
+    // request too, the build is cancelled (pkg/build/push-watch.ts). Killed by the test at 60 s.
+    it(`faults-registry ${label} blackhole during the builder's push (--registry-timeout 2s): exit 1, the registry named; nothing under the tag`, async () => {
+      await faulty().faults.blackhole();
+      const { result, tag } = await buildPush(faulty(), `faults/${slug}/push-blackhole`, undefined, { extra: ['--registry-timeout', '2s'], timeoutMs: 60_000 });
+      expectReported(result, faulty().host, /the registry \S+ did not answer the builder's push within 2 s/);
+      expect(result.stderr).toMatch(/^hint: .*reachable from the builder.*raise --registry-timeout$/m);
+      expect(await manifestState(registry(), tag.replace(faulty().host, registry().host))).toBe('absent');
+    });
+
+    // The other side of that bound: BuildKit says nothing while a layer uploads, and a big layer
+    // going up slowly is silent far longer than --registry-timeout, but its registry answers.
+    it(`faults-registry ${label} slow upload (64 KB/s, a 1 MiB layer, --registry-timeout 2s): the push is not cut, it finishes`, async () => {
+      await faulty().faults.slowUpload(64);
+      const { result, tag } = await buildPush(faulty(), `faults/${slug}/push-slow`, undefined, { extra: ['--registry-timeout', '2s'], layerBytes: 1 << 20 });
+      expect(result.status, result.stderr.slice(-1500)).toBe(0);
+      expect(await manifestState(registry(), tag.replace(faulty().host, registry().host))).toBe('present');
+    }, 240_000);
 
     it(`faults-registry ${label} latency 5 s: the push finishes`, async () => {
       await faulty().faults.latency(5_000);

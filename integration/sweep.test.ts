@@ -11,12 +11,15 @@ import { accessLogFrom, readsOf } from './harness/access-log.ts';
 import { runCli, type CliResult } from './harness/cli.ts';
 import { useCluster, useClusterRegistry, type ClusterRegistry } from './harness/cluster.ts';
 import { cosign, generateKeyPair } from './harness/cosign.ts';
-import { scratchDir } from './harness/index.ts';
+import { useFaultyRegistry } from './harness/fault-proxy.ts';
+import { scratchDir, useRegistry } from './harness/index.ts';
 
 const cluster = useCluster();
 const registry = useClusterRegistry();
 // A second registry, stopped mid-test: what runs from it can no longer be checked.
 const vanishing = useClusterRegistry();
+// Where COSIGN_REPOSITORY sends the signature reads, behind Toxiproxy (the registry fault matrix).
+const signatureStore = useFaultyRegistry(useRegistry({ kind: 'oci' }));
 
 /** The seeded base image copied to `repository:1` in the cluster registry; returns host/repository@digest. */
 async function copyBase(repository: string, target: ClusterRegistry = registry()): Promise<string> {
@@ -217,6 +220,22 @@ describe('kubectl trust sweep', () => {
     expect(await podNames()).toEqual(expect.arrayContaining(['elsewhere', 'deleted']));
     expect(await policyEvents('elsewhere')).toHaveLength(0);
     expect(await policyEvents('deleted')).toHaveLength(0);
+  });
+
+  it('faults-registry sweep blackhole on the signature reads (--registry-timeout 2s): undecided (exit 2), the registry named, nothing evicted', async () => {
+    const keys = await generateKeyPair({ dir: scratchDir('keys'), dockerConfigDir: registry().files.dockerConfigDir }, 'sweeper5');
+    const image = await copyBase('sweep/blackholed');
+    await runPod('blackholed', image, { suite: 'blackholed' });
+    await cluster().kubectl(['wait', 'pod/blackholed', '--for=condition=Ready', '--timeout=90s']);
+    await signatureStore().faults.blackhole();
+    const policy = releasePolicy(keys.publicKey, `${registry().host}/sweep/**`);
+    const result = await sweep(['--policy', policy, '--selector', 'suite=blackholed', '--evict', '--dry-run=none', '--registry-timeout', '2s', '-o', 'json'], { COSIGN_REPOSITORY: `${signatureStore().host}/signatures` });
+    expect(result.status, result.stderr).toBe(2);
+    const rows = (JSON.parse(result.stdout) as { containers: Array<{ pod: string; verdict: { outcome: string }; error?: string; action?: string }> }).containers;
+    expect(rows.map((row) => [row.pod, row.verdict.outcome, row.action])).toEqual([['blackholed', 'undecided', undefined]]);
+    expect(rows[0]?.error).toMatch(new RegExp(`the registry ${signatureStore().host} did not answer: no answer within 2 s`));
+    expect(await podNames()).toContain('blackholed');
+    expect(await policyEvents('blackholed')).toHaveLength(0);
   });
 
   it('skips a Pod being deleted, though its image fails and it still runs', async () => {

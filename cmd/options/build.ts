@@ -1,6 +1,7 @@
 // `kubectl build` flags, named and shaped as `docker build` / `docker buildx build` has them.
 import type { Argv } from 'yargs';
 import { PROGRESS_MODES } from '../../pkg/build/options.ts';
+import { registryTimeoutOption } from './registry.ts';
 
 /**
  * A flag that may be given several times, one value each time, as docker's are: without nargs 1
@@ -40,7 +41,7 @@ export function withBuildOptions<T>(parser: Argv<T>) {
       iidfile: { type: 'string', describe: 'Write the image digest to this file' },
       'metadata-file': { type: 'string', describe: 'Write build result metadata (JSON) to this file' },
       'allow-http-registry': { type: 'boolean', default: false, describe: "Reach the registries of -t over plain HTTP when signing or assembling a list (cosign's flag; the builder needs http = true for them too)" },
-      'registry-timeout': { type: 'string', default: '60s', describe: 'How long one request of this CLI to a registry (signing, list assembly) may wait for an answer (e.g. 10s, 2m)' },
+      'registry-timeout': registryTimeoutOption(' (signing, list assembly)', "and how long the builder's push may go without news while its registry does not answer this machine either"),
     })
     .group(['file', 'tag', 'build-arg', 'label', 'target', 'platform', 'secret', 'ssh', 'network', 'add-host', 'allow'], 'Build:')
     .group(['push', 'load', 'output', 'iidfile', 'metadata-file', 'allow-http-registry', 'registry-timeout'], 'Output:')

@@ -2,10 +2,11 @@
 // whose images fail it (kubectl's --dry-run values; a dry run unless told otherwise).
 import type { Argv } from 'yargs';
 import { REQUEST_TIMEOUT_OPTION } from './kube.ts';
+import { registryTimeoutOption, type RegistryTimeoutArgv } from './registry.ts';
 
 const last = (value: unknown) => (Array.isArray(value) ? value.at(-1) : value);
 
-export interface SweepArgv {
+export interface SweepArgv extends RegistryTimeoutArgv {
   policy: string;
   'trusted-root'?: string;
   namespace?: string;
@@ -37,6 +38,7 @@ export function withSweepOptions<T>(parser: Argv<T>) {
     output: { alias: 'o', type: 'string', choices: ['table', 'json'] as const, default: 'table', coerce: last, describe: 'table, or json (kind SweepReport)' },
     concurrency: { type: 'number', default: 8, coerce: last, describe: 'Images verified at once' },
     'allow-http-registry': { type: 'boolean', default: false, describe: "Reach the images' registries over plain HTTP (loopback ones always are)" },
+    'registry-timeout': registryTimeoutOption('', 'no answer leaves that image undecided (exit 2), never evicted'),
     kubeconfig: { type: 'string', describe: 'Path to the kubeconfig file (default: $KUBECONFIG, then ~/.kube/config)' },
     context: { type: 'string', describe: 'The kubeconfig context to use' },
     ...REQUEST_TIMEOUT_OPTION,

@@ -6,6 +6,7 @@
 //   resetPeer()     each connection is reset (RST) as soon as it carries data (reset_peer)
 //   blackhole()     bytes go in, nothing comes back, the connection stays open (timeout 0)
 //   latency(ms)     every answer is held back by ms
+//   slowUpload(kbs) what clients send goes through at kbs KB/s (bandwidth, upstream): a slow push
 // Faults are removed when the test finishes, so the next one starts from a healthy service.
 //
 //   const faulty = useFaultProxy('registry', () => registry().host);
@@ -28,11 +29,14 @@ export interface FaultProxy {
   resetPeer(): Promise<void>;
   blackhole(): Promise<void>;
   latency(ms: number): Promise<void>;
+  slowUpload(kilobytesPerSecond: number): Promise<void>;
 }
 
 interface Toxic {
-  readonly type: 'limit_data' | 'reset_peer' | 'timeout' | 'latency';
+  readonly type: 'limit_data' | 'reset_peer' | 'timeout' | 'latency' | 'bandwidth';
   readonly attributes: Record<string, number>;
+  /** Which way the toxic acts: on what the service sends back (the default), or on what it is sent. */
+  readonly stream?: 'downstream' | 'upstream';
 }
 
 /** One Toxiproxy server and one proxy in it, started before the tests of the scope it is declared in. */
@@ -64,7 +68,7 @@ function proxyHandle(api: string, name: string, host: string, upstream: string):
   // Every fault is undone when the running test finishes: the proxy enabled, its toxics removed.
   const inject = async (toxic: Toxic) => {
     onTestFinished(() => call(api, 'DELETE', `/proxies/${name}/toxics/${toxic.type}`).then(() => undefined));
-    await call(api, 'POST', `/proxies/${name}/toxics`, { name: toxic.type, type: toxic.type, stream: 'downstream', toxicity: 1, attributes: toxic.attributes });
+    await call(api, 'POST', `/proxies/${name}/toxics`, { name: toxic.type, type: toxic.type, stream: toxic.stream ?? 'downstream', toxicity: 1, attributes: toxic.attributes });
   };
   return {
     host,
@@ -77,6 +81,7 @@ function proxyHandle(api: string, name: string, host: string, upstream: string):
     resetPeer: () => inject({ type: 'reset_peer', attributes: { timeout: 0 } }),
     blackhole: () => inject({ type: 'timeout', attributes: { timeout: 0 } }),
     latency: (ms) => inject({ type: 'latency', attributes: { latency: ms, jitter: 0 } }),
+    slowUpload: (rate) => inject({ type: 'bandwidth', attributes: { rate }, stream: 'upstream' }),
   };
 }
 

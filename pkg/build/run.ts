@@ -16,8 +16,10 @@ import { secretsService, type SecretSource } from '../buildkit/session/secrets.t
 import { Session } from '../buildkit/session/session.ts';
 import type { StatusResponse } from '../buildkit/types.ts';
 import { createProgressWriter, type ProgressFormat, type ProgressOutput, type ProgressWriter } from '../progress/index.ts';
+import { parseReference } from '../registry/reference.ts';
 import { buildErrorFromSolve } from './errors.ts';
 import { planBuild, type BuildOptions, type SolvePlan } from './plan.ts';
+import { PushWatch, type PushWatchOptions } from './push-watch.ts';
 
 export interface RunBuildOptions {
   readonly build: BuildOptions;
@@ -48,6 +50,11 @@ export interface RunBuildOptions {
    * Solve request: the signing key, decrypted meanwhile. Its rejection fails the build unbuilt.
    */
   readonly readyToSolve?: Promise<unknown>;
+  /**
+   * --registry-timeout and a way to ask a registry from this machine: a push by the builder that
+   * goes silent that long, its registry silent too, is cancelled (push-watch.ts).
+   */
+  readonly pushWatch?: Pick<PushWatchOptions, 'timeoutMs' | 'probe'>;
 }
 
 export interface BuildResult {
@@ -91,6 +98,13 @@ export async function runBuild(options: RunBuildOptions): Promise<BuildResult> {
   });
   const progress = options.progressWriter ?? createProgressWriter(options.progress, options.progressOutput);
   let status: grpc.ClientReadableStream<StatusResponse> | undefined;
+  // A stuck push cancels the solve as Ctrl-C does, and is reported as itself.
+  const stuck = new AbortController();
+  let stuckPush: KubectlBuildError | undefined;
+  const registries = plan.pushes ? pushedRegistries(plan) : [];
+  const watch = options.pushWatch && registries.length > 0
+    ? new PushWatch({ ...options.pushWatch, registries, onStuck: (error) => { stuckPush = error; stuck.abort(); } })
+    : undefined;
   try {
     await control.waitUntilReady(options.connectTimeoutMs);
     if (options.signal?.aborted) throw cancelled();
@@ -99,7 +113,10 @@ export async function runBuild(options: RunBuildOptions): Promise<BuildResult> {
     const ref = randomUUID();
     status = control.status(ref);
     const statusDone = new Promise<void>((resolve) => {
-      status?.on('data', (message: StatusResponse) => progress.write(message));
+      status?.on('data', (message: StatusResponse) => {
+        progress.write(message);
+        watch?.observe(message);
+      });
       status?.on('end', resolve);
       status?.on('error', () => resolve());
     });
@@ -120,9 +137,10 @@ export async function runBuild(options: RunBuildOptions): Promise<BuildResult> {
           Cache: { Imports: plan.cacheImports, Exports: plan.cacheExports },
           Entitlements: plan.entitlements,
         },
-        options.signal,
+        options.signal ? AbortSignal.any([options.signal, stuck.signal]) : stuck.signal,
       );
     } catch (error) {
+      if (stuckPush) throw stuckPush;
       if (error instanceof KubectlBuildError) throw error;
       await Promise.race([statusDone, delay(STATUS_DRAIN_MS)]);
       if (options.signal?.aborted) throw cancelled();
@@ -146,6 +164,7 @@ export async function runBuild(options: RunBuildOptions): Promise<BuildResult> {
     await writeResultFiles(options, result);
     return result;
   } finally {
+    watch?.stop();
     status?.cancel();
     session.close();
     control.close();
@@ -153,6 +172,12 @@ export async function runBuild(options: RunBuildOptions): Promise<BuildResult> {
     // step's log tail and the warnings print before the caller reports the outcome.
     await progress.finish();
   }
+}
+
+/** The registries the image exporters push to, from their names (REGISTRY/REPOSITORY[:TAG], comma-separated). */
+function pushedRegistries(plan: SolvePlan): string[] {
+  const names = plan.exporters.filter((exporter) => exporter.Type === 'image' && ['', 'true'].includes(exporter.Attrs.push ?? 'false')).flatMap((exporter) => (exporter.Attrs.name ?? '').split(','));
+  return [...new Set(names.filter(Boolean).map((name) => parseReference(name.trim()).registry))];
 }
 
 function outputTarget(output: SolvePlan['outputs'][number], stdout: NodeJS.WritableStream | undefined): OutputTarget | undefined {

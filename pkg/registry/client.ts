@@ -5,6 +5,7 @@ import { createHash } from 'node:crypto';
 import { errorMessage, KubectlBuildError } from '../errors/index.ts';
 import type { CredentialSource } from '../buildkit/session/auth.ts';
 import { httpRequest, type HttpResponse } from './http.ts';
+import { probeRegistry, type ProbeOutcome } from './probe.ts';
 import { isDroppedConnection, isPassingStatus, isRetryableMethod, READ_RETRIES, retryDelayMs, sleep, type RetryPolicy } from './retry.ts';
 
 export interface Manifest {
@@ -182,6 +183,11 @@ export class RegistryClient {
       const index = JSON.parse((await readBounded(response, MAX_MANIFEST_BYTES, `the referrers of ${registry}/${repository}@${digest}`)).toString('utf8')) as { manifests?: Descriptor[] };
       return index.manifests ?? [];
     });
+  }
+
+  /** Whether `registry` answers a request from this machine within `timeoutMs` (probe.ts). */
+  probe(registry: string, timeoutMs: number): Promise<ProbeOutcome> {
+    return probeRegistry(this.#base(registry), timeoutMs);
   }
 
   #base(registry: string): string {

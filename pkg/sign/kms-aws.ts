@@ -35,7 +35,7 @@ export async function awsKmsSigner(uri: string, env: (name: string) => string | 
   // Without a request timeout the SDK waits forever on a KMS that took the connection and never answers.
   const requestHandler = { connectionTimeout: requestTimeoutMs, requestTimeout: requestTimeoutMs, throwOnRequestTimeout: true };
   const client = new KMSClient({ ...(endpoint ? { endpoint } : {}), ...(region ? { region } : {}), requestHandler });
-  const kmsError = (error: unknown) => kmsFailure(uri, error, requestTimeoutMs, timeoutFlag);
+  const kmsError = (doing: string) => (error: unknown) => kmsFailure(uri, error, requestTimeoutMs, doing, timeoutFlag);
   let publicKeyDer: Uint8Array | undefined;
   let signingAlgorithms: string[] = [];
   try {
@@ -43,7 +43,7 @@ export async function awsKmsSigner(uri: string, env: (name: string) => string | 
     publicKeyDer = answer.PublicKey;
     signingAlgorithms = answer.SigningAlgorithms ?? [];
   } catch (error) {
-    throw kmsError(error);
+    throw kmsError('reading the public key of')(error);
   }
   if (!publicKeyDer) throw new KubectlBuildError('SIGN_FAILED', `KMS returned no public key for ${uri}`, { hint: 'check that the key is an asymmetric SIGN_VERIFY key' });
   const algorithm = ['ECDSA_SHA_256', 'RSASSA_PKCS1_V1_5_SHA_256'].find((name) => signingAlgorithms.includes(name));
@@ -68,7 +68,7 @@ export async function awsKmsSigner(uri: string, env: (name: string) => string | 
         if (!answer.Signature) throw new Error('no signature in the answer');
         return Buffer.from(answer.Signature);
       } catch (error) {
-        throw kmsError(error);
+        throw kmsError('signing with')(error);
       }
     },
   };
@@ -77,12 +77,24 @@ export async function awsKmsSigner(uri: string, env: (name: string) => string | 
 /** The SDK's default is no timeout at all; cosign's KMS calls share its 3-minute command timeout. */
 const DEFAULT_TIMEOUT_MS = 30_000;
 
-function kmsFailure(uri: string, error: unknown, requestTimeoutMs: number, timeoutFlag: string): KubectlBuildError {
+/** Node's codes for a connection that was open and then lost. */
+const DROPPED = new Set(['ECONNRESET', 'EPIPE', 'ECONNABORTED']);
+
+/** `doing`: what the call was, ending before the URI ("signing with"). */
+export function kmsFailure(uri: string, error: unknown, requestTimeoutMs: number, doing: string, timeoutFlag = '--sign-timeout'): KubectlBuildError {
   const name = (error as { name?: string }).name ?? '';
+  const code = (error as { code?: string }).code ?? '';
   const message = errorMessage(error);
   const status = (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode ?? 0;
-  // The SDK already tried 3 times (its standard retries) before these two.
-  if (name === 'TimeoutError' || (error as { code?: string }).code === 'ETIMEDOUT') {
+  // The SDK already tried 3 times (its standard retries) before these. It names a dropped
+  // connection a "TimeoutError" too (one of its transient errors): the code tells the two apart.
+  if (DROPPED.has(code)) {
+    return new KubectlBuildError('UNAVAILABLE', `the connection to KMS dropped while ${doing} ${uri} (${message})`, {
+      hint: 'check the endpoint in the awskms:// URI and the network, then run the command again',
+      cause: error,
+    });
+  }
+  if (name === 'TimeoutError' || code === 'ETIMEDOUT') {
     return new KubectlBuildError('UNAVAILABLE', `KMS did not answer within ${requestTimeoutMs / 1000} s for ${uri}`, {
       hint: `check the endpoint in the awskms:// URI and the network, or raise ${timeoutFlag}`,
       cause: error,
