@@ -5,7 +5,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { unlessCancelled } from '../pkg/build/cancel.ts';
+import { stopWhenFailed, unlessCancelled } from '../pkg/build/cancel.ts';
 import { runMultiPlatformBuild } from '../pkg/build/multiplatform.ts';
 import { runBuild, type BuildResult, type RunBuildOptions } from '../pkg/build/run.ts';
 import type { AttrList, ProgressMode } from '../pkg/build/options.ts';
@@ -106,6 +106,9 @@ export async function buildCommand(argv: BuildArgv): Promise<void> {
   }
   // Ctrl-C and SIGTERM reach the build, the list assembly, signing and the login server of keyless signing.
   const stop = listenForStop(process.stderr);
+  // The build also stops when signing can no longer happen (a browser login that failed meanwhile).
+  const buildStop = new AbortController();
+  const buildSignal = AbortSignal.any([stop.signal, buildStop.signal]);
   let signing: Signing | undefined;
   let builder: BuilderConnection | undefined;
   let scratch: string | undefined;
@@ -129,7 +132,7 @@ export async function buildCommand(argv: BuildArgv): Promise<void> {
     const connect = {
       contextKey: contextDir,
       ...(platforms.length === 1 ? { platform: platforms[0] as string } : {}),
-      signal: stop.signal,
+      signal: buildSignal,
       ...(progress === 'quiet' ? {} : { onProgress: (message: string) => process.stderr.write(`${message}\n`) }),
     };
     const common: Omit<RunBuildOptions, 'builder' | 'builderFailure'> = {
@@ -165,7 +168,7 @@ export async function buildCommand(argv: BuildArgv): Promise<void> {
       stdout: process.stdout,
       ...(argv.iidfile ? { iidFile: argv.iidfile } : {}),
       ...(argv['metadata-file'] ? { metadataFile: argv['metadata-file'] } : {}),
-      signal: stop.signal,
+      signal: buildSignal,
       ...(signing?.ready ? { readyToSolve: signing.ready } : {}),
       ...(argv.debug ? { onSolveStart: () => process.stderr.write(`debug: Solve request sent ${Math.round(performance.now())} ms after start\n`) } : {}),
     };
@@ -190,10 +193,14 @@ export async function buildCommand(argv: BuildArgv): Promise<void> {
           return { builder: chosen.address, builderFailure: chosen.failure };
         }
       : undefined;
-    const multi = platforms.length > 1 ? await runMultiPlatformBuild({ ...options, platforms, client, ...(builderFor ? { builderFor } : {}) }) : undefined;
-    const result = multi ?? (await runBuild(options).catch(async (error: unknown) => {
-      throw (await builder?.explain(error)) ?? error;
-    }));
+    const building = async () => {
+      const multi = platforms.length > 1 ? await runMultiPlatformBuild({ ...options, platforms, client, ...(builderFor ? { builderFor } : {}) }) : undefined;
+      const result = multi ?? (await runBuild(options).catch(async (error: unknown) => {
+        throw (await builder?.explain(error)) ?? error;
+      }));
+      return { multi, result };
+    };
+    const { multi, result } = await stopWhenFailed(building(), signing?.failed, buildStop);
     if (argv.debug) {
       for (const [dir, { statsSent, filesSent, bytesSent }] of Object.entries(result.transfer)) {
         process.stderr.write(`debug: ${dir} upload: ${statsSent} entries listed, ${filesSent} files sent, ${bytesSent} bytes sent\n`);

@@ -35,6 +35,8 @@ export interface KeylessSettings {
 export type Report = (step: string, durationMs: number) => void;
 
 export interface KeylessIdentity {
+  /** Rejects as soon as the browser login fails (refused, an unusable token), during the build too. */
+  readonly failed: Promise<never>;
   /** At sign time: waits for the login if need be, then the key and its certificate. */
   credential(report: Report): Promise<Credential>;
   /** Stops the login listener (when the build failed or signing is over). */
@@ -94,7 +96,12 @@ export async function prepareKeyless(settings: KeylessSettings): Promise<Keyless
   });
   early.catch(() => undefined);
 
+  // Never settles once the login succeeded; awaited by the build only, so not always listened to.
+  const failed = tokenPromise.then(() => new Promise<never>(() => {}));
+  failed.catch(() => undefined);
+
   return {
+    failed,
     close: () => login?.close(),
     credential: async (report) => {
       let identity = arrived;

@@ -17,6 +17,11 @@ export interface Signing {
   readonly transparencyLog?: TransparencyLogOptions;
   /** What the build awaits before its Solve: the key loaded (rejects as loading it failed). */
   readonly ready?: Promise<unknown>;
+  /**
+   * Rejects when signing can no longer happen whatever the build does (keyless: the browser login
+   * failed during the build): the build is stopped then, before it pushes an image it cannot sign.
+   */
+  readonly failed?: Promise<never>;
   /** At sign time: the key, or the keyless certificate (waiting for the login if it is not done). */
   credential(report: Report): Promise<Credential>;
   /** Stops whatever still runs for signing (the login listener); called whatever happened. */
@@ -88,7 +93,7 @@ export async function prepareSigning(argv: BuildArgv, env: NodeJS.ProcessEnv, co
     signal: context.signal,
   });
   preloadTransparencyLog();
-  return { annotations, transparencyLog, credential: (report) => keyless.credential(report), close: () => keyless.close() };
+  return { annotations, transparencyLog, failed: keyless.failed, credential: (report) => keyless.credential(report), close: () => keyless.close() };
 }
 
 /**

@@ -19,6 +19,7 @@ import { cutConnection, delayed, failAfter, failFirst, neverAnswer, reply, type 
 import { scratchDir, useBuildkitd, useKms, useRegistry } from './harness/index.ts';
 import { createKmsKey, KMS_ENV } from './harness/kms.ts';
 import { useInterceptedService } from './harness/registry-proxy.ts';
+import { useStepSignals } from './harness/step-signals.ts';
 import { onTerminal } from './harness/terminal.ts';
 import { digestTag, manifestState, readManifest, readReferrers } from './harness/registry-state.ts';
 import { keylessVerifyFlags, sigstoreFlags, useSigstore } from './harness/sigstore.ts';
@@ -31,6 +32,7 @@ const rekor = useInterceptedService(() => sigstore().rekorUrl);
 const issuer = useInterceptedService(() => sigstore().issuerUrl);
 const kms = useKms();
 const kmsProxy = useInterceptedService(() => kms().endpoint);
+const signals = useStepSignals(() => '127.0.0.1');
 
 const CERTIFICATE = /^POST \/api\/v2\/signingCert$/;
 const LOG_ENTRY = /^POST \/api\/v1\/log\/entries$/;
@@ -159,9 +161,9 @@ const TOKEN_EXCHANGE = /^POST \/token$/;
 const URL_LINE = /\n {2}(http\S+)\r?\n/;
 
 /** kubectl build --push --sign on a terminal, logging in with the browser at `issuerUrl`; the "browser" is the test's. */
-function loginOnTerminal(repository: string, issuerUrl: string, extra: string[] = ['--sign-timeout', '2s']) {
+function loginOnTerminal(repository: string, issuerUrl: string, extra: string[] = ['--sign-timeout', '2s'], step = `RUN echo ${repository} $RANDOM > /marker`) {
   const dir = scratchDir('faults-oidc');
-  writeFileSync(join(dir, 'Dockerfile'), `FROM ${registry().baseImage}\nRUN echo ${repository} $RANDOM > /marker\n`);
+  writeFileSync(join(dir, 'Dockerfile'), `FROM ${registry().baseImage}\n${step}\n`);
   const tag = `${registry().host}/${repository}:1`;
   const terminal = onTerminal(['--progress', 'plain', '-t', tag, '--push', '--sign', '--signature-format', 'both', ...sigstoreFlags(sigstore()), '--oidc-issuer', issuerUrl, ...extra, dir], {
     BUILDKIT_HOST: buildkitd().address,
@@ -191,8 +193,9 @@ const tokenEndpointAt = (endpoint: string, delayMs = 0): Interception => ({
 });
 
 describe("keyless build --push --sign with the browser login, the OIDC issuer's token exchange (after the browser's redirect) behind a fault", () => {
-  // The login runs alongside the build and is awaited at sign time: the image is pushed, then the
-  // command fails on the login, so the cells assert the push and that no signature exists.
+  // The login runs alongside the build. When it fails during the build (here: a RUN step held
+  // until then), the build is stopped: nothing is pushed that could not be signed. When it fails
+  // after the build (the last cell), the image is pushed, unsigned.
   it.each([
     ['refused', undefined, /cannot reach the token endpoint http:\/\/127\.0\.0\.1:\d+\/token of the OIDC issuer \S+ \(ECONNREFUSED\)/, /^hint: run the command again to log in again, or pass --identity-token/m],
     ['reset', () => cutConnection(TOKEN_EXCHANGE), /cannot reach the token endpoint \S+ of the OIDC issuer \S+ \(/, /^hint: run the command again to log in again, or pass --identity-token/m],
@@ -205,24 +208,47 @@ describe("keyless build --push --sign with the browser login, the OIDC issuer's 
       /^hint: run the command again to log in again, or pass --identity-token/m,
     ],
     ['blackhole (--sign-timeout 2s)', () => neverAnswer(TOKEN_EXCHANGE), /the OIDC issuer \S+ did not answer the login's token request within 2 s/, /^hint: raise --sign-timeout, or pass --identity-token/m],
-  ] as ReadonlyArray<[string, (() => Interception) | undefined, RegExp, RegExp]>)('faults-sigstore OIDC token exchange %s: exit 1 naming the issuer, the image pushed, no signature', async (fault, interception, said, hint) => {
+  ] as ReadonlyArray<[string, (() => Interception) | undefined, RegExp, RegExp]>)('faults-sigstore OIDC token exchange %s during the build: exit 1 naming the issuer, the build stopped, nothing pushed', async (fault, interception, said, hint) => {
     issuer().intercept(tokenEndpointAt(interception ? `${issuer().url}/token` : `${await closedPort()}/token`));
     if (interception) issuer().intercept(interception());
     const repository = `faults/oidc-token/${slugOf(fault)}`;
-    const { terminal, output, digest } = loginOnTerminal(repository, issuer().url);
+    const hold = `oidc-token-${slugOf(fault)}`;
+    const { terminal, output } = loginOnTerminal(repository, issuer().url, undefined, `RUN wget -qO- ${signals().url}/hold/${hold} && echo finished > /finished`);
     const url = (await terminal.waitFor(URL_LINE))[1] as string;
+    await signals().holdOpened(hold);
     // The browser is sent to the CLI's callback, which exchanges the code: the page says the login failed.
     await expect(sigstore().completeLogin(url)).rejects.toThrow(/answered 500: .*The login failed/);
     expect(await terminal.exited, output().slice(-1500)).toBe(1);
-    const errors = output().split('\n').filter((line) => line.startsWith('error: '));
-    expect(errors, output().slice(-1500)).toHaveLength(1);
-    expect(errors[0]).toMatch(said);
-    expect(errors[0]).toContain(issuer().url);
-    expect(output()).toMatch(hint);
-    expect(output()).not.toMatch(/^\s+at .+:\d+:\d+\)?$/m);
+    expectLoginFailure(output(), said, hint);
+    // The held step was cancelled with the build, not left to finish.
+    expect(await signals().holdOutcome(hold)).toBe('dropped');
+    expect(await manifestState(registry(), `${registry().host}/${repository}:1`)).toBe('absent');
+  });
+
+  it('faults-sigstore OIDC token exchange HTTP 500 after the build: exit 1 naming the issuer, the image pushed, no signature', async () => {
+    issuer().intercept(tokenEndpointAt(`${issuer().url}/token`));
+    issuer().intercept(failAfter(TOKEN_EXCHANGE, 0, 500));
+    const repository = 'faults/oidc-token/http-500-after-the-build';
+    const { terminal, output, digest } = loginOnTerminal(repository, issuer().url);
+    const url = (await terminal.waitFor(URL_LINE))[1] as string;
+    // Logged in only once the command waits for it: the image is pushed by then.
+    await terminal.waitFor(/waiting for the OIDC login in the browser/);
+    await expect(sigstore().completeLogin(url)).rejects.toThrow(/answered 500: .*The login failed/);
+    expect(await terminal.exited, output().slice(-1500)).toBe(1);
+    expectLoginFailure(output(), /the OIDC issuer \S+ failed the login's token request \(HTTP 500\)/, /^hint: try again later, or pass --identity-token/m);
     await expectPushedUnsigned({ result: { stderr: output() }, repository, digest: digest() });
   });
 });
+
+/** One error sentence saying `said` and naming the issuer, `hint`, no stack trace. */
+function expectLoginFailure(output: string, said: RegExp, hint: RegExp): void {
+  const errors = output.split('\n').filter((line) => line.startsWith('error: '));
+  expect(errors, output.slice(-1500)).toHaveLength(1);
+  expect(errors[0]).toMatch(said);
+  expect(errors[0]).toContain(issuer().url);
+  expect(output).toMatch(hint);
+  expect(output).not.toMatch(/^\s+at .+:\d+:\d+\)?$/m);
+}
 
 describe('keyless build --push --sign in a GitHub Actions job, its OIDC token endpoint behind a fault', () => {
   // The job's token is asked for before the build (ACTIONS_ID_TOKEN_REQUEST_URL, as cosign asks it):

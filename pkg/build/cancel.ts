@@ -20,3 +20,20 @@ export function unlessCancelled<T>(work: Promise<T>, signal: AbortSignal | undef
     work.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
   });
 }
+
+/**
+ * Settles as `work` does, unless `failed` rejects first: then `stop` is aborted (the build it
+ * drives is cancelled, before it pushes what could not be used), and once `work` has settled, the
+ * rejection is `failed`'s own error, not the cancellation it caused.
+ */
+export async function stopWhenFailed<T>(work: Promise<T>, failed: Promise<never> | undefined, stop: AbortController): Promise<T> {
+  if (!failed) return work;
+  const first = await Promise.race([work.then((value) => ({ value }), () => undefined), failed.catch((error: unknown) => ({ error }))]);
+  if (first && 'value' in first) return first.value;
+  if (first && 'error' in first) {
+    stop.abort(first.error);
+    await work.catch(() => undefined);
+    throw first.error;
+  }
+  return work; // work failed first: its own error.
+}
