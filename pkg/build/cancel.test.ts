@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { KubectlBuildError } from '../errors/index.ts';
-import { unlessCancelled } from './cancel.ts';
+import { stopWhenFailed, unlessCancelled } from './cancel.ts';
 
 const never = () => new Promise<never>(() => {});
 
@@ -21,5 +21,30 @@ describe('unlessCancelled', () => {
     const abort = new AbortController();
     abort.abort();
     await expect(unlessCancelled(never(), abort.signal, 'stopped', 'again')).rejects.toBeInstanceOf(KubectlBuildError);
+  });
+});
+
+describe('stopWhenFailed', () => {
+  it('settles as the work does when nothing failed, with or without a failure to watch', async () => {
+    await expect(stopWhenFailed(Promise.resolve(7), undefined, new AbortController())).resolves.toBe(7);
+    await expect(stopWhenFailed(Promise.resolve(7), never(), new AbortController())).resolves.toBe(7);
+    await expect(stopWhenFailed(Promise.reject(new Error('build broke')), never(), new AbortController())).rejects.toThrow('build broke');
+  });
+
+  it('aborts the work when the failure comes first, waits for the work to stop, then rejects with the failure, not the cancellation', async () => {
+    const stop = new AbortController();
+    let workEnded = false;
+    const work = new Promise<number>((_, reject) =>
+      stop.signal.addEventListener('abort', () =>
+        setTimeout(() => {
+          workEnded = true;
+          reject(new KubectlBuildError('CANCELLED', 'build cancelled'));
+        }, 20),
+      ),
+    );
+    const login = new KubectlBuildError('UNAUTHENTICATED', 'the OIDC issuer refused the login');
+    await expect(stopWhenFailed(work, Promise.reject(login), stop)).rejects.toBe(login);
+    expect(stop.signal.aborted).toBe(true);
+    expect(workEnded).toBe(true);
   });
 });
