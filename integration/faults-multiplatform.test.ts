@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runCli, type CliResult } from './harness/cli.ts';
 import { generateKeyPair } from './harness/cosign.ts';
-import { failAfter } from './harness/http-forwarder.ts';
+import { cutConnection, failAfter, neverAnswer, type Interception } from './harness/http-forwarder.ts';
 import { scratchDir, useBuildkitd, useRegistry } from './harness/index.ts';
 import { useProxiedRegistry } from './harness/registry-proxy.ts';
 import { digestTag, manifestState, readManifest } from './harness/registry-state.ts';
@@ -18,14 +18,14 @@ const proxied = useProxiedRegistry(registry);
 const buildkitd = useBuildkitd({ trust: [registry, proxied] });
 const PLATFORMS = 'linux/amd64,linux/arm64';
 
-async function buildPushSignRecursive(repository: string): Promise<CliResult> {
+async function buildPushSignRecursive(repository: string, args: readonly string[] = []): Promise<CliResult> {
   const dir = scratchDir('faults-multi');
   writeFileSync(join(dir, 'marker'), `${repository} ${Math.random()}\n`);
   writeFileSync(join(dir, 'Dockerfile'), `FROM scratch\nARG TARGETPLATFORM\nCOPY marker /\n`);
   const key = await generateKeyPair({ dir: scratchDir('faults-multi-key'), dockerConfigDir: registry().files.dockerConfigDir }, 'multi');
   return runCli(
     'kubectl-build',
-    ['--progress', 'plain', '--platform', PLATFORMS, '-t', `${proxied().host}/${repository}:1`, '--push', '--sign', '--sign-recursive', '--tlog-upload=false', '--cosign-key', key.privateKey, dir],
+    ['--progress', 'plain', '--platform', PLATFORMS, '-t', `${proxied().host}/${repository}:1`, '--push', '--sign', '--sign-recursive', '--tlog-upload=false', '--cosign-key', key.privateKey, ...args, dir],
     { env: { BUILDKIT_HOST: buildkitd().address, DOCKER_CONFIG: proxied().files.dockerConfigDir, COSIGN_PASSWORD: key.password }, timeoutMs: 150_000 },
   );
 }
@@ -77,5 +77,32 @@ describe('build --platform a,b --push --sign --sign-recursive, a registry fault 
     const signed = await Promise.all(children.map(async (child) => (await signatureOf(repository, child)) !== undefined));
     expect(signed.filter(Boolean)).toHaveLength(1);
     expect(await signatureOf(repository, list)).toBeUndefined();
+  });
+});
+
+describe('build --platform a,b --push --sign --sign-recursive, a registry fault on the list this machine assembles and pushes under the tag', () => {
+  const LIST_PUT = (repository: string) => new RegExp(`^PUT /v2/${repository}/manifests/1$`);
+  it.each([
+    ['HTTP 500', (match: RegExp) => failAfter(match, 0, 500), /^error: the registry failed writing \S+:1: HTTP 500 /],
+    ['HTTP 503', (match: RegExp) => failAfter(match, 0, 503), /^error: the registry failed writing \S+:1: HTTP 503 /],
+    ['401', (match: RegExp) => failAfter(match, 0, 401), /^error: the registry refused writing \S+:1 \(HTTP 401\)$/],
+    ['reset (cut before it reached the registry)', (match: RegExp) => cutConnection(match), /^error: the connection to the registry \S+ dropped during a write, which may or may not have been stored$/],
+    ['blackhole (--registry-timeout 2s)', (match: RegExp) => neverAnswer(match), /^error: the registry \S+ did not answer: no answer within 2 s$/],
+  ] as ReadonlyArray<[string, (match: RegExp) => Interception, RegExp]>)('faults-multiplatform %s on the list\'s PUT: exit 1 naming the registry, both platforms by digest, no list under the tag, nothing signed', async (fault, interception, said) => {
+    const repository = `faults/multi/list-${fault.toLowerCase().replace(/\W+/g, '-').replace(/-$/, '')}`;
+    proxied().intercept(interception(LIST_PUT(repository)));
+    const result = await buildPushSignRecursive(repository, ['--registry-timeout', '2s']);
+    expectReported(result, said);
+    expect(await manifestState(registry(), `${registry().host}/${repository}:1`)).toBe('absent');
+    const children = proxied()
+      .requests.filter((request) => request.startsWith(`PUT /v2/${repository}/manifests/sha256:`))
+      .map((request) => request.slice(request.lastIndexOf('/') + 1));
+    expect(children, result.stderr.slice(-1500)).toHaveLength(2);
+    for (const child of children) {
+      expect(await manifestState(registry(), `${registry().host}/${repository}@${child}`)).toBe('present');
+      // The platform images are signed before the list, with --sign-recursive; but signing starts
+      // only once the list is under the tag: a list that failed leaves nothing signed.
+      expect(await signatureOf(repository, child)).toBeUndefined();
+    }
   });
 });
