@@ -6,8 +6,9 @@ import { parseKeyValues } from '../pkg/build/options.ts';
 import { KubectlBuildError } from '../pkg/errors/index.ts';
 import type { RegistryClient } from '../pkg/registry/client.ts';
 import type { ImageReference } from '../pkg/registry/reference.ts';
-import { loadSigner, preloadTransparencyLog, readPushed, type AttestationToSign, type Credential, type TransparencyLogOptions } from '../pkg/sign/index.ts';
+import { cosignScrypt, loadSigner, preloadTransparencyLog, readPushed, type AttestationToSign, type Credential, type TransparencyLogOptions } from '../pkg/sign/index.ts';
 import type { BuildArgv } from './build-run.ts';
+import { keyHeadStart, withKeyHeadStart } from './key-head-start.ts';
 import { givenIdentityToken, prepareKeyless, type Report } from './keyless.ts';
 import { parseDuration } from './options/sign.ts';
 import { cosignPassword } from './password.ts';
@@ -42,7 +43,9 @@ export async function prepareSigning(argv: BuildArgv, env: NodeJS.ProcessEnv, co
     const started = Date.now();
     // k8s:// keys are read with the command's kubeconfig; the Kubernetes client loads only for them.
     const kubeSecret = uri.startsWith('k8s://') ? (await import('./cluster-builders.ts')).secretReader(argv) : undefined;
-    const loading = loadSigner(uri, { password: () => cosignPassword(env), env: (name) => env[name], requestTimeoutMs, ...(kubeSecret ? { kubeSecret } : {}) }).then((signer) => ({ signer, loadMs: Date.now() - started }));
+    // scrypt may be under way already: the entry started it before the program loaded.
+    const deriveKey = withKeyHeadStart(keyHeadStart(), cosignScrypt);
+    const loading = loadSigner(uri, { password: () => cosignPassword(env), env: (name) => env[name], requestTimeoutMs, deriveKey, ...(kubeSecret ? { kubeSecret } : {}) }).then((signer) => ({ signer, loadMs: Date.now() - started }));
     // A password asked on the terminal is asked before anything else prints. Otherwise the key is
     // decrypted (scrypt, ~0.2 s) while the builder is reached: the build awaits it (ready) before
     // its Solve, so a wrong password still fails before anything is built.
