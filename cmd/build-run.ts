@@ -15,14 +15,14 @@ import type { ProgressFormat } from '../pkg/progress/index.ts';
 import { dockerConfigCredentials } from '../pkg/registry/docker-config.ts';
 import { RegistryClient } from '../pkg/registry/client.ts';
 import { normalizedName, parseReference, type ImageReference } from '../pkg/registry/reference.ts';
-import { signPushed, type SignatureFormat } from '../pkg/sign/index.ts';
+import type { SignatureFormat } from '../pkg/sign/index.ts';
 import { buildOnEveryNode, checkAllNodesFlags } from './all-nodes-run.ts';
 import { parseBuildFlags } from './build-flags.ts';
 import { checkIgnoreFile, locateInputs, secretSource } from './build-inputs.ts';
 import { connectBuilder, directAddress, type BuilderConnection } from './builder-connection.ts';
 import { parseDuration } from './options/sign.ts';
 import { listenForStop, stoppedBy } from './stop-signals.ts';
-import { prepareSigning, signingTargets, type Signing } from './signing.ts';
+import type { Signing } from './signing.ts';
 
 export interface BuildArgv {
   path: string;
@@ -111,7 +111,8 @@ export async function buildCommand(argv: BuildArgv): Promise<void> {
   let scratch: string | undefined;
   try {
     // Everything signing needs is checked, the key loaded or the login started, before anything is built.
-    signing = argv.sign ? await prepareSigning(argv, env, { pushes: pushesImage({ push: argv.push, outputs }), signal: stop.signal, stderr: process.stderr }) : undefined;
+    // Signing's code (the key's crypto, the login, Sigstore) loads only for --sign.
+    signing = argv.sign ? await (await import('./signing.ts')).prepareSigning(argv, env, { pushes: pushesImage({ push: argv.push, outputs }), signal: stop.signal, stderr: process.stderr }) : undefined;
     const registrySecret = argv['registry-secret'];
     const credentials = registrySecret
       ? await (await import('./cluster-builders.ts')).registrySecretSource(argv, registrySecret)
@@ -218,6 +219,7 @@ export async function buildCommand(argv: BuildArgv): Promise<void> {
       const images = pushedNames.map(parseReference);
       await unlessCancelled(
         (async () => {
+          const [{ signingTargets }, { signPushed }] = await Promise.all([import('./signing.ts'), import('../pkg/sign/index.ts')]);
           const targets = await signingTargets(client, images[0] as ImageReference, digest, argv['sign-recursive']);
           await signPushed({
             client,
