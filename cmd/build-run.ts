@@ -106,13 +106,16 @@ export async function buildCommand(argv: BuildArgv): Promise<void> {
   }
   // Ctrl-C and SIGTERM reach the build, the list assembly, signing and the login server of keyless signing.
   const stop = listenForStop(process.stderr);
+  // Once the (first) Solve is sent, signing loads and asks what it needs while the daemon builds.
+  let solveSent = (): void => undefined;
+  const solveStarted = new Promise<void>((resolve) => (solveSent = resolve));
   let signing: Signing | undefined;
   let builder: BuilderConnection | undefined;
   let scratch: string | undefined;
   try {
     // Everything signing needs is checked, the key loaded or the login started, before anything is built.
     // Signing's code (the key's crypto, the login, Sigstore) loads only for --sign.
-    signing = argv.sign ? await (await import('./signing.ts')).prepareSigning(argv, env, { pushes: pushesImage({ push: argv.push, outputs }), signal: stop.signal, stderr: process.stderr }) : undefined;
+    signing = argv.sign ? await (await import('./signing.ts')).prepareSigning(argv, env, { pushes: pushesImage({ push: argv.push, outputs }), signal: stop.signal, stderr: process.stderr, solveSent: solveStarted }) : undefined;
     const registrySecret = argv['registry-secret'];
     const credentials = registrySecret
       ? await (await import('./cluster-builders.ts')).registrySecretSource(argv, registrySecret)
@@ -166,7 +169,10 @@ export async function buildCommand(argv: BuildArgv): Promise<void> {
       ...(argv['metadata-file'] ? { metadataFile: argv['metadata-file'] } : {}),
       signal: stop.signal,
       ...(signing?.ready ? { readyToSolve: signing.ready } : {}),
-      ...(argv.debug ? { onSolveStart: () => process.stderr.write(`debug: Solve request sent ${Math.round(performance.now())} ms after start\n`) } : {}),
+      onSolveStart: () => {
+        solveSent();
+        if (argv.debug) process.stderr.write(`debug: Solve request sent ${Math.round(performance.now())} ms after start\n`);
+      },
     };
     if (allNodes) {
       await buildOnEveryNode(argv, common, connect);

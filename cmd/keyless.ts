@@ -30,6 +30,12 @@ export interface KeylessSettings {
   readonly browser?: string;
   readonly stderr: { write(text: string): unknown };
   readonly signal: AbortSignal;
+  /**
+   * When to ask Fulcio (once the token is there too): the build's Solve sent, so that loading
+   * Fulcio's client (~70 ms of the main thread) runs while the daemon builds, not before the Solve.
+   * Without it, at once; at sign time in any case.
+   */
+  readonly certifyAfter?: Promise<unknown>;
 }
 
 export type Report = (step: string, durationMs: number) => void;
@@ -87,12 +93,18 @@ export async function prepareKeyless(settings: KeylessSettings): Promise<Keyless
       identity: identity.claims.identity,
       ...(settings.requestTimeoutMs ? { timeoutMs: settings.requestTimeoutMs } : {}),
     });
-  // The certificate is asked for as soon as the identity is known; its failure is kept for sign time.
-  const early = tokenPromise.then((identity) => {
-    arrived = identity;
-    return certify(identity);
-  });
-  early.catch(() => undefined);
+  // The certificate is asked for as soon as the identity is known and the build under way; its
+  // failure is kept for sign time.
+  let early: Promise<SigningCertificate> | undefined;
+  const startEarly = () => {
+    early ??= tokenPromise.then(certify);
+    early.catch(() => undefined);
+    return early;
+  };
+  tokenPromise.then((identity) => (arrived = identity), () => undefined);
+  // (Not startEarly's promise: its failure is for sign time, never an unhandled rejection here.)
+  if (settings.certifyAfter) void settings.certifyAfter.then(() => void startEarly(), () => undefined);
+  else startEarly();
 
   return {
     close: () => login?.close(),
@@ -110,7 +122,7 @@ export async function prepareKeyless(settings: KeylessSettings): Promise<Keyless
         report(`logged in as ${identity.claims.identity} ${how}`, 0);
       }
       const certificateStarted = Date.now();
-      let certificate = await early.catch(() => undefined);
+      let certificate = await startEarly().catch(() => undefined);
       const fresh = (candidate?: SigningCertificate) => candidate && candidate.notAfterMs - Date.now() > CERTIFICATE_MARGIN_MS;
       if (!fresh(certificate)) {
         // The early request failed (Fulcio briefly away?) or its certificate is about to expire:

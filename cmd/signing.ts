@@ -29,6 +29,12 @@ export interface SigningContext {
   readonly pushes: boolean;
   readonly signal: AbortSignal;
   readonly stderr: { write(text: string): unknown };
+  /**
+   * Resolves once the build's Solve is sent: the log's libraries and Fulcio's client load, and
+   * Fulcio is asked, after it, while the daemon builds (their loading takes the main thread, which
+   * would otherwise delay the Solve). Without it, at once.
+   */
+  readonly solveSent?: Promise<unknown>;
 }
 
 export async function prepareSigning(argv: BuildArgv, env: NodeJS.ProcessEnv, context: SigningContext): Promise<Signing> {
@@ -51,8 +57,8 @@ export async function prepareSigning(argv: BuildArgv, env: NodeJS.ProcessEnv, co
     // its Solve, so a wrong password still fails before anything is built.
     if (env.COSIGN_PASSWORD === undefined) await loading;
     loading.catch(() => {}); // Awaited by the build as ready; no unhandled rejection meanwhile.
-    // Checks passed: the build starts; the log's libraries load meanwhile.
-    if (transparencyLog) preloadTransparencyLog();
+    // Checks passed: the build starts; the log's libraries load while it runs.
+    if (transparencyLog) afterSolve(context, preloadTransparencyLog);
     return {
       annotations,
       ...(transparencyLog ? { transparencyLog } : {}),
@@ -89,9 +95,15 @@ export async function prepareSigning(argv: BuildArgv, env: NodeJS.ProcessEnv, co
     ...(env.KUBECTL_BUILD_BROWSER ? { browser: env.KUBECTL_BUILD_BROWSER } : {}),
     stderr: context.stderr,
     signal: context.signal,
+    ...(context.solveSent ? { certifyAfter: context.solveSent } : {}),
   });
-  preloadTransparencyLog();
+  afterSolve(context, preloadTransparencyLog);
   return { annotations, transparencyLog, credential: (report) => keyless.credential(report), close: () => keyless.close() };
+}
+
+function afterSolve(context: SigningContext, work: () => void): void {
+  if (context.solveSent) void context.solveSent.then(work, () => undefined);
+  else work();
 }
 
 /**
