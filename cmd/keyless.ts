@@ -2,7 +2,8 @@
 // file holding one, or SIGSTORE_ID_TOKEN) is checked before the build; without one, on a terminal,
 // the browser login starts before the build and runs alongside it. The token is only awaited at
 // sign time, with --login-timeout, and Fulcio's certificate is asked for as soon as the token is
-// there (during the build, usually), so little is left to do once the image is pushed.
+// there and the build's Solve sent (during the build, usually), so little is left to do once the
+// image is pushed.
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { KubectlBuildError } from '../pkg/errors/index.ts';
