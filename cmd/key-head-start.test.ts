@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { generateKeyPairSync, randomBytes, scryptSync } from 'node:crypto';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -50,6 +51,11 @@ describe('keyDerivation', () => {
     expect(keyDerivation(['--sign', '--cosign-key', join(dir, 'missing.key')], withPassword)).toBeUndefined();
     expect(keyDerivation(['--sign', '--cosign-key', 'k8s://ns/secret'], withPassword)).toBeUndefined();
     expect(keyDerivation(['--sign', '--', '--cosign-key', keyFile], withPassword)).toBeUndefined();
+    // A key on a pipe (/dev/stdin, a FIFO) is left for the key loader: reading it here would leave it nothing to read.
+    const fifo = join(dir, 'key.fifo');
+    execFileSync('mkfifo', [fifo]);
+    expect(keyDerivation(['--sign', '--cosign-key', fifo], withPassword)).toBeUndefined();
+    expect(keyDerivation(['--sign', '--cosign-key', dir], withPassword)).toBeUndefined();
     const plain = join(dir, 'plain.key');
     writeFileSync(plain, generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey.export({ type: 'pkcs8', format: 'pem' }));
     expect(keyDerivation(['--sign', '--cosign-key', plain], withPassword)).toBeUndefined();

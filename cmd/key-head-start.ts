@@ -13,6 +13,9 @@
 
 import type { DeriveKey } from '../pkg/sign/keys.ts';
 
+// An encrypted cosign key is ~650 bytes; anything far larger is not one.
+const MAX_KEY_BYTES = 64 * 1024;
+
 /** What a head start derived, for the key loader to take when its inputs are the same. */
 export interface KeyHeadStart {
   readonly password: string;
@@ -92,8 +95,12 @@ function keyPem(uri: string | undefined, env: NodeJS.ProcessEnv): string | undef
   if (!uri) return undefined;
   if (uri.startsWith('env://')) return env[uri.slice('env://'.length)];
   if (/^[a-z0-9]+:\/\//.test(uri) && !uri.startsWith('file://')) return undefined;
+  const path = uri.startsWith('file://') ? uri.slice('file://'.length) : uri;
+  const fs = process.getBuiltinModule('node:fs');
   try {
-    return process.getBuiltinModule('node:fs').readFileSync(uri.startsWith('file://') ? uri.slice('file://'.length) : uri, 'utf8');
+    // Only a regular file of a key's size: a pipe (/dev/stdin) must be left for the key loader to read.
+    const stat = fs.statSync(path);
+    return stat.isFile() && stat.size <= MAX_KEY_BYTES ? fs.readFileSync(path, 'utf8') : undefined;
   } catch {
     return undefined;
   }
