@@ -15,7 +15,7 @@ import type { ProgressFormat } from '../pkg/progress/index.ts';
 import { dockerConfigCredentials } from '../pkg/registry/docker-config.ts';
 import { RegistryClient } from '../pkg/registry/client.ts';
 import { normalizedName, parseReference, type ImageReference } from '../pkg/registry/reference.ts';
-import { signPushed, type SignatureFormat } from '../pkg/sign/index.ts';
+import type { SignatureFormat } from '../pkg/sign/index.ts';
 import { buildOnEveryNode, checkAllNodesFlags } from './all-nodes-run.ts';
 import { parseBuildFlags } from './build-flags.ts';
 import { checkIgnoreFile, locateInputs, secretSource } from './build-inputs.ts';
@@ -23,7 +23,7 @@ import { connectBuilder, directAddress, type BuilderConnection } from './builder
 import { parseDuration } from './options/sign.ts';
 import { registryTimeoutMs, type RegistryTimeoutArgv } from './options/registry.ts';
 import { listenForStop, stoppedBy } from './stop-signals.ts';
-import { prepareSigning, signingTargets, type Signing } from './signing.ts';
+import type { Signing } from './signing.ts';
 
 export interface BuildArgv extends RegistryTimeoutArgv {
   path: string;
@@ -109,12 +109,16 @@ export async function buildCommand(argv: BuildArgv): Promise<void> {
   // The build also stops when signing can no longer happen (a browser login that failed meanwhile).
   const buildStop = new AbortController();
   const buildSignal = AbortSignal.any([stop.signal, buildStop.signal]);
+  // Once the (first) Solve is sent, signing loads and asks what it needs while the daemon builds.
+  let solveSent = (): void => undefined;
+  const solveStarted = new Promise<void>((resolve) => (solveSent = resolve));
   let signing: Signing | undefined;
   let builder: BuilderConnection | undefined;
   let scratch: string | undefined;
   try {
     // Everything signing needs is checked, the key loaded or the login started, before anything is built.
-    signing = argv.sign ? await prepareSigning(argv, env, { pushes: pushesImage({ push: argv.push, outputs }), signal: stop.signal, stderr: process.stderr }) : undefined;
+    // Signing's code (the key's crypto, the login, Sigstore) loads only for --sign.
+    signing = argv.sign ? await (await import('./signing.ts')).prepareSigning(argv, env, { pushes: pushesImage({ push: argv.push, outputs }), signal: stop.signal, stderr: process.stderr, solveSent: solveStarted }) : undefined;
     const registrySecret = argv['registry-secret'];
     const credentials = registrySecret
       ? await (await import('./cluster-builders.ts')).registrySecretSource(argv, registrySecret)
@@ -170,7 +174,10 @@ export async function buildCommand(argv: BuildArgv): Promise<void> {
       ...(argv['metadata-file'] ? { metadataFile: argv['metadata-file'] } : {}),
       signal: buildSignal,
       ...(signing?.ready ? { readyToSolve: signing.ready } : {}),
-      ...(argv.debug ? { onSolveStart: () => process.stderr.write(`debug: Solve request sent ${Math.round(performance.now())} ms after start\n`) } : {}),
+      onSolveStart: () => {
+        solveSent();
+        if (argv.debug) process.stderr.write(`debug: Solve request sent ${Math.round(performance.now())} ms after start\n`);
+      },
     };
     if (allNodes) {
       await buildOnEveryNode(argv, common, connect);
@@ -227,6 +234,7 @@ export async function buildCommand(argv: BuildArgv): Promise<void> {
       const images = pushedNames.map(parseReference);
       await unlessCancelled(
         (async () => {
+          const [{ signingTargets }, { signPushed }] = await Promise.all([import('./signing.ts'), import('../pkg/sign/index.ts')]);
           const targets = await signingTargets(client, images[0] as ImageReference, digest, argv['sign-recursive']);
           await signPushed({
             client,

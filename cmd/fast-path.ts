@@ -2,8 +2,10 @@
 // single executable's cmd/sea-main.ts): refuse an old Node and a program name that is none of ours,
 // each in one sentence, and answer help and unknown flags from facts gathered at build time by
 // running the real commands (cmd/startup-facts.ts): what yargs prints, in a few milliseconds instead
-// of the ~50 it takes to load yargs and the option definitions. Everything else goes to cmd/main.ts.
-// This module and the facts are all an entry holds (hack/bundle.ts): they must parse on old Nodes.
+// of the ~50 it takes to load yargs and the option definitions. Everything else goes to cmd/main.ts,
+// a signing build with the cosign key's scrypt already started (cmd/key-head-start.ts). These
+// modules and the facts are all an entry holds (hack/bundle.ts): they must parse on old Nodes.
+import { startKeyHeadStart } from './key-head-start.ts';
 import { NAMES_MARK, STARTUP_FACTS, WIDE_COLUMNS, type PluginFacts, type PluginName } from './startup-facts.ts';
 
 const MINIMUM_NODE_MAJOR = 24;
@@ -23,7 +25,10 @@ export interface FastAnswer {
 /** Runs what `programPath` names with `args` (the words after it): a fast answer, else cmd/main.ts. */
 export async function runEntry(programPath: string, args: readonly string[]): Promise<void> {
   const invocation = startFast(programPath, args, process.env);
-  if (invocation) await (await import('./main.ts')).runPlugin(invocation, args);
+  if (!invocation) return;
+  // Before the program loads: its loading and scrypt then run side by side.
+  if (!invocation.completion) startKeyHeadStart(invocation.plugin, args, process.env);
+  await (await import('./main.ts')).runPlugin(invocation, args);
 }
 
 /**

@@ -1,6 +1,7 @@
 // Keyless identity on the command line: when the login may start, how the wait at sign time ends
 // (token, timeout, cancel), and what reaches the user. Fulcio is unreachable here on purpose: the
 // real one is in integration/keyless.test.ts.
+import { createServer } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { KubectlBuildError } from '../pkg/errors/index.ts';
 import { browse, fakeJwt, startTestIssuer, type TestIssuer } from '../pkg/oidc/test-issuer.ts';
@@ -85,5 +86,38 @@ describe('prepareKeyless', () => {
     const keyless = await prepareKeyless(settings({ signal: abort.signal }).value);
     setTimeout(() => abort.abort(), 50);
     expect((await failure(keyless.credential(() => undefined)))?.code).toBe('CANCELLED');
+  });
+
+  it('asks Fulcio once the build is under way (certifyAfter), or at sign time if it never was', async () => {
+    // A Fulcio that counts the connections it gets and drops them.
+    let connections = 0;
+    const fulcio = createServer((socket) => {
+      connections++;
+      socket.destroy();
+    });
+    await new Promise<void>((resolve) => fulcio.listen(0, '127.0.0.1', resolve));
+    const fulcioUrl = `http://127.0.0.1:${(fulcio.address() as { port: number }).port}`;
+    const token = fakeJwt({ iss: issuer.url, aud: 'sigstore', sub: 's', email: 'dev@example.com', email_verified: true, exp: Math.floor(Date.now() / 1000) + 600 });
+    const givenToken = { value: token, source: 'SIGSTORE_ID_TOKEN' };
+    try {
+      let solveSent = (): void => undefined;
+      const certifyAfter = new Promise<void>((resolve) => (solveSent = resolve));
+      const deferred = await prepareKeyless(settings({ fulcioUrl, givenToken, certifyAfter, requestTimeoutMs: 1_000 }).value);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      expect(connections).toBe(0);
+      solveSent();
+      await expect.poll(() => connections).toBeGreaterThan(0);
+
+      // The build failed before its Solve: nothing asked, until sign time would ask.
+      connections = 0;
+      const never = await prepareKeyless(settings({ fulcioUrl, givenToken, certifyAfter: new Promise(() => undefined), requestTimeoutMs: 1_000 }).value);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      expect(connections).toBe(0);
+      expect((await failure(never.credential(() => undefined)))?.message).toMatch(/Fulcio at http:\/\/127\.0\.0\.1:\d+/);
+      expect(connections).toBeGreaterThan(0);
+      deferred.close();
+    } finally {
+      fulcio.close();
+    }
   });
 });

@@ -2,7 +2,8 @@
 // file holding one, or SIGSTORE_ID_TOKEN) is checked before the build; without one, on a terminal,
 // the browser login starts before the build and runs alongside it. The token is only awaited at
 // sign time, with --login-timeout, and Fulcio's certificate is asked for as soon as the token is
-// there (during the build, usually), so little is left to do once the image is pushed.
+// there and the build's Solve sent (during the build, usually), so little is left to do once the
+// image is pushed.
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { KubectlBuildError } from '../pkg/errors/index.ts';
@@ -30,6 +31,12 @@ export interface KeylessSettings {
   readonly browser?: string;
   readonly stderr: { write(text: string): unknown };
   readonly signal: AbortSignal;
+  /**
+   * When to ask Fulcio (once the token is there too): the build's Solve sent, so that loading
+   * Fulcio's client (~70 ms of the main thread) runs while the daemon builds, not before the Solve.
+   * Without it, at once; at sign time in any case.
+   */
+  readonly certifyAfter?: Promise<unknown>;
 }
 
 export type Report = (step: string, durationMs: number) => void;
@@ -89,12 +96,18 @@ export async function prepareKeyless(settings: KeylessSettings): Promise<Keyless
       identity: identity.claims.identity,
       ...(settings.requestTimeoutMs ? { timeoutMs: settings.requestTimeoutMs } : {}),
     });
-  // The certificate is asked for as soon as the identity is known; its failure is kept for sign time.
-  const early = tokenPromise.then((identity) => {
-    arrived = identity;
-    return certify(identity);
-  });
-  early.catch(() => undefined);
+  // The certificate is asked for as soon as the identity is known and the build under way; its
+  // failure is kept for sign time.
+  let early: Promise<SigningCertificate> | undefined;
+  const startEarly = () => {
+    early ??= tokenPromise.then(certify);
+    early.catch(() => undefined);
+    return early;
+  };
+  tokenPromise.then((identity) => (arrived = identity), () => undefined);
+  // (Not startEarly's promise: its failure is for sign time, never an unhandled rejection here.)
+  if (settings.certifyAfter) void settings.certifyAfter.then(() => void startEarly(), () => undefined);
+  else startEarly();
 
   // Never settles once the login succeeded; awaited by the build only, so not always listened to.
   const failed = tokenPromise.then(() => new Promise<never>(() => {}));
@@ -117,7 +130,7 @@ export async function prepareKeyless(settings: KeylessSettings): Promise<Keyless
         report(`logged in as ${identity.claims.identity} ${how}`, 0);
       }
       const certificateStarted = Date.now();
-      let certificate = await early.catch(() => undefined);
+      let certificate = await startEarly().catch(() => undefined);
       const fresh = (candidate?: SigningCertificate) => candidate && candidate.notAfterMs - Date.now() > CERTIFICATE_MARGIN_MS;
       if (!fresh(certificate)) {
         // The early request failed (Fulcio briefly away?) or its certificate is about to expire:

@@ -9,6 +9,7 @@ import { registerHooks } from 'node:module';
 import { getRawAsset } from 'node:sea';
 import { pathToFileURL } from 'node:url';
 import { startFast } from './fast-path.ts';
+import { startKeyHeadStart } from './key-head-start.ts';
 import type * as Main from './main.ts';
 
 /** Each embedded file of dist/ and its sha256 (hex), written in by hack/bundle.ts. */
@@ -57,6 +58,8 @@ const args = process.argv.slice(2);
 // process.argv[1] is the name the executable was started as (a link's name, under krew or install.sh).
 const invocation = startFast(process.argv[1] ?? '', args, process.env);
 if (invocation) {
+  // Before the program loads: its loading and scrypt then run side by side.
+  if (!invocation.completion) startKeyHeadStart(invocation.plugin, args, process.env);
   serveEmbeddedFiles();
   void import(`${root}main.js`).then((main: typeof Main) => main.runPlugin(invocation, args));
 }

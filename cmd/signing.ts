@@ -6,8 +6,9 @@ import { parseKeyValues } from '../pkg/build/options.ts';
 import { KubectlBuildError } from '../pkg/errors/index.ts';
 import type { RegistryClient } from '../pkg/registry/client.ts';
 import type { ImageReference } from '../pkg/registry/reference.ts';
-import { loadSigner, preloadTransparencyLog, readPushed, type AttestationToSign, type Credential, type TransparencyLogOptions } from '../pkg/sign/index.ts';
+import { cosignScrypt, loadSigner, preloadTransparencyLog, readPushed, type AttestationToSign, type Credential, type TransparencyLogOptions } from '../pkg/sign/index.ts';
 import type { BuildArgv } from './build-run.ts';
+import { keyHeadStart, withKeyHeadStart } from './key-head-start.ts';
 import { givenIdentityToken, prepareKeyless, type Report } from './keyless.ts';
 import { parseDuration } from './options/sign.ts';
 import { cosignPassword } from './password.ts';
@@ -33,6 +34,12 @@ export interface SigningContext {
   readonly pushes: boolean;
   readonly signal: AbortSignal;
   readonly stderr: { write(text: string): unknown };
+  /**
+   * Resolves once the build's Solve is sent: the log's libraries and Fulcio's client load, and
+   * Fulcio is asked, after it, while the daemon builds (their loading takes the main thread, which
+   * would otherwise delay the Solve). Without it, at once.
+   */
+  readonly solveSent?: Promise<unknown>;
 }
 
 export async function prepareSigning(argv: BuildArgv, env: NodeJS.ProcessEnv, context: SigningContext): Promise<Signing> {
@@ -47,14 +54,16 @@ export async function prepareSigning(argv: BuildArgv, env: NodeJS.ProcessEnv, co
     const started = Date.now();
     // k8s:// keys are read with the command's kubeconfig; the Kubernetes client loads only for them.
     const kubeSecret = uri.startsWith('k8s://') ? (await import('./cluster-builders.ts')).secretReader(argv) : undefined;
-    const loading = loadSigner(uri, { password: () => cosignPassword(env), env: (name) => env[name], requestTimeoutMs, ...(kubeSecret ? { kubeSecret } : {}) }).then((signer) => ({ signer, loadMs: Date.now() - started }));
+    // scrypt may be under way already: the entry started it before the program loaded.
+    const deriveKey = withKeyHeadStart(keyHeadStart(), cosignScrypt);
+    const loading = loadSigner(uri, { password: () => cosignPassword(env), env: (name) => env[name], requestTimeoutMs, deriveKey, ...(kubeSecret ? { kubeSecret } : {}) }).then((signer) => ({ signer, loadMs: Date.now() - started }));
     // A password asked on the terminal is asked before anything else prints. Otherwise the key is
     // decrypted (scrypt, ~0.2 s) while the builder is reached: the build awaits it (ready) before
     // its Solve, so a wrong password still fails before anything is built.
     if (env.COSIGN_PASSWORD === undefined) await loading;
     loading.catch(() => {}); // Awaited by the build as ready; no unhandled rejection meanwhile.
-    // Checks passed: the build starts; the log's libraries load meanwhile.
-    if (transparencyLog) preloadTransparencyLog();
+    // Checks passed: the build starts; the log's libraries load while it runs.
+    if (transparencyLog) afterSolve(context, preloadTransparencyLog);
     return {
       annotations,
       ...(transparencyLog ? { transparencyLog } : {}),
@@ -91,9 +100,15 @@ export async function prepareSigning(argv: BuildArgv, env: NodeJS.ProcessEnv, co
     ...(env.KUBECTL_BUILD_BROWSER ? { browser: env.KUBECTL_BUILD_BROWSER } : {}),
     stderr: context.stderr,
     signal: context.signal,
+    ...(context.solveSent ? { certifyAfter: context.solveSent } : {}),
   });
-  preloadTransparencyLog();
+  afterSolve(context, preloadTransparencyLog);
   return { annotations, transparencyLog, failed: keyless.failed, credential: (report) => keyless.credential(report), close: () => keyless.close() };
+}
+
+function afterSolve(context: SigningContext, work: () => void): void {
+  if (context.solveSent) void context.solveSent.then(work, () => undefined);
+  else work();
 }
 
 /**

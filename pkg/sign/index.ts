@@ -13,7 +13,7 @@ import { attestationStatement } from './pushed-attestations.ts';
 import type { SignatureTarget } from './tag-update.ts';
 import type { TransparencyLogOptions } from './transparency.ts';
 
-export { loadSigner, type Signer, type KeyOptions } from './keys.ts';
+export { cosignScrypt, loadSigner, type DeriveKey, type Signer, type KeyOptions } from './keys.ts';
 export { DEFAULT_FULCIO_URL, requestCertificate, type SigningCertificate } from './keyless.ts';
 export { DEFAULT_REKOR_URL, preloadTransparencyLog, type TransparencyLogOptions } from './transparency.ts';
 export type { Credential } from './produce.ts';

@@ -1,7 +1,7 @@
 // cosign's private keys: the encrypted PEM `cosign generate-key-pair` writes (scrypt + NaCl
 // secretbox around PKCS#8), plain PKCS#8/SEC1 PEM, from a file or an environment variable
 // (env://VAR). Keys are decrypted in memory and never written or printed.
-import { createPrivateKey, createPublicKey, scrypt, sign as cryptoSign, type KeyObject, type ScryptOptions } from 'node:crypto';
+import { createPrivateKey, createPublicKey, scrypt, sign as cryptoSign, type KeyObject } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import nacl from 'tweetnacl';
 import { KubectlBuildError } from '../errors/index.ts';
@@ -24,7 +24,21 @@ export interface KeyOptions {
   readonly kubeSecret?: (namespace: string | undefined, name: string) => Promise<Readonly<Record<string, Buffer>>>;
   /** How long each request to a KMS waits for an answer (--sign-timeout). */
   readonly requestTimeoutMs?: number;
+  /**
+   * scrypt for an encrypted key (the salt as written in it, base64); default: node:crypto's, on
+   * libuv's thread pool. The CLI passes one that takes a derivation it started before it loaded.
+   */
+  readonly deriveKey?: DeriveKey;
 }
+
+/** scrypt's cost parameters, as cosign writes them into the key. */
+export interface ScryptParams {
+  readonly N: number;
+  readonly r: number;
+  readonly p: number;
+}
+
+export type DeriveKey = (password: string, salt: string, params: ScryptParams) => Promise<Buffer>;
 
 // awskms:// works; the others are recognised and refused in one sentence until they land.
 const KMS_SCHEMES = ['gcpkms', 'azurekms', 'hashivault'];
@@ -76,7 +90,7 @@ async function k8sSigner(uri: string, options: KeyOptions): Promise<Signer> {
 
 async function signerFromPem(pem: string, description: string, options: KeyOptions): Promise<Signer> {
   const privateKey = /-----BEGIN ENCRYPTED (SIGSTORE|COSIGN) PRIVATE KEY-----/.test(pem)
-    ? await decryptCosignKey(pem, await options.password(), description)
+    ? await decryptCosignKey(pem, await options.password(), description, options.deriveKey)
     : parsePlainKey(pem, description);
   const publicKeyPem = createPublicKey(privateKey).export({ type: 'spki', format: 'pem' }).toString();
   // ECDSA and RSA sign a SHA-256 digest (DER signatures, as cosign's); Ed25519 signs the data itself.
@@ -104,16 +118,17 @@ interface EncryptedKey {
   ciphertext: string;
 }
 
-function scryptAsync(password: string, salt: Buffer, length: number, options: ScryptOptions): Promise<Buffer> {
-  return new Promise((resolve, reject) => scrypt(password, salt, length, options, (error, key) => (error ? reject(error) : resolve(key))));
-}
+/** The secretbox key (32 bytes) from the password, as cosign derives it. */
+export const cosignScrypt: DeriveKey = (password, salt, { N, r, p }) =>
+  new Promise((resolve, reject) => scrypt(password, Buffer.from(salt, 'base64'), 32, { N, r, p, maxmem: 256 * N * r }, (error, key) => (error ? reject(error) : resolve(key))));
 
 /**
  * scrypt(password, salt) opens the NaCl secretbox that holds the PKCS#8 DER. scrypt with cosign's
  * parameters takes ~0.2 s of CPU (half of a cached build and push): it runs on libuv's thread pool,
- * so that the build can reach its daemon meanwhile (cmd/signing.ts).
+ * so that the build can reach its daemon meanwhile (cmd/signing.ts), from before the program loads
+ * when the CLI could start it then (cmd/key-head-start.ts).
  */
-export async function decryptCosignKey(pem: string, password: string, description = 'the key'): Promise<KeyObject> {
+export async function decryptCosignKey(pem: string, password: string, description = 'the key', deriveKey: DeriveKey = cosignScrypt): Promise<KeyObject> {
   const body = pem.replace(/-----(BEGIN|END)[^-]+-----/g, '').replace(/\s+/g, '');
   let parsed: EncryptedKey;
   try {
@@ -124,8 +139,7 @@ export async function decryptCosignKey(pem: string, password: string, descriptio
   if (parsed.kdf?.name !== 'scrypt' || parsed.cipher?.name !== 'nacl/secretbox') {
     throw new KubectlBuildError('USAGE', `the cosign key (${description}) uses an encryption kubectl-build does not know`, { hint: 'expected scrypt and nacl/secretbox, as cosign writes' });
   }
-  const { N, r, p } = parsed.kdf.params;
-  const secret = await scryptAsync(password, Buffer.from(parsed.kdf.salt, 'base64'), 32, { N, r, p, maxmem: 256 * N * r });
+  const secret = await deriveKey(password, parsed.kdf.salt, parsed.kdf.params);
   const opened = nacl.secretbox.open(Buffer.from(parsed.ciphertext, 'base64'), Buffer.from(parsed.cipher.nonce, 'base64'), secret);
   if (!opened) {
     throw new KubectlBuildError('UNAUTHENTICATED', `wrong password for the cosign key (${description})`, {

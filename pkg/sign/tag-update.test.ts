@@ -38,6 +38,22 @@ describe('addToTag', () => {
     expect(tag.writes).toBe(1);
   });
 
+  it('confirms with one read, after a pause no shorter than a write takes', async () => {
+    const tag: Tag = { items: ['cosign-sig'], reads: 0, writes: 0 };
+    const pauses: number[] = [];
+    const list = tagList(tag, 'ours');
+    const slowWrite = list.write;
+    // A write that takes 40 ms: a concurrent writer's stale write lands within about that long.
+    list.write = async (items) => {
+      await new Promise((resolve) => setTimeout(resolve, 40));
+      await slowWrite(items);
+    };
+    expect(await addToTag(list, { pause: async (ms) => pauses.push(ms) })).toBe(2);
+    expect(tag.reads).toBe(2);
+    expect(pauses).toHaveLength(1);
+    expect(pauses[0]).toBeGreaterThanOrEqual(39);
+  });
+
   it('writes again when a stale writer drops our item, and confirms longer after that', async () => {
     const tag: Tag = { items: [], reads: 0, writes: 0 };
     // Right after our write, a writer that read the empty tag long ago puts back its own view.
@@ -55,7 +71,7 @@ describe('addToTag', () => {
     const tag: Tag = { items: ['a'], reads: 0, writes: 0 };
     const list = tagList(tag, 'ours', (read) => {
       // After our write, a stale writer that never saw 'a' overwrites the tag with its own item.
-      if (read === 3) tag.items = ['ours', 'b'];
+      if (read === 2) tag.items = ['ours', 'b'];
     });
     await addToTag(list, noPause);
     expect([...tag.items].sort()).toEqual(['a', 'b', 'ours']);

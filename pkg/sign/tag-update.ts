@@ -4,9 +4,10 @@
 // items others added meanwhile. Two defences:
 // - healing: every writer remembers every item it has seen on the tag and writes them all back,
 //   so a stale write that dropped someone's item is repaired by any writer still watching;
-// - confirmation: after writing, a writer re-reads at jittered intervals until its item was seen
-//   several times in a row; once it has seen contention (items coming and going), it confirms
-//   more times over a longer window.
+// - confirmation: after writing, a writer reads the tag again once it is late enough that any
+//   writer who read before our write landed has written too (its write takes about as long as
+//   ours: the pause is at least our write's duration, jittered); once it has seen contention
+//   (items coming and going), it confirms more times over a longer window.
 import { setTimeout as sleep } from 'node:timers/promises';
 import { KubectlBuildError } from '../errors/index.ts';
 
@@ -54,7 +55,10 @@ const CONTENDED_PAUSE_MS = 200;
 
 /** Adds `list.ours` to the tag, keeping everything there; resolves with the number of items. */
 export async function addToTag<T>(list: TagList<T>, options: TagUpdateOptions = {}): Promise<number> {
-  const confirmations = options.confirmations ?? 2;
+  // One confirming read: what matters is how late the last read comes, not how many there are
+  // (a stale write that lands before it is seen by it). Two reads at 0.5-1.5x our write's duration
+  // each guaranteed no more than one read after 1x; one read after 1-1.5x keeps that guarantee.
+  const confirmations = options.confirmations ?? 1;
   const pause = options.pause ?? sleep;
   const maxWrites = options.maxWrites ?? 20;
   let prefetched = (await options.firstRead?.catch(() => undefined)) as T[] | undefined;
@@ -125,6 +129,6 @@ export async function addToTag<T>(list: TagList<T>, options: TagUpdateOptions = 
     // A jittered pause, long enough for a concurrent writer's stale write to land and be seen;
     // much longer once others are writing too, and after failures.
     const base = contended ? Math.max(CONTENDED_PAUSE_MS, 2 * writeMs) : Math.max(10, writeMs);
-    await pause(base * (0.5 + Math.random()) + failures * 50);
+    await pause(base * (contended ? 0.5 + Math.random() : 1 + Math.random() / 2) + failures * 50);
   }
 }
