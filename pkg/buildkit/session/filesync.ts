@@ -6,12 +6,15 @@
 // give the same layers from the same context.
 import { closeSync, openSync, readSync } from 'node:fs';
 import { open } from 'node:fs/promises';
+import { setImmediate as nextTurn } from 'node:timers/promises';
 import * as grpc from '@grpc/grpc-js';
 import { errorMessage } from '../../errors/index.ts';
 import { buildkitProtocol } from '../proto.ts';
-import { walkContext } from '../fsutil/walk.ts';
+import { contextWalk } from '../fsutil/walk.ts';
 import type { WireStat } from '../fsutil/stat.ts';
-import { DATA_HEADER_ROOM, dataPacket, dataPacketBuffer } from './encoded.ts';
+import { DATA_HEADER_ROOM, dataFrame, dataPacketBuffer } from './encoded.ts';
+import { frameWriter } from './frame-writer.ts';
+import { FrameBatch } from './packet-frames.ts';
 import type { SessionService } from './session.ts';
 
 /** The local directories a build may read, by the name the frontend asks for ("context", "dockerfile"). */
@@ -37,7 +40,7 @@ interface Packet {
   data?: Buffer;
 }
 
-type DiffCopyCall = grpc.ServerDuplexStream<Packet, Packet | Buffer>;
+type DiffCopyCall = grpc.ServerDuplexStream<Packet, Buffer>;
 
 // 32 KiB, as fsutil sends them. The daemon accepts any size up to 16 MiB, and bigger chunks cost
 // us less CPU, but it is slower to take them: 5 files of 200 MB took it 20 s in 64 or 256 KiB
@@ -48,6 +51,8 @@ const CHUNK_SIZE = 32 * 1024;
 // and, when their size is as the walk saw it, sent as one DATA packet.
 const SMALL_FILE = 64 * 1024;
 const PARALLEL_FILES = 4;
+// STAT packets go out in batches of about this many bytes (some 500 packets), one stream write each.
+const STAT_BATCH = 32 * 1024;
 
 export function fileSyncService(dirs: SyncedDirs, counters: TransferCounters): SessionService {
   return {
@@ -84,15 +89,18 @@ async function diffCopy(call: DiffCopyCall, dirs: SyncedDirs, counters: Transfer
   }
 
   const counted: DirTransfer = (counters[dirName] ??= { statsSent: 0, filesSent: 0, bytesSent: 0 });
-  // A Buffer is a packet already encoded (./encoded.ts).
-  // `written` runs once grpc-js has framed the message (it copies it) and handed it on.
-  const send = async (packet: Packet | Buffer, written?: () => void) => {
-    if (!call.write(packet, written)) await new Promise((resolve) => call.once('drain', resolve));
+  // Every packet goes as encoded gRPC frames (./encoded.ts, ./packet-frames.ts); `written` runs
+  // once the stream is done with the buffer.
+  const writer = frameWriter(call);
+  const send = (frames: Buffer, written?: () => void) => writer.write(frames, written);
+  const sendOne = (add: (batch: FrameBatch) => void) => {
+    const batch = new FrameBatch(64);
+    add(batch);
+    return send(batch.take());
   };
   const buffers = new ChunkBuffers();
-  // The path to read, or null for a socket: sent as an empty file, as fsutil does.
-  const filesById = new Map<number, string | null>();
-  const filesSizes = new Map<number, { size: number }>();
+  // By ID: the path to read (null for a socket: sent as an empty file, as fsutil does) and the size the walk saw.
+  const filesById = new Map<number, { path: string | null; size: number }>();
   const queue: number[] = [];
   let active = 0;
   let failed = false;
@@ -100,25 +108,23 @@ async function diffCopy(call: DiffCopyCall, dirs: SyncedDirs, counters: Transfer
   const fail = (error: unknown) => {
     if (failed) return;
     failed = true;
-    const message = errorMessage(error);
-    call.write({ type: 'PACKET_ERR', data: Buffer.from(message) });
-    call.end();
+    sendOne((batch) => batch.addError(errorMessage(error))).then(() => call.end(), () => call.end());
   };
 
   const sendFile = async (id: number) => {
-    const path = filesById.get(id);
-    if (path === undefined) throw new Error(`the daemon asked for unknown file #${id}`);
+    const file = filesById.get(id);
+    if (file === undefined) throw new Error(`the daemon asked for unknown file #${id}`);
     filesById.delete(id);
-    const { size } = filesSizes.get(id) ?? { size: Infinity };
-    filesSizes.delete(id);
+    const { path, size } = file;
     // A socket has nothing to read.
     if (path !== null) {
       for await (const packet of dataPackets(path, id, size, buffers)) {
-        await send(packet.message, packet.release);
+        await send(packet.frame, packet.release);
         counted.bytesSent += packet.length;
       }
     }
-    await send({ type: 'PACKET_DATA', ID: id });
+    // A DATA packet without data: the end of the file.
+    await send(dataFrame(dataPacketBuffer(0), id, 0));
     counted.filesSent++;
   };
 
@@ -143,8 +149,7 @@ async function diffCopy(call: DiffCopyCall, dirs: SyncedDirs, counters: Transfer
         break;
       case 'PACKET_FIN':
         // The daemon has all it asked for: answer FIN and close our side.
-        call.write({ type: 'PACKET_FIN' });
-        call.end();
+        sendOne((batch) => batch.addFin()).then(() => call.end(), () => call.end());
         break;
       case 'PACKET_ERR':
         failed = true;
@@ -158,30 +163,38 @@ async function diffCopy(call: DiffCopyCall, dirs: SyncedDirs, counters: Transfer
 
   try {
     let id = 0;
-    for await (const entry of walkContext(root, {
+    const entries = await contextWalk(root, {
       excludes: metadataValues(call.metadata, 'exclude-patterns'),
       includes: metadataValues(call.metadata, 'include-patterns'),
       followPaths: metadataValues(call.metadata, 'followpaths'),
-    })) {
-      if (failed) return;
-      if (entry.hasData) {
-        filesById.set(id, entry.isSocket ? null : entry.absolutePath);
-        filesSizes.set(id, { size: Number(entry.stat.size) });
-      }
+    });
+    const batch = new FrameBatch(STAT_BATCH + 1024);
+    for (const entry of entries) {
+      if (entry.hasData) filesById.set(id, { path: entry.isSocket ? null : entry.absolutePath, size: Number(entry.stat.size) });
       id++;
-      await send({ type: 'PACKET_STAT', stat: { ...entry.stat, uid: 0, gid: 0 } });
+      // The entry is ours alone: its owner is reset in place.
+      entry.stat.uid = 0;
+      entry.stat.gid = 0;
+      batch.addStat(entry.stat);
       counted.statsSent++;
+      if (batch.bytes >= STAT_BATCH) {
+        await send(batch.take());
+        // Between batches, the event loop answers health checks and the daemon's requests.
+        await nextTurn();
+        if (failed) return;
+      }
     }
     // A STAT without a stat: the listing is complete.
-    await send({ type: 'PACKET_STAT' });
+    batch.addStat();
+    await send(batch.take());
   } catch (error) {
     fail(error);
   }
 }
 
 interface EncodedChunk {
-  /** The DATA packet, encoded. */
-  readonly message: Buffer;
+  /** The DATA packet, as a gRPC frame. */
+  readonly frame: Buffer;
   /** How many of the file's bytes it carries. */
   readonly length: number;
   /** Gives the buffer back for another chunk: call it once the message has been written. */
@@ -229,7 +242,7 @@ async function* dataPackets(path: string, id: number, size: number, buffers: Chu
         filled += bytesRead;
       }
       const release = pooled ? () => buffers.give(buffer) : () => {};
-      if (filled > 0) yield { message: dataPacket(buffer, id, filled), length: filled, release };
+      if (filled > 0) yield { frame: dataFrame(buffer, id, filled), length: filled, release };
       else release();
       if (atEnd) return;
       capacity = CHUNK_SIZE;
