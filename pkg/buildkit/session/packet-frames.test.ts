@@ -80,6 +80,19 @@ describe('STAT packets encoded by hand', () => {
     ]);
   });
 
+  it('DATA packets carry the bytes asked for, and the empty one ends the file', () => {
+    const batch = new FrameBatch(16);
+    const bytes = Buffer.alloc(70_000, 0x5a);
+    batch.addData(2 ** 32 - 1, bytes, 200);
+    batch.addData(300, bytes, 70_000);
+    batch.addData(300, bytes, 0);
+    expect(decodeFrames(batch.take())).toEqual([
+      { type: 'PACKET_DATA', stat: null, ID: 2 ** 32 - 1, data: bytes.subarray(0, 200) },
+      { type: 'PACKET_DATA', stat: null, ID: 300, data: bytes },
+      { type: 'PACKET_DATA', stat: null, ID: 300, data: Buffer.alloc(0) },
+    ]);
+  });
+
   it('leaves zero values out, as Go does: a root-owned empty file is its path, mode and time', () => {
     const batch = new FrameBatch(64);
     batch.addStat({ ...file, size: '0' });

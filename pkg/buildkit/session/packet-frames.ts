@@ -10,6 +10,7 @@ import { GRPC_PREFIX, varintLength, writeGrpcPrefix, writeVarint } from './encod
 // Field keys: (field number << 3) | wire type (0 varint, 2 length-delimited).
 const PACKET_TYPE_KEY = (1 << 3) | 0;
 const PACKET_STAT_KEY = (2 << 3) | 2;
+const PACKET_ID_KEY = (3 << 3) | 0;
 const PACKET_DATA_KEY = (4 << 3) | 2;
 const STAT_KEYS = {
   path: (1 << 3) | 2,
@@ -25,6 +26,7 @@ const STAT_KEYS = {
 } as const;
 const XATTR_KEY = (1 << 3) | 2;
 const XATTR_VALUE = (2 << 3) | 2;
+const PACKET_DATA = 2;
 const PACKET_FIN = 3;
 const PACKET_ERR = 4;
 
@@ -159,6 +161,21 @@ export class FrameBatch {
       offset += value.copy(buffer, offset);
     });
     this.#used = offset;
+  }
+
+  /** Packet{type: DATA, ID: id, data: the first `length` bytes of `bytes`}; with `length` 0, the packet that ends the file. */
+  addData(id: number, bytes: Buffer, length: number): void {
+    const idLength = 1 + varintLength(id);
+    let offset = this.#frame(2 + idLength + (length > 0 ? bytesFieldLength(length) : 0));
+    const buffer = this.#buffer;
+    buffer[offset++] = PACKET_TYPE_KEY;
+    buffer[offset++] = PACKET_DATA;
+    buffer[offset++] = PACKET_ID_KEY;
+    offset = writeVarint(buffer, offset, id);
+    if (length === 0) return;
+    buffer[offset++] = PACKET_DATA_KEY;
+    offset = writeVarint(buffer, offset, length);
+    bytes.copy(buffer, offset, 0, length);
   }
 
   /** Packet{type: FIN}: the daemon has all it asked for. */
