@@ -53,6 +53,7 @@ const CHUNK_SIZE = 32 * 1024;
 // file were most of our CPU time in a cold upload of 10,000 small files).
 const SMALL_FILE = 64 * 1024;
 const PARALLEL_FILES = 4;
+const READ_CHUNKS = 8;
 // STAT packets and small files go out in batches of about this many bytes (some 500 STAT
 // packets), one stream write each.
 const BATCH = 32 * 1024;
@@ -145,10 +146,10 @@ async function diffCopy(call: DiffCopyCall, dirs: SyncedDirs, counters: Transfer
     return true;
   };
 
-  const sendFile = async (id: number, { path, size }: FileToSend) => {
+  const sendFile = async (id: number, { path }: FileToSend) => {
     // A socket has nothing to read.
     if (path !== null) {
-      for await (const packet of dataPackets(path, id, size, buffers)) {
+      for await (const packet of dataPackets(path, id, buffers)) {
         await send(packet.frame, packet.release);
         counted.bytesSent += packet.length;
       }
@@ -283,34 +284,25 @@ class ChunkBuffers {
 /**
  * A file's contents as encoded DATA packets, read until end of file (as fsutil's io.Copy does, so a
  * file that grew since the walk is sent whole). Each chunk is read into the buffer that goes to
- * the wire. The first buffer has room for the size the walk saw and one byte more, so that a small
- * file takes one buffer and one packet; a full buffer is followed by another.
+ * the wire, READ_CHUNKS of them per read (readv): one thread-pool round trip per 256 KiB, where one
+ * per 32 KiB chunk cost three times the CPU time.
  */
-async function* dataPackets(path: string, id: number, size: number, buffers: ChunkBuffers): AsyncGenerator<EncodedChunk> {
-  const small = size <= SMALL_FILE;
-  const file = small ? openSync(path, 'r') : await open(path, 'r');
-  const read = (buffer: Buffer, offset: number, length: number): number | Promise<number> =>
-    typeof file === 'number' ? readSync(file, buffer, offset, length, null) : file.read(buffer, offset, length, null).then((result) => result.bytesRead);
+async function* dataPackets(path: string, id: number, buffers: ChunkBuffers): AsyncGenerator<EncodedChunk> {
+  const file = await open(path, 'r');
   try {
-    let capacity = Math.min(size + 1, CHUNK_SIZE);
     for (;;) {
-      const pooled = capacity === CHUNK_SIZE;
-      const buffer = pooled ? buffers.take() : dataPacketBuffer(capacity);
-      let filled = 0;
-      let atEnd = false;
-      while (filled < capacity && !atEnd) {
-        const bytesRead = await read(buffer, DATA_HEADER_ROOM + filled, capacity - filled);
-        if (bytesRead === 0) atEnd = true;
-        filled += bytesRead;
+      const chunks = Array.from({ length: READ_CHUNKS }, () => buffers.take());
+      const { bytesRead } = await file.readv(chunks.map((chunk) => chunk.subarray(DATA_HEADER_ROOM, DATA_HEADER_ROOM + CHUNK_SIZE)));
+      let left = bytesRead;
+      for (const chunk of chunks) {
+        const length = Math.min(left, CHUNK_SIZE);
+        left -= length;
+        if (length > 0) yield { frame: dataFrame(chunk, id, length), length, release: () => buffers.give(chunk) };
+        else buffers.give(chunk);
       }
-      const release = pooled ? () => buffers.give(buffer) : () => {};
-      if (filled > 0) yield { frame: dataFrame(buffer, id, filled), length: filled, release };
-      else release();
-      if (atEnd) return;
-      capacity = CHUNK_SIZE;
+      if (bytesRead === 0) return;
     }
   } finally {
-    if (typeof file === 'number') closeSync(file);
-    else await file.close();
+    await file.close();
   }
 }
