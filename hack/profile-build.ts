@@ -1,9 +1,11 @@
 // Where the client's time goes: CPU profiles (node --cpu-prof) of `kubectl build` (dist/, the
-// bundle the single executable carries) for a fully cached build, 10,000 small files cold and
+// bundle the single executable carries, under the V8 flags it carries) for a fully cached build, 10,000 small files cold and
 // incremental, and 5 files of 200 MB cold, against one buildkitd; with each run's CPU time
 // (user + sys) and peak RSS beside buildctl's for the same case. CPU time is the figure to trust
-// on a shared machine; wall time is shown with that caveat. Prints the functions with the most
-// self time per case and keeps the .cpuprofile files (open them in Chrome's DevTools).
+// on a shared machine; wall time is shown with that caveat. Prints each profile's time per phase
+// (walk + STAT packets, file contents, garbage collector, idle, the rest) and the functions with the
+// most self time, named through the bundle's source maps, and keeps the .cpuprofile files (open them
+// in Chrome's DevTools).
 //   node hack/profile-build.ts           (run `make build` first; PROFILE_KEEP=1 keeps the work folder)
 import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
@@ -11,8 +13,10 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { startBuildkitd } from './lib/buildkitd.ts';
 import { tool } from './lib/paths.ts';
+import { V8_FLAGS } from './lib/sea.ts';
 import { stopProcess } from './lib/process.ts';
 import { makeContext } from '../bench/lib/contexts.ts';
+import { phaseTotals, topSelfTime, type CpuProfile } from './lib/cpu-profile.ts';
 
 const work = mkdtempSync(join(tmpdir(), 'kb-profile-'));
 const buildkitd = await startBuildkitd({ dir: join(work, 'buildkitd') });
@@ -33,32 +37,11 @@ function timed(command: string, args: readonly string[], env: NodeJS.ProcessEnv 
   return { wallS: wall, cpuS: user + sys, rssMb: rss / 1024 };
 }
 
-interface ProfileNode {
-  id: number;
-  callFrame: { functionName: string; url: string; lineNumber: number };
-  hitCount?: number;
-  children?: number[];
-}
-
-/** The functions with the most self time in a .cpuprofile, as "ms  name  file:line". */
-function topSelfTime(file: string, count = 14): string[] {
-  const profile = JSON.parse(readFileSync(file, 'utf8')) as { nodes: ProfileNode[]; samples: number[]; timeDeltas: number[] };
-  const msById = new Map<number, number>();
-  profile.samples.forEach((id, i) => msById.set(id, (msById.get(id) ?? 0) + (profile.timeDeltas[i] ?? 0) / 1000));
-  const byFunction = new Map<string, number>();
-  for (const node of profile.nodes) {
-    const { functionName, url, lineNumber } = node.callFrame;
-    const key = `${functionName || '(anonymous)'}  ${url.replace(/^.*\//, '')}:${lineNumber + 1}`;
-    byFunction.set(key, (byFunction.get(key) ?? 0) + (msById.get(node.id) ?? 0));
-  }
-  return [...byFunction.entries()].sort((a, b) => b[1] - a[1]).slice(0, count).map(([key, ms]) => `${ms.toFixed(0).padStart(6)} ms  ${key}`);
-}
-
 const env: NodeJS.ProcessEnv = { ...process.env };
 delete env.BUILDKIT_HOST;
 const prune = () => execFileSync(tool('buildctl'), ['--addr', buildkitd.address, 'prune', '--all'], { stdio: 'ignore' });
 const ours = (dir: string, profileDir?: string) =>
-  timed(process.execPath, [...(profileDir ? ['--cpu-prof', '--cpu-prof-dir', profileDir] : []), cli, '--progress', 'quiet', '--builder-addr', buildkitd.address, dir], env);
+  timed(process.execPath, [...V8_FLAGS, ...(profileDir ? ['--cpu-prof', '--cpu-prof-dir', profileDir] : []), cli, '--progress', 'quiet', '--builder-addr', buildkitd.address, dir], env);
 const theirs = (dir: string) =>
   timed(tool('buildctl'), ['--addr', buildkitd.address, 'build', '--progress', 'quiet', '--frontend', 'dockerfile.v0', '--local', `context=${dir}`, '--local', `dockerfile=${dir}`], env);
 
@@ -73,7 +56,12 @@ function profileCase(name: string, dir: string, cold: boolean): void {
   show('kubectl build', ours(dir, profileDir));
   if (cold) prune();
   show('buildctl build', theirs(dir));
-  for (const file of readdirSync(profileDir)) for (const line of topSelfTime(join(profileDir, file))) console.log(`    ${line}`);
+  for (const file of readdirSync(profileDir)) {
+    const profile = JSON.parse(readFileSync(join(profileDir, file), 'utf8')) as CpuProfile;
+    const phases = Object.entries(phaseTotals(profile)).sort((a, b) => b[1] - a[1]);
+    console.log(`    by phase: ${phases.map(([phase, ms]) => `${phase} ${ms.toFixed(0)} ms`).join(', ')}`);
+    for (const line of topSelfTime(profile)) console.log(`    ${line}`);
+  }
 }
 
 try {

@@ -83,9 +83,11 @@ export function deviceNumbers(rdev: bigint): { major: bigint; minor: bigint } {
   return { major: (rdev >> 8n) & 0xfffn, minor: (rdev & 0xffn) | ((rdev >> 12n) & 0xfff00n) };
 }
 
+const NOT_A_DEVICE = { major: 0n, minor: 0n };
+
 export function wireStat(path: string, stats: BigIntStats, linkname: string, hardlinkOf: string | undefined): WireStat {
   const device = stats.isBlockDevice() || stats.isCharacterDevice();
-  const { major, minor } = deviceNumbers(stats.rdev);
+  const { major, minor } = device ? deviceNumbers(stats.rdev) : NOT_A_DEVICE;
   return {
     path,
     mode: goFileMode(Number(stats.mode)),

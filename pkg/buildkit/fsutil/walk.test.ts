@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { deviceNumbers, GoMode } from './stat.ts';
-import { walkContext, type WalkOptions } from './walk.ts';
+import { inByteOrder, walkContext, type WalkOptions } from './walk.ts';
 
 const dirs: string[] = [];
 afterEach(() => dirs.splice(0).forEach((dir) => rmSync(dir, { recursive: true, force: true })));
@@ -99,5 +99,18 @@ describe('deviceNumbers', () => {
     // /dev/null is 1,3; a minor above 255 goes in the high bits.
     expect(deviceNumbers(0x103n)).toEqual({ major: 1n, minor: 3n });
     expect(deviceNumbers(0x12300803n)).toEqual({ major: 8n, minor: 0x12300n + 3n });
+  });
+});
+
+describe('inByteOrder', () => {
+  const byBytes = (names: string[]) => [...names].sort((a, b) => Buffer.compare(Buffer.from(a), Buffer.from(b)));
+
+  it('sorts as Go sorts strings, by their UTF-8 bytes, with and without characters past U+FFFF', () => {
+    const bmp = ['b', 'B', 'a.txt', 'a', '_', 'é', 'z', '\uE000', '\uFFFD', 'ü', '日本', '10', '9'];
+    expect(inByteOrder(bmp)).toEqual(byBytes(bmp));
+    // U+1F433 is a surrogate pair in UTF-16, below U+E000 there, but above it in UTF-8.
+    const astral = [...bmp, '🐳', 'a🐳', 'a\uFFFD'];
+    expect(inByteOrder(astral)).toEqual(byBytes(astral));
+    expect(inByteOrder(astral).indexOf('🐳')).toBeGreaterThan(inByteOrder(astral).indexOf('\uFFFD'));
   });
 });

@@ -1,6 +1,6 @@
-// The two messages that carry bulk bytes, encoded straight into the buffer handed to grpc-js: a
-// file's DATA packet (fsutil Packet) is read from disk into the space behind its own header, and
-// each chunk of the session's HTTP/2 connection (Control.Session's BytesMessage) is copied once
+// The two messages that carry bulk bytes, encoded straight into the buffer that goes to the wire: a
+// file's DATA packet (fsutil Packet), with its gRPC frame prefix, is read from disk into the space
+// behind its own header (./frame-writer.ts writes it to the HTTP/2 stream as it is), and each chunk of the session's HTTP/2 connection (Control.Session's BytesMessage) is copied once
 // from the socket's read buffer. protobuf.js would allocate and copy every byte once more, and each
 // allocation of external memory drives V8 towards a full garbage collection: for 1 GB of context,
 // the two extra copies cost about a third of our CPU time, much of it in the collector.
@@ -13,10 +13,21 @@ const PACKET_DATA_KEY = (4 << 3) | 2;
 const BYTES_DATA_KEY = (1 << 3) | 2;
 const PACKET_DATA = 2;
 
-/** The most bytes a DATA packet's header takes: type (2), ID (1 + 5), data's key and length (1 + 5). */
-export const DATA_HEADER_ROOM = 14;
+/** A gRPC frame's prefix: a compression flag (0: none) and the message's length, big-endian. */
+export const GRPC_PREFIX = 5;
 
-function varintLength(value: number): number {
+/** The most bytes a DATA frame's header takes: the prefix, type (2), ID (1 + 5), data's key and length (1 + 5). */
+export const DATA_HEADER_ROOM = GRPC_PREFIX + 14;
+
+export function writeGrpcPrefix(buffer: Buffer, offset: number, messageLength: number): void {
+  buffer[offset] = 0;
+  buffer[offset + 1] = messageLength >>> 24;
+  buffer[offset + 2] = (messageLength >>> 16) & 0xff;
+  buffer[offset + 3] = (messageLength >>> 8) & 0xff;
+  buffer[offset + 4] = messageLength & 0xff;
+}
+
+export function varintLength(value: number): number {
   let length = 1;
   while (value >= 0x80) {
     value = Math.floor(value / 0x80);
@@ -25,7 +36,7 @@ function varintLength(value: number): number {
   return length;
 }
 
-function writeVarint(buffer: Buffer, offset: number, value: number): number {
+export function writeVarint(buffer: Buffer, offset: number, value: number): number {
   while (value >= 0x80) {
     buffer[offset++] = (value & 0x7f) | 0x80;
     value = Math.floor(value / 0x80);
@@ -47,18 +58,21 @@ export function dataPacketBuffer(capacity: number): Buffer {
 }
 
 /**
- * Packet{type: DATA, ID: id, data: the `length` bytes at DATA_HEADER_ROOM of `buffer`}, encoded:
- * the header is written just in front of the bytes, and the message is a view of `buffer`.
+ * Packet{type: DATA, ID: id, data: the `length` bytes at DATA_HEADER_ROOM of `buffer`} as a gRPC
+ * frame: the header is written just in front of the bytes, and the frame is a view of `buffer`.
+ * With `length` 0, the packet that ends a file.
  */
-export function dataPacket(buffer: Buffer, id: number, length: number): Buffer {
-  const start = DATA_HEADER_ROOM - dataPacketHeaderLength(id, length);
+export function dataFrame(buffer: Buffer, id: number, length: number): Buffer {
+  const headerLength = dataPacketHeaderLength(id, length);
+  const start = DATA_HEADER_ROOM - headerLength;
+  writeGrpcPrefix(buffer, start - GRPC_PREFIX, headerLength + length);
   buffer[start] = PACKET_TYPE_KEY;
   buffer[start + 1] = PACKET_DATA;
   buffer[start + 2] = PACKET_ID_KEY;
   let offset = writeVarint(buffer, start + 3, id);
   buffer[offset++] = PACKET_DATA_KEY;
   writeVarint(buffer, offset, length);
-  return buffer.subarray(start, DATA_HEADER_ROOM + length);
+  return buffer.subarray(start - GRPC_PREFIX, DATA_HEADER_ROOM + length);
 }
 
 /** BytesMessage{data: bytes}, encoded, with one copy of `bytes` (which may be a reused read buffer). */
