@@ -10,6 +10,12 @@ export interface BuilderAddress {
   /** What grpc-js dials. */
   readonly target: string;
   readonly transport: 'unix' | 'tcp';
+  /**
+   * A tunnel's socket (a builder pod reached through pods/exec): resolves once the tunnel's way to
+   * the daemon is open. Opening it is the API server's part, bounded by --request-timeout; the
+   * connect timeout bounds the daemon's part, from then on.
+   */
+  readonly opened?: Promise<void>;
 }
 
 export function parseBuilderAddress(address: string): BuilderAddress {

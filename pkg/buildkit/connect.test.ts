@@ -63,3 +63,24 @@ describe('ControlClient.waitUntilReady on a direct address', () => {
     expect(error?.message).toMatch(/within 0\.3s$/);
   });
 });
+
+describe('ControlClient.waitUntilReady through a tunnel', () => {
+  it('counts the connect timeout from the tunnel\'s opening, not from the dial (the opening is the API server\'s part)', async () => {
+    let open: () => void = () => {};
+    let openedYet = false;
+    const opened = new Promise<void>((resolve) => (open = resolve)).then(() => void (openedYet = true));
+    const address = { ...parseBuilderAddress(`tcp://127.0.0.1:${await silentPort()}`), opened };
+    const client = new ControlClient(address, {}, new Promise<never>(() => {}));
+    let failedBeforeOpening: boolean | undefined;
+    const outcome = client.waitUntilReady(100).catch((error: Error) => {
+      failedBeforeOpening = !openedYet;
+      return error;
+    });
+    // The tunnel takes three times the timeout to open (a slow API server): the daemon's part is then timed.
+    setTimeout(open, 300);
+    const error = await outcome;
+    client.close();
+    expect(error?.message).toMatch(/within 0\.1s$/);
+    expect(failedBeforeOpening).toBe(false);
+  });
+});

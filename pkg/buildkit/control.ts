@@ -68,9 +68,16 @@ export class ControlClient {
    * Resolves once connected. A direct address where nothing listens (a refused port, a missing
    * socket) fails at once, as buildctl does, instead of retrying until the timeout; one that does not
    * answer at all fails after `timeoutMs` (--connect-timeout). Through a cluster tunnel the tunnel
-   * reports its own failures (`transportFailure`), so only the timeout applies there.
+   * reports its own failures (`transportFailure`), so only the timeout applies there, counted from
+   * the tunnel's opening (`address.opened`).
    */
   async waitUntilReady(timeoutMs = DEFAULT_CONNECT_TIMEOUT_MS): Promise<void> {
+    if (this.address.opened) {
+      // gRPC dialling the tunnel's socket is what opens the tunnel: dial, then time the daemon's
+      // part only (on a slow API server the exec upgrade alone can take longer than the timeout).
+      this.#client.getChannel().getConnectivityState(true);
+      await this.#guard(this.address.opened);
+    }
     const deadline = Date.now() + timeoutMs;
     await this.#guard(new Promise<void>((resolve, reject) => {
       let settled = false;

@@ -78,6 +78,8 @@ export async function openBuilderTunnel(connection: KubeConnection, options: Tun
   const sockets = new Set<Socket>();
   let closing = false;
   let fail: (error: KubectlBuildError) => void = () => {};
+  let markOpened: () => void = () => {};
+  const opened = new Promise<void>((resolve) => (markOpened = resolve));
   const failure = new Promise<never>((_, reject) => {
     fail = reject;
   });
@@ -117,6 +119,7 @@ export async function openBuilderTunnel(connection: KubeConnection, options: Tun
       status: onStatus,
     })
       .then((stream) => {
+        markOpened();
         void stream.closed.then(() => {
           // The pod's side ended first: the pod went away or its daemon stopped.
           if (!ended && !closing) {
@@ -146,7 +149,7 @@ export async function openBuilderTunnel(connection: KubeConnection, options: Tun
   });
 
   return {
-    address: { ...parseBuilderAddress(`unix://${socketPath}`), display: `${options.builder} (pod ${options.pod}, ${connection.description})` },
+    address: { ...parseBuilderAddress(`unix://${socketPath}`), display: `${options.builder} (pod ${options.pod}, ${connection.description})`, opened },
     failure,
     async close() {
       closing = true;
