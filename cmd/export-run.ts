@@ -7,11 +7,12 @@ import { TARGET_APIS, TARGET_ENGINES } from '../pkg/enforce/export.ts';
 import { exportPolicy, readTrustMaterial } from '../pkg/enforce/index.ts';
 import { loadPolicy } from '../pkg/policy/index.ts';
 import type { ExportArgv } from './options/export.ts';
+import { kmsTimeoutMs } from './options/kms.ts';
 import { loadKeys, readTrustedRoot } from './trust-inputs.ts';
 
 export async function exportCommand(argv: ExportArgv, env: NodeJS.ProcessEnv = process.env): Promise<void> {
   const policy = await loadPolicy(argv.policy);
-  const keys = await loadKeys(argv, policy, env);
+  const keys = await loadKeys(argv, policy, env, kmsTimeoutMs(argv));
   const rootPath = argv['trusted-root'] ?? policy.trustedRoot;
   const trustedRoot = await readTrustedRoot(rootPath);
   const { objects, warnings } = exportPolicy(argv.to, {

@@ -13,6 +13,7 @@ import { parseReference } from '../pkg/registry/reference.ts';
 import { imageJson, columns, REPORT_API_VERSION } from '../pkg/verify/report.ts';
 import { ROW_OUTCOME_WORD } from '../pkg/verify/repository-report.ts';
 import { kubeConnection } from './cluster-builders.ts';
+import { DEFAULT_KMS_TIMEOUT, kmsTimeoutMs } from './options/kms.ts';
 import { DEFAULT_REGISTRY_TIMEOUT, registryTimeoutMs } from './options/registry.ts';
 import type { SweepArgv } from './options/sweep.ts';
 import { exitWithVerdicts, loadKeys, readFileOrFail, verifyContext } from './trust-inputs.ts';
@@ -29,7 +30,7 @@ export async function sweepCommand(argv: SweepArgv, env: NodeJS.ProcessEnv = pro
   const containers = await listRunningContainers(connection, argv['all-namespaces'] ? undefined : connection.namespace, argv.selector);
   // The registries of what runs: where the kubelet pulled it from, and where the Pod's image names it.
   const registries = [...new Set(containers.flatMap((container) => [runningReference(container)?.registry, registryOf(container.image)]).filter((registry): registry is string => registry !== undefined))];
-  const context = await verifyContext(policy, { kube: argv, trustedRoot: argv['trusted-root'], allowHttp: argv['allow-http-registry'] ? registries : [], registryTimeoutMs: registryTimeoutMs(argv) }, env);
+  const context = await verifyContext(policy, { kube: argv, trustedRoot: argv['trusted-root'], allowHttp: argv['allow-http-registry'] ? registries : [], registryTimeoutMs: registryTimeoutMs(argv), kmsTimeoutMs: kmsTimeoutMs(argv) }, env);
   const { rows, images } = await sweepContainers(context, containers, argv.concurrency);
 
   const actions: Action[] = [];
@@ -58,7 +59,7 @@ function registryOf(image: string): string | undefined {
 /** The CronJob that runs this sweep in the cluster: the policy with its keys inlined, RBAC for what it does. */
 async function printCronJob(argv: SweepArgv, policy: Policy, namespace: string, env: NodeJS.ProcessEnv): Promise<void> {
   if (!argv.image) throw new KubectlBuildError('USAGE', '--print-cronjob needs --image, the image of kubectl-trust to run', { hint: 'build it from this repository (see docs/enforce.md) and pass its name' });
-  const keys = await loadKeys(argv, policy, env);
+  const keys = await loadKeys(argv, policy, env, kmsTimeoutMs(argv));
   const rootPath = argv['trusted-root'] ?? policy.trustedRoot;
   const trustedRoot = rootPath ? await readFileOrFail(rootPath, 'the trusted root') : undefined;
   const args = [
@@ -67,6 +68,7 @@ async function printCronJob(argv: SweepArgv, policy: Policy, namespace: string, 
     ...(argv.evict ? ['--evict', `--dry-run=${argv['dry-run']}`] : []),
     ...(argv['allow-http-registry'] ? ['--allow-http-registry'] : []),
     ...(argv['registry-timeout'] === DEFAULT_REGISTRY_TIMEOUT ? [] : ['--registry-timeout', argv['registry-timeout']]),
+    ...(argv['kms-timeout'] === DEFAULT_KMS_TIMEOUT ? [] : ['--kms-timeout', argv['kms-timeout']]),
   ];
   const objects = sweepJobManifests({
     namespace,

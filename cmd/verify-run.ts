@@ -10,8 +10,8 @@ import { reportJson, reportTable } from '../pkg/verify/report.ts';
 import { verifyRepository } from '../pkg/verify/repository.ts';
 import { repositoryTable } from '../pkg/verify/repository-report.ts';
 import { verifyImage, type ImageReport, type VerifyContext } from '../pkg/verify/verify-image.ts';
+import { kmsTimeoutMs } from './options/kms.ts';
 import { registryTimeoutMs } from './options/registry.ts';
-import { parseDuration } from './options/sign.ts';
 import type { VerifyArgv } from './options/verify.ts';
 import { exitWithVerdicts, verifyContext } from './trust-inputs.ts';
 
@@ -21,7 +21,7 @@ export async function verifyCommand(argv: VerifyArgv, env: NodeJS.ProcessEnv = p
   if (!argv.repository && (argv.unsigned || argv.failing || argv['signed-by'])) throw usage('--unsigned, --failing and --signed-by filter the --repository view');
   const policy = await choosePolicy(argv);
   const target = parseReference(argv.repository ?? argv.image ?? '');
-  const context = await verifyContext(policy, { kube: argv, trustedRoot: argv['trusted-root'], allowHttp: argv['allow-http-registry'] ? [target.registry] : [], registryTimeoutMs: registryTimeoutMs(argv), kmsTimeoutMs: parseDuration('kms-timeout', argv['kms-timeout']) }, env);
+  const context = await verifyContext(policy, { kube: argv, trustedRoot: argv['trusted-root'], allowHttp: argv['allow-http-registry'] ? [target.registry] : [], registryTimeoutMs: registryTimeoutMs(argv), kmsTimeoutMs: kmsTimeoutMs(argv) }, env);
 
   const reports = argv.repository ? await repositoryView(argv, context, target) : [await verifyImage({ ...context, attestations: true }, target, argv.image as string)];
   if (!argv.repository) process.stdout.write(argv.output === 'json' ? reportJson(reports) : reportTable(reports[0] as ImageReport));

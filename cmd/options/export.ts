@@ -1,11 +1,12 @@
 // `kubectl trust export` flags: the policy, the engine to compile it for, and how to print it.
 import type { Argv } from 'yargs';
+import { kmsTimeoutOption, type KmsTimeoutArgv } from './kms.ts';
 import { REQUEST_TIMEOUT_OPTION } from './kube.ts';
 import { EXPORT_TARGETS, type ExportTarget } from '../../pkg/enforce/export.ts';
 
 const last = (value: unknown) => (Array.isArray(value) ? value.at(-1) : value);
 
-export interface ExportArgv {
+export interface ExportArgv extends KmsTimeoutArgv {
   policy: string;
   to: ExportTarget;
   name?: string;
@@ -30,6 +31,7 @@ export function withExportOptions<T>(parser: Argv<T>) {
     kubeconfig: { type: 'string', describe: 'Path to the kubeconfig file (for --apply and k8s:// keys)' },
     context: { type: 'string', describe: 'The kubeconfig context (for --apply and k8s:// keys)' },
     ...REQUEST_TIMEOUT_OPTION,
+    'kms-timeout': kmsTimeoutOption('no answer ends the command with exit 2, nothing printed or applied'),
     namespace: { alias: 'n', type: 'string', describe: "Namespace of k8s://SECRET keys given without one (default: the context's)" },
   });
 }

@@ -2,11 +2,12 @@
 // whose images fail it (kubectl's --dry-run values; a dry run unless told otherwise).
 import type { Argv } from 'yargs';
 import { REQUEST_TIMEOUT_OPTION } from './kube.ts';
+import { kmsTimeoutOption, type KmsTimeoutArgv } from './kms.ts';
 import { registryTimeoutOption, type RegistryTimeoutArgv } from './registry.ts';
 
 const last = (value: unknown) => (Array.isArray(value) ? value.at(-1) : value);
 
-export interface SweepArgv extends RegistryTimeoutArgv {
+export interface SweepArgv extends RegistryTimeoutArgv, KmsTimeoutArgv {
   policy: string;
   'trusted-root'?: string;
   namespace?: string;
@@ -39,6 +40,7 @@ export function withSweepOptions<T>(parser: Argv<T>) {
     concurrency: { type: 'number', default: 8, coerce: last, describe: 'Images verified at once' },
     'allow-http-registry': { type: 'boolean', default: false, describe: "Reach the images' registries over plain HTTP (loopback ones always are)" },
     'registry-timeout': registryTimeoutOption('', 'no answer leaves that image undecided (exit 2), never evicted'),
+    'kms-timeout': kmsTimeoutOption('no answer ends the sweep before any image is judged (exit 2), nothing evicted'),
     kubeconfig: { type: 'string', describe: 'Path to the kubeconfig file (default: $KUBECONFIG, then ~/.kube/config)' },
     context: { type: 'string', describe: 'The kubeconfig context to use' },
     ...REQUEST_TIMEOUT_OPTION,

@@ -3,12 +3,13 @@
 // --trusted-root, --insecure-ignore-tlog, -a), plus --policy and the repository view's filters.
 import type { Argv } from 'yargs';
 import { REQUEST_TIMEOUT_OPTION } from './kube.ts';
+import { kmsTimeoutOption, type KmsTimeoutArgv } from './kms.ts';
 import { registryTimeoutOption, type RegistryTimeoutArgv } from './registry.ts';
 
 /** Given twice, a flag's last value wins (as cosign's flags do) instead of becoming a list. */
 const last = (value: unknown) => (Array.isArray(value) ? value.at(-1) : value);
 
-export interface VerifyArgv extends RegistryTimeoutArgv {
+export interface VerifyArgv extends RegistryTimeoutArgv, KmsTimeoutArgv {
   image?: string;
   key: string[];
   'certificate-identity'?: string;
@@ -26,7 +27,6 @@ export interface VerifyArgv extends RegistryTimeoutArgv {
   'signed-by'?: string;
   concurrency: number;
   'allow-http-registry': boolean;
-  'kms-timeout': string;
   kubeconfig?: string;
   context?: string;
   'request-timeout': string;
@@ -50,7 +50,7 @@ export function withVerifyOptions<T>(parser: Argv<T>) {
       output: { alias: 'o', type: 'string', choices: ['table', 'json'] as const, default: 'table', coerce: last, describe: 'table, or json (docs/verify.md)' },
       'allow-http-registry': { type: 'boolean', default: false, describe: 'Reach the registry over plain HTTP (loopback registries always are)' },
       'registry-timeout': registryTimeoutOption('', 'no answer is no verdict (exit 2)'),
-      'kms-timeout': { type: 'string', default: '30s', coerce: last, describe: "How long one KMS request (an awskms:// key's public half) may wait for an answer; no answer is no verdict (exit 2)" },
+      'kms-timeout': kmsTimeoutOption('no answer is no verdict (exit 2)'),
     })
     .group(['key', 'certificate-identity', 'certificate-identity-regexp', 'certificate-oidc-issuer', 'certificate-oidc-issuer-regexp', 'trusted-root', 'insecure-ignore-tlog', 'annotations', 'policy'], 'Signers and trust (cosign verify\'s flags):')
     .options({
