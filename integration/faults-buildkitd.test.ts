@@ -10,6 +10,7 @@ import { useFaultProxy } from './harness/fault-proxy.ts';
 import { scratchDir, useBuildkitd, useRegistry } from './harness/index.ts';
 import { manifestState } from './harness/registry-state.ts';
 import { useStepSignals } from './harness/step-signals.ts';
+import { expectEndedWithin } from './harness/bounds.ts';
 
 const registry = useRegistry({ kind: 'oci', seed: true });
 const buildkitd = useBuildkitd({ trust: [registry], tcpTls: true });
@@ -64,6 +65,7 @@ describe('build --push, buildkitd (tcp:// with TLS) behind a fault', () => {
     expect(result.status, result.stderr).toBe(1);
     expect(result.stderr).toContain(`error: cannot reach the BuildKit daemon at ${address} within 2s\nhint: `);
     expect(result.stderr).toMatch(/raise --connect-timeout/);
+    expectEndedWithin(result, 10, 'blackhole, --connect-timeout 2s');
     expect(await manifestState(registry(), tag)).toBe('absent');
   });
 

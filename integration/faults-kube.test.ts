@@ -20,6 +20,7 @@ import { neverAnswer, startForwarder, type Interception } from './harness/http-f
 import { scratchDir } from './harness/index.ts';
 import { manifestState } from './harness/registry-state.ts';
 import { useStepSignals } from './harness/step-signals.ts';
+import { expectEndedWithin } from './harness/bounds.ts';
 
 const cluster = useCluster();
 const registry = useClusterRegistry();
@@ -141,6 +142,7 @@ describe('kubectl build through a builder pod, the API server behind a fault', (
     await api().blackhole();
     const { result, tag } = await buildPush('faults/kube/blackhole', 'RUN echo blackhole > /marker');
     expectReported(result, new RegExp(`^error: the Kubernetes API at https://${api().host.replace(/\./g, '\\.')} did not answer when asked to read the builder "faulty-api"$`));
+    expectEndedWithin(result, 30, 'blackhole');
     expect(await manifestState(registry().registry, tag)).toBe('absent');
   });
 
@@ -157,6 +159,7 @@ describe('kubectl build through a builder pod, the API server behind a fault', (
     const silent = signals().holdOpened('kube-silent').then(() => api().blackhole());
     const { result, tag } = await buildPush('faults/kube/silent', `RUN wget -qO- ${signals().url}/hold/kube-silent && echo finished > /finished`, { during: silent, args: ['--request-timeout', '3s'] });
     expectReported(result, /^error: lost the connection to the builder pod faulty-api-\S+ during the build, and the Kubernetes API server did not answer when asked why \(.*did not answer within 3 s/);
+    expectEndedWithin(result, 25, 'tunnel silent mid-build, --request-timeout 3s');
     expect(await manifestState(registry().registry, tag)).toBe('absent');
   });
 

@@ -12,6 +12,7 @@ import { cutConnection, failAfter, neverAnswer, type Interception } from './harn
 import { scratchDir, useBuildkitd, useRegistry } from './harness/index.ts';
 import { useProxiedRegistry } from './harness/registry-proxy.ts';
 import { digestTag, manifestState, readManifest } from './harness/registry-state.ts';
+import { expectEndedWithin } from './harness/bounds.ts';
 
 const registry = useRegistry({ kind: 'oci', seed: true });
 const proxied = useProxiedRegistry(registry);
@@ -93,6 +94,7 @@ describe('build --platform a,b --push --sign --sign-recursive, a registry fault 
     proxied().intercept(interception(LIST_PUT(repository)));
     const result = await buildPushSignRecursive(repository, ['--registry-timeout', '2s']);
     expectReported(result, said);
+    if (fault.startsWith('blackhole')) expectEndedWithin(result, 20, `list ${fault}`);
     expect(await manifestState(registry(), `${registry().host}/${repository}:1`)).toBe('absent');
     const children = proxied()
       .requests.filter((request) => request.startsWith(`PUT /v2/${repository}/manifests/sha256:`))

@@ -16,6 +16,7 @@ import { cutConnection, failAfter, failFirst, neverAnswer } from './harness/http
 import { scratchDir, useBuildkitd, useRegistry, type Handle, type TestRegistry } from './harness/index.ts';
 import { useProxiedRegistry } from './harness/registry-proxy.ts';
 import { digestTag, manifestState, readManifest, readReferrers } from './harness/registry-state.ts';
+import { expectEndedWithin } from './harness/bounds.ts';
 
 const plain = useRegistry({ kind: 'oci', seed: true });
 const auth = useRegistry({ kind: 'oci', auth: true });
@@ -101,6 +102,7 @@ describe.each([
       await faulty().faults.refuse();
       const { result, tag } = await buildPush(faulty(), `faults/${slug}/push-refused`);
       expectReported(result, faulty().host, /the builder lost its connection to the registry \S+ while pushing/);
+      expectEndedWithin(result, 20, 'refused push');
       expect(await manifestState(registry(), tag.replace(faulty().host, registry().host))).toBe('absent');
     });
 
@@ -139,6 +141,7 @@ describe.each([
       await faulty().faults.blackhole();
       const { result, tag } = await buildPush(faulty(), `faults/${slug}/push-blackhole`, undefined, { extra: ['--registry-timeout', '2s'], timeoutMs: 60_000 });
       expectReported(result, faulty().host, /the registry \S+ did not answer the builder's push within 2 s/);
+      expectEndedWithin(result, 25, 'blackhole during the push');
       expect(result.stderr).toMatch(/^hint: .*reachable from the builder.*raise --registry-timeout$/m);
       expect(await manifestState(registry(), tag.replace(faulty().host, registry().host))).toBe('absent');
     });
@@ -195,6 +198,7 @@ describe.each([
       proxied().intercept(neverAnswer(sig));
       const { result, tag, repository } = await buildPush(proxied(), `faults/${slug}/sign-blackhole`, ['--registry-timeout', '2s']);
       expectReported(result, proxied().host, /the registry \S+ did not answer: no answer within 2 s/);
+      expectEndedWithin(result, 40, 'blackhole on the signature PUT');
       expect(result.stderr).toMatch(/^hint: check the registry and the network between you, or raise --registry-timeout$/m);
       expect(await manifestState(registry(), tag.replace(proxied().host, registry().host))).toBe('present');
       expect(await readManifest(registry(), repository, `${digestTag(pushedDigest(result))}.sig`)).toBeUndefined();
@@ -255,7 +259,9 @@ describe.each([
     it(`faults-registry ${label} refused: no verdict (exit 2), naming the registry`, async () => {
       await signedImage();
       await faulty().faults.refuse();
-      expectUndecided(await verify(faulty()), faulty().host, /could not decide: cannot reach the registry \S+ \(check the registry address and that it is running\)/);
+      const result = await verify(faulty());
+      expectUndecided(result, faulty().host, /could not decide: cannot reach the registry \S+ \(check the registry address and that it is running\)/);
+      expectEndedWithin(result, 15, 'verify, refused');
     });
 
     it(`faults-registry ${label} reset: no verdict (exit 2), naming the registry`, async () => {
@@ -267,7 +273,9 @@ describe.each([
     it(`faults-registry ${label} blackhole (--registry-timeout 2s): no verdict (exit 2), the registry named`, async () => {
       await signedImage();
       await faulty().faults.blackhole();
-      expectUndecided(await verify(faulty(), ['--registry-timeout', '2s']), faulty().host, /could not decide: the registry \S+ did not answer: no answer within 2 s/);
+      const result = await verify(faulty(), ['--registry-timeout', '2s']);
+      expectUndecided(result, faulty().host, /could not decide: the registry \S+ did not answer: no answer within 2 s/);
+      expectEndedWithin(result, 25, 'verify, blackhole');
     });
 
     it(`faults-registry ${label} latency 5 s: the verdict is reached (pass)`, async () => {

@@ -23,6 +23,7 @@ import { useStepSignals } from './harness/step-signals.ts';
 import { onTerminal } from './harness/terminal.ts';
 import { digestTag, manifestState, readManifest, readReferrers } from './harness/registry-state.ts';
 import { keylessVerifyFlags, sigstoreFlags, useSigstore } from './harness/sigstore.ts';
+import { expectEndedWithin } from './harness/bounds.ts';
 
 const registry = useRegistry({ kind: 'oci', seed: true });
 const buildkitd = useBuildkitd({ trust: [registry] });
@@ -95,6 +96,7 @@ describe.each([
     const url = await closedPort();
     const signed = await buildPushSign(`faults/${slug}/refused`, { [key]: url });
     expectReported(signed.result, `${named} ${url}`, /cannot reach .* \(ECONNREFUSED\)/, unreachableHint);
+    expectEndedWithin(signed.result, 20, `${label} refused`);
     await expectPushedUnsigned(signed);
   });
 
@@ -108,6 +110,7 @@ describe.each([
     service().intercept(interception());
     const signed = await buildPushSign(`faults/${slug}/${fault.toLowerCase().replace(/\W+/g, '-').replace(/-$/, '')}`);
     expectReported(signed.result, `${named} ${service().url}`, said, hint);
+    if (fault.startsWith('blackhole')) expectEndedWithin(signed.result, 45, `${label} ${fault}`);
     await expectPushedUnsigned(signed);
   });
 });
@@ -145,6 +148,7 @@ describe('build --push --sign --cosign-key awskms://, the KMS behind a fault on 
     kmsProxy().intercept(onSign(interception()));
     const signed = await buildPushSign(`faults/kms/${slug}`, {}, 'both', key.uri);
     expectReported(signed.result, key.uri, said, hint);
+    if (fault.startsWith('blackhole')) expectEndedWithin(signed.result, 30, `KMS ${fault}`);
     await expectPushedUnsigned(signed);
   });
 
@@ -152,6 +156,7 @@ describe('build --push --sign --cosign-key awskms://, the KMS behind a fault on 
     const uri = `awskms://127.0.0.1:${await freePort()}/alias/nowhere`;
     const { result } = await buildPushSign('faults/kms/refused', {}, 'both', uri);
     expectReported(result, uri, /^error: cannot reach KMS for /, /check the endpoint/);
+    expectEndedWithin(result, 15, 'KMS refused');
     expect(result.stderr).not.toMatch(/^#1 /m);
   });
 });
@@ -217,8 +222,11 @@ describe("keyless build --push --sign with the browser login, the OIDC issuer's 
     const url = (await terminal.waitFor(URL_LINE))[1] as string;
     await signals().holdOpened(hold);
     // The browser is sent to the CLI's callback, which exchanges the code: the page says the login failed.
+    const redirected = Date.now();
     await expect(sigstore().completeLogin(url)).rejects.toThrow(/answered 500: .*The login failed/);
     expect(await terminal.exited, output().slice(-1500)).toBe(1);
+    // From the browser's redirect to the command's end: the exchange, then the build stopped.
+    if (fault === 'refused' || fault.startsWith('blackhole')) expectEndedWithin({ durationMs: Date.now() - redirected }, 15, `token exchange ${fault}`);
     expectLoginFailure(output(), said, hint);
     // The held step was cancelled with the build, not left to finish.
     expect(await signals().holdOutcome(hold)).toBe('dropped');
@@ -275,6 +283,7 @@ describe('keyless build --push --sign in a GitHub Actions job, its OIDC token en
     const repository = `faults/actions/${slugOf(fault)}`;
     const { result } = await buildPushSign(repository, {}, 'both', undefined, viaActions(origin));
     expectReported(result, 'GitHub Actions', said, hint);
+    if (fault === 'refused' || fault.startsWith('blackhole')) expectEndedWithin(result, 15, `GitHub Actions ${fault}`);
     expect(result.stderr).not.toContain((endpoint as GitHubTokenEndpoint).bearer);
     expect(result.stderr).not.toMatch(/^#1 /m);
     expect(await manifestState(registry(), `${registry().host}/${repository}:1`)).toBe('absent');
@@ -361,17 +370,21 @@ describe('kubectl trust verify with a Sigstore service at fault: only KMS is ask
   it('faults-sigstore verify KMS refused: no verdict (exit 2), naming the key', async () => {
     const { image, alias } = await signedImage();
     const key = `awskms://127.0.0.1:${await freePort()}/alias/${alias}`;
-    expectReported(await verify(image, key), key, /^error: cannot reach KMS for /, /check the endpoint/, 2);
+    const result = await verify(image, key);
+    expectReported(result, key, /^error: cannot reach KMS for /, /check the endpoint/, 2);
+    expectEndedWithin(result, 15, 'verify, KMS refused');
   });
 
   it.each([
     ['HTTP 500', () => failAfter(/./, 0, 500), [], /^error: KMS failed on the key \S+ \(HTTP 500/, /try again later/],
     ['blackhole (--kms-timeout 2s)', () => neverAnswer(/./), ['--kms-timeout', '2s'], /^error: KMS did not answer within 2 s for /, /raise --kms-timeout/],
-  ] as ReadonlyArray<[string, () => Interception, string[], RegExp, RegExp]>)('faults-sigstore verify KMS %s: no verdict (exit 2), naming the key', async (_fault, interception, extra, said, hint) => {
+  ] as ReadonlyArray<[string, () => Interception, string[], RegExp, RegExp]>)('faults-sigstore verify KMS %s: no verdict (exit 2), naming the key', async (fault, interception, extra, said, hint) => {
     const { image, alias } = await signedImage();
     kmsProxy().intercept(onGetPublicKey(interception()));
     const key = `awskms://${kmsProxy().host}/alias/${alias}`;
-    expectReported(await verify(image, key, extra), key, said, hint, 2);
+    const result = await verify(image, key, extra);
+    expectReported(result, key, said, hint, 2);
+    if (fault.startsWith('blackhole')) expectEndedWithin(result, 25, `verify, KMS ${fault}`);
   });
 
   it('faults-sigstore verify keyless with Fulcio and Rekor (as the trusted root names them) not answering: the verdict is reached (pass), neither asked', async () => {
@@ -420,6 +433,7 @@ describe('keyless build --push --sign with the browser login, the OIDC issuer be
     const dir = scratchDir('faults-oidc');
     writeFileSync(join(dir, 'Dockerfile'), `FROM ${registry().baseImage}\nRUN echo ${repository} > /marker\n`);
     const tag = `${registry().host}/${repository}:1`;
+    const started = Date.now();
     const terminal = onTerminal(['--progress', 'plain', '-t', tag, '--push', '--sign', ...sigstoreFlags(sigstore()), '--oidc-issuer', url, '--sign-timeout', '2s', dir], {
       BUILDKIT_HOST: buildkitd().address,
       DOCKER_CONFIG: registry().files.dockerConfigDir,
@@ -428,6 +442,8 @@ describe('keyless build --push --sign with the browser login, the OIDC issuer be
       SIGSTORE_ID_TOKEN: '',
     });
     expect(await terminal.exited, terminal.state.output.slice(-1500)).toBe(1);
+    // script(1)'s own start included.
+    if (fault === 'refused' || fault.startsWith('blackhole')) expectEndedWithin({ durationMs: Date.now() - started }, 15, `OIDC discovery ${fault}`);
     const output = terminal.state.output.replace(/\r/g, '');
     expect(output).toMatch(said);
     expect(output).toContain(url);

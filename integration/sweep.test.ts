@@ -13,6 +13,7 @@ import { useCluster, useClusterRegistry, type ClusterRegistry } from './harness/
 import { cosign, generateKeyPair } from './harness/cosign.ts';
 import { useFaultyRegistry } from './harness/fault-proxy.ts';
 import { scratchDir, useRegistry } from './harness/index.ts';
+import { expectEndedWithin } from './harness/bounds.ts';
 
 const cluster = useCluster();
 const registry = useClusterRegistry();
@@ -234,6 +235,7 @@ describe('kubectl trust sweep', () => {
     const rows = (JSON.parse(result.stdout) as { containers: Array<{ pod: string; verdict: { outcome: string }; error?: string; action?: string }> }).containers;
     expect(rows.map((row) => [row.pod, row.verdict.outcome, row.action])).toEqual([['blackholed', 'undecided', undefined]]);
     expect(rows[0]?.error).toMatch(new RegExp(`the registry ${signatureStore().host} did not answer: no answer within 2 s`));
+    expectEndedWithin(result, 25, 'sweep, blackhole');
     expect(await podNames()).toContain('blackholed');
     expect(await policyEvents('blackholed')).toHaveLength(0);
   });
