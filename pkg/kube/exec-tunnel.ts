@@ -66,6 +66,12 @@ function execFailure(error: unknown, connection: KubeConnection, options: Tunnel
       cause: error,
     });
   }
+  if (status !== undefined && status >= 500) {
+    return new KubectlBuildError('UNAVAILABLE', `the Kubernetes API failed the exec request to the pod ${options.pod} of ${options.builder} (HTTP ${status}, ${where})`, {
+      hint: 'try again in a moment; if it goes on, check the API server and the node of the pod (kubectl buildkit ls shows the builder)',
+      cause: error,
+    });
+  }
   return new KubectlBuildError('UNAVAILABLE', `cannot open a connection to the pod ${options.pod} of ${options.builder} (${where}): ${socketErrorMessage(error)}`, {
     hint: 'check the builder with kubectl buildkit ls',
     cause: error,
