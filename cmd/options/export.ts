@@ -3,8 +3,7 @@ import type { Argv } from 'yargs';
 import { kmsTimeoutOption, type KmsTimeoutArgv } from './kms.ts';
 import { REQUEST_TIMEOUT_OPTION } from './kube.ts';
 import { EXPORT_TARGETS, type ExportTarget } from '../../pkg/enforce/export.ts';
-
-const last = (value: unknown) => (Array.isArray(value) ? value.at(-1) : value);
+import { last } from './sign.ts';
 
 export interface ExportArgv extends KmsTimeoutArgv {
   policy: string;

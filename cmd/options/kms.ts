@@ -1,10 +1,7 @@
 // --kms-timeout, defined once for the trust commands that read an awskms:// key's public half
 // (verify, sweep, export): the same default and duration syntax; each says in its help what a KMS
 // that does not answer leads to there. (kubectl build signs with KMS under --sign-timeout.)
-import { parseDuration } from './sign.ts';
-
-/** Given twice, the flag's last value wins (as cosign's flags do) instead of becoming a list. */
-const last = (value: unknown) => (Array.isArray(value) ? value.at(-1) : value);
+import { last, parseDuration } from './sign.ts';
 
 export interface KmsTimeoutArgv {
   'kms-timeout': string;

@@ -1,10 +1,7 @@
 // --registry-timeout, defined once for every command that talks to registries (build, trust verify,
 // trust sweep): the same default and duration syntax everywhere; each command says in its help what
 // a registry that does not answer leads to there.
-import { parseDuration } from './sign.ts';
-
-/** Given twice, the flag's last value wins (as cosign's flags do) instead of becoming a list. */
-const last = (value: unknown) => (Array.isArray(value) ? value.at(-1) : value);
+import { last, parseDuration } from './sign.ts';
 
 /** The default, also left out of what a sweep's CronJob is given. */
 export const DEFAULT_REGISTRY_TIMEOUT = '60s';

@@ -27,7 +27,7 @@ function signOptions<T>(parser: Argv<T>) {
 }
 
 /** Given twice, a flag's last value wins (as cosign's flags do) instead of becoming a list. */
-const last = (value: unknown) => (Array.isArray(value) ? value.at(-1) : value);
+export const last = (value: unknown) => (Array.isArray(value) ? value.at(-1) : value);
 
 // Keyless signing: an OIDC identity (a token, or a browser login while the build runs) and Fulcio.
 function withKeylessOptions<T>(parser: Argv<T>) {

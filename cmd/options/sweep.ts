@@ -4,8 +4,7 @@ import type { Argv } from 'yargs';
 import { REQUEST_TIMEOUT_OPTION } from './kube.ts';
 import { kmsTimeoutOption, type KmsTimeoutArgv } from './kms.ts';
 import { registryTimeoutOption, type RegistryTimeoutArgv } from './registry.ts';
-
-const last = (value: unknown) => (Array.isArray(value) ? value.at(-1) : value);
+import { last } from './sign.ts';
 
 export interface SweepArgv extends RegistryTimeoutArgv, KmsTimeoutArgv {
   policy: string;

@@ -5,9 +5,7 @@ import type { Argv } from 'yargs';
 import { REQUEST_TIMEOUT_OPTION } from './kube.ts';
 import { kmsTimeoutOption, type KmsTimeoutArgv } from './kms.ts';
 import { registryTimeoutOption, type RegistryTimeoutArgv } from './registry.ts';
-
-/** Given twice, a flag's last value wins (as cosign's flags do) instead of becoming a list. */
-const last = (value: unknown) => (Array.isArray(value) ? value.at(-1) : value);
+import { last } from './sign.ts';
 
 export interface VerifyArgv extends RegistryTimeoutArgv, KmsTimeoutArgv {
   image?: string;
