@@ -19,23 +19,26 @@ type RawCall = grpc.ServerDuplexStream<Buffer, Buffer>;
 
 const identity = (buffer: Buffer) => buffer;
 
+/** A bidirectional streaming method at `path` whose messages are raw bytes both ways (each side decodes as it needs). */
+export function rawBytesStream(path: string): grpc.MethodDefinition<Buffer, Buffer> {
+  return {
+    path,
+    requestStream: true,
+    responseStream: true,
+    requestSerialize: identity,
+    requestDeserialize: identity,
+    responseSerialize: identity,
+    responseDeserialize: identity,
+  };
+}
+
 /** `targets[i]` receives what exporter i sends; exporters without a client-side output are undefined. */
 export function fileSendService(targets: ReadonlyArray<OutputTarget | undefined>): SessionService {
   const protocol = buildkitProtocol();
   const packets = protocol.services.fileSync.DiffCopy as grpc.MethodDefinition<Packet, Packet>;
   const bytes = protocol.services.fileSend.DiffCopy as grpc.MethodDefinition<{ data: Buffer }, { data: Buffer }>;
   // Raw bytes both ways: each call decodes as its target needs.
-  const definition: grpc.ServiceDefinition = {
-    DiffCopy: {
-      path: bytes.path,
-      requestStream: true,
-      responseStream: true,
-      requestSerialize: identity,
-      requestDeserialize: identity,
-      responseSerialize: identity,
-      responseDeserialize: identity,
-    },
-  };
+  const definition: grpc.ServiceDefinition = { DiffCopy: rawBytesStream(bytes.path) };
   return {
     definition,
     implementation: {

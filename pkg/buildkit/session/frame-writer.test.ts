@@ -2,18 +2,11 @@ import { EventEmitter } from 'node:events';
 import * as grpc from '@grpc/grpc-js';
 import { afterEach, describe, expect, it } from 'vitest';
 import { FrameBatch } from './packet-frames.ts';
+import { rawBytesStream } from './filesend.ts';
 import { frameWriter, http2StreamOf } from './frame-writer.ts';
 
 const identity = (buffer: Buffer) => buffer;
-const method: grpc.MethodDefinition<Buffer, Buffer> = {
-  path: '/test.Frames/Stream',
-  requestStream: true,
-  responseStream: true,
-  requestSerialize: identity,
-  requestDeserialize: identity,
-  responseSerialize: identity,
-  responseDeserialize: identity,
-};
+const method = rawBytesStream('/test.Frames/Stream');
 
 /** Three frames in one buffer: the messages "a", "bb" and "ccc" (as ERR packets: any bytes would do). */
 function threeFrames(): Buffer {
