@@ -35,8 +35,8 @@ describe('kubeError', () => {
     expect(error.hint).toMatch(/try again/);
   });
 
-  it('says a connection cut before the answer came was cut, naming the API server', () => {
-    const error = kubeError(fetchFailed('UND_ERR_SOCKET'), connection(), 'read the builder "b"');
+  it.each(['UND_ERR_SOCKET', 'ECONNRESET'])('says a connection cut before the answer came was cut, naming the API server (%s: closed or reset)', (code) => {
+    const error = kubeError(fetchFailed(code), connection(), 'read the builder "b"');
     expect(error.message).toBe('the connection to the Kubernetes API at https://10.0.0.1:6443 was cut before it answered when asked to read the builder "b"');
   });
 });

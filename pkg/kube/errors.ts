@@ -27,7 +27,7 @@ export function isNotFound(error: unknown): boolean {
   return (error as ApiFailure | undefined)?.code === 404;
 }
 
-const NETWORK_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EHOSTUNREACH', 'ETIMEDOUT', 'ECONNRESET', 'EAI_AGAIN']);
+const NETWORK_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EHOSTUNREACH', 'ETIMEDOUT', 'EAI_AGAIN']);
 
 /** The first code of `codes` along the error's chain of causes. */
 export function codeIn(error: unknown, codes: ReadonlySet<string>): string | undefined {
@@ -45,8 +45,12 @@ export function codeIn(error: unknown, codes: ReadonlySet<string>): string | und
  */
 const SILENT_CODES = new Set(['UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT']);
 
-/** undici's "other side closed": the connection was cut after it was set up, before the whole answer came. */
-const CUT_CODES = new Set(['UND_ERR_SOCKET']);
+/**
+ * The connection was cut after it was set up, before the whole answer came: undici's "other side
+ * closed" (a FIN), or a reset (an RST: what a peer that closes with our bytes still unread sends).
+ * Which of the two a cut becomes is timing, so both are said alike.
+ */
+const CUT_CODES = new Set(['UND_ERR_SOCKET', 'ECONNRESET']);
 
 /** A request that --request-timeout gave up on: the API server, how long, and what it was asked. */
 export function requestTimeoutError(error: unknown, connection: KubeConnection, action: string): KubectlBuildError {
