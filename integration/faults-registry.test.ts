@@ -146,6 +146,17 @@ describe.each([
       expect(await manifestState(registry(), tag.replace(faulty().host, registry().host))).toBe('absent');
     });
 
+    // The same bound for a cache exported to a registry (--cache-to type=registry), a push of its
+    // own on a vertex of its own: the image goes to a healthy registry, the cache to a blackhole.
+    // Before the watch covered it, the build waited on BuildKit (killed by the test at 60 s).
+    it(`faults-registry ${label} blackhole during the cache export (--cache-to type=registry, --registry-timeout 2s): exit 1, the cache's registry named`, async () => {
+      await faulty().faults.blackhole();
+      const cache = `type=registry,ref=${faulty().host}/faults/${slug}/cache:1,mode=max`;
+      const { result } = await buildPush(registry(), `faults/${slug}/cache-blackhole`, undefined, { extra: ['--cache-to', cache, '--registry-timeout', '2s'], timeoutMs: 60_000 });
+      expectReported(result, faulty().host, /the registry \S+ did not answer the builder's cache export within 2 s/);
+      expectEndedWithin(result, 25, 'blackhole during the cache export');
+    });
+
     // The other side of that bound: BuildKit says nothing while a layer uploads, and a big layer
     // going up slowly is silent far longer than --registry-timeout, but its registry answers.
     it(`faults-registry ${label} slow upload (64 KB/s, a 1 MiB layer, --registry-timeout 2s): the push is not cut, it finishes`, async () => {

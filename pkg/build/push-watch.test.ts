@@ -11,6 +11,13 @@ function phase(ID: string, state: 'started' | 'completed'): StatusResponse {
   return { vertexes: [], statuses: [status], logs: [], warnings: [] };
 }
 
+/** A status on the cache export's vertex, with the vertex announced (as BuildKit sends it first). */
+function cachePhase(ID: string, state: 'started' | 'completed'): StatusResponse {
+  const status: VertexStatus = { ID, vertex: 'sha256:cache', name: ID, current: '0', total: '0', timestamp: at, started: at, completed: state === 'completed' ? at : null };
+  const vertex = { digest: 'sha256:cache', inputs: [], name: 'exporting cache to registry', cached: false, started: at, completed: null, error: '' };
+  return { vertexes: [vertex], statuses: [status], logs: [], warnings: [] };
+}
+
 function retryLog(): StatusResponse {
   return { vertexes: [], statuses: [], logs: [{ vertex: 'sha256:export', timestamp: at, stream: '2', msg: Buffer.from('retrying in 1s\n') }], warnings: [] };
 }
@@ -20,10 +27,11 @@ describe('PushWatch', () => {
   let stuck: KubectlBuildError[];
   let answer: ProbeOutcome;
 
-  function watch(): PushWatch {
+  function watch(registries = ['registry.example:5000'], cacheRegistries: string[] = []): PushWatch {
     return new PushWatch({
       timeoutMs: 2_000,
-      registries: ['registry.example:5000'],
+      registries,
+      cacheRegistries,
       probe: async (registry) => {
         probed.push(registry);
         return answer;
@@ -94,6 +102,34 @@ describe('PushWatch', () => {
     await vi.advanceTimersByTimeAsync(10_000);
     push.observe(phase('pushing manifest for registry.example:5000/app:1', 'started'));
     push.stop();
+    await vi.advanceTimersByTimeAsync(10_000);
+    expect(probed).toEqual([]);
+  });
+
+  it('watches a cache export to a registry as a push, and names it a cache export when only the cache goes there', async () => {
+    const push = watch([], ['cache.example:5000']);
+    push.observe(cachePhase('writing layer sha256:00', 'started'));
+    await vi.advanceTimersByTimeAsync(2_000);
+    expect(probed).toEqual(['cache.example:5000']);
+    expect(stuck[0]).toMatchObject({ code: 'UNAVAILABLE', message: "the registry cache.example:5000 did not answer the builder's cache export within 2 s" });
+  });
+
+  it('asks each registry once when the image and the cache go to the same one, and calls it the push', async () => {
+    const push = watch(['registry.example:5000'], ['registry.example:5000']);
+    push.observe(cachePhase('writing config sha256:00', 'started'));
+    await vi.advanceTimersByTimeAsync(2_000);
+    expect(probed).toEqual(['registry.example:5000']);
+    expect(stuck[0]?.message).toBe("the registry registry.example:5000 did not answer the builder's push within 2 s");
+  });
+
+  it('leaves a cache export alone when no cache goes to a registry (a local cache, say), and ends the watch when its phases complete', async () => {
+    const local = watch(['registry.example:5000'], []);
+    local.observe(cachePhase('writing layer sha256:00', 'started'));
+    await vi.advanceTimersByTimeAsync(10_000);
+    expect(probed).toEqual([]);
+    const exported = watch([], ['cache.example:5000']);
+    exported.observe(cachePhase('writing layer sha256:00', 'started'));
+    exported.observe(cachePhase('writing layer sha256:00', 'completed'));
     await vi.advanceTimersByTimeAsync(10_000);
     expect(probed).toEqual([]);
   });

@@ -102,8 +102,9 @@ export async function runBuild(options: RunBuildOptions): Promise<BuildResult> {
   const stuck = new AbortController();
   let stuckPush: KubectlBuildError | undefined;
   const registries = plan.pushes ? pushedRegistries(plan) : [];
-  const watch = options.pushWatch && registries.length > 0
-    ? new PushWatch({ ...options.pushWatch, registries, onStuck: (error) => { stuckPush = error; stuck.abort(); } })
+  const cacheRegistries = cacheExportRegistries(plan);
+  const watch = options.pushWatch && registries.length + cacheRegistries.length > 0
+    ? new PushWatch({ ...options.pushWatch, registries, cacheRegistries, onStuck: (error) => { stuckPush = error; stuck.abort(); } })
     : undefined;
   try {
     await control.waitUntilReady(options.connectTimeoutMs);
@@ -178,6 +179,20 @@ export async function runBuild(options: RunBuildOptions): Promise<BuildResult> {
 function pushedRegistries(plan: SolvePlan): string[] {
   const names = plan.exporters.filter((exporter) => exporter.Type === 'image' && ['', 'true'].includes(exporter.Attrs.push ?? 'false')).flatMap((exporter) => (exporter.Attrs.name ?? '').split(','));
   return [...new Set(names.filter(Boolean).map((name) => parseReference(name.trim()).registry))];
+}
+
+/** The registries caches are exported to (--cache-to type=registry,ref=REGISTRY/REPOSITORY[:TAG]). */
+function cacheExportRegistries(plan: SolvePlan): string[] {
+  const refs = plan.cacheExports.filter((entry) => entry.Type === 'registry').map((entry) => entry.Attrs.ref ?? '');
+  // A ref that does not parse is left to the daemon, which says what is wrong with it.
+  const registryOf = (ref: string) => {
+    try {
+      return [parseReference(ref.trim()).registry];
+    } catch {
+      return [];
+    }
+  };
+  return [...new Set(refs.filter(Boolean).flatMap(registryOf))];
 }
 
 function outputTarget(output: SolvePlan['outputs'][number], stdout: NodeJS.WritableStream | undefined): OutputTarget | undefined {
