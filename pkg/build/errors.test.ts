@@ -35,6 +35,17 @@ describe('buildErrorFromSolve, for a failed push', () => {
       /^the registry 127\.0\.0\.1:5000 failed the push: /,
     );
   });
+
+  it('reads the status after the URL: a registry whose port holds 401 or 403 that fails with a 5xx is said to fail, not to refuse', () => {
+    for (const port of ['38401', '40301', '5401']) {
+      const said = told(`failed to push 127.0.0.1:${port}/app:1: unexpected status from PUT request to http://127.0.0.1:${port}/v2/app/manifests/1: 500 Internal Server Error`);
+      expect(said.message).toMatch(new RegExp(`^the registry 127\\.0\\.0\\.1:${port} failed the push: `));
+    }
+    // And the older wording, without the request.
+    expect(told(`${push}unexpected status: 401 Unauthorized`).message).toMatch(/refused the push/);
+    // A port of 500 is not a server error either.
+    expect(told('failed to push 127.0.0.1:500/app:1: unexpected status from PUT request to http://127.0.0.1:500/v2/app/manifests/1: 403 Forbidden').message).toMatch(/refused the push/);
+  });
 });
 
 describe('buildErrorFromSolve, for a lost daemon', () => {

@@ -37,6 +37,16 @@ export function buildErrorFromSolve(error: grpc.ServiceError, context: SolveFail
 }
 
 /**
+ * The HTTP status in the daemon's "unexpected status from PUT request to URL: 500 Internal Server
+ * Error" (or the older "unexpected status: 401 Unauthorized"): read after the URL, whose port may
+ * hold any digits (a registry on port 38401 once read as a 401).
+ */
+function answeredStatus(details: string): number | undefined {
+  const status = /unexpected status(?: from \w+ request to \S+)?: (\d{3})\b/i.exec(details)?.[1];
+  return status === undefined ? undefined : Number(status);
+}
+
+/**
  * A push the daemon could not finish, by its cause: credentials refused, the registry out of reach
  * (the builder pushes, not this machine), or the registry failing. Named by its host when the
  * daemon's message names the image.
@@ -44,7 +54,8 @@ export function buildErrorFromSolve(error: grpc.ServiceError, context: SolveFail
 function pushFailure(details: string, cause: grpc.ServiceError): KubectlBuildError {
   const host = (/failed to push ([^/\s]+)\//.exec(details) ?? /request to https?:\/\/([^/\s]+)\//.exec(details))?.[1];
   const registry = host ? `the registry ${host}` : 'the registry';
-  if (/unexpected status.*40[13]|unauthorized|authentication required|denied/i.test(details)) {
+  const status = answeredStatus(details);
+  if ((status !== undefined && [401, 403].includes(status)) || /unauthorized|authentication required|denied/i.test(details)) {
     return new KubectlBuildError('BUILD_FAILED', `${registry} refused the push: ${details}`, {
       hint: 'check the credentials for that registry in your docker config (docker login, DOCKER_CONFIG)',
       cause,
@@ -56,7 +67,7 @@ function pushFailure(details: string, cause: grpc.ServiceError): KubectlBuildErr
       cause,
     });
   }
-  if (/unexpected status.*\b5\d\d\b/i.test(details)) {
+  if (status !== undefined && status >= 500 && status < 600) {
     return new KubectlBuildError('BUILD_FAILED', `${registry} failed the push: ${details}`, {
       hint: 'the registry answered with a server error; check its health, then build again',
       cause,
