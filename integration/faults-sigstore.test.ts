@@ -387,6 +387,28 @@ describe('kubectl trust verify with a Sigstore service at fault: only KMS is ask
     if (fault.startsWith('blackhole')) expectEndedWithin(result, 25, `verify, KMS ${fault}`);
   });
 
+  // trust export reads each KMS key's public half to write it into the engine's policy: the same
+  // bound, its own flag (--kms-timeout on export is new; before, no cell ran it).
+  it('faults-sigstore export KMS blackhole (--kms-timeout 2s): nothing exported (exit 2), the key named', async () => {
+    const { alias } = await signedImage();
+    kmsProxy().intercept(onGetPublicKey(neverAnswer(/./)));
+    const key = `awskms://${kmsProxy().host}/alias/${alias}`;
+    const policy = join(scratchDir('faults-export'), 'policy.yaml');
+    writeFileSync(policy, `apiVersion: kubectl-build.dev/v1alpha1
+kind: SignerPolicy
+signers:
+  - { name: kms, key: ${key} }
+rules:
+  - name: all
+    images: ["${registry().host}/**"]
+    require: { all: [kms] }
+`);
+    const result = await runCli('kubectl-trust', ['export', '--policy', policy, '--to', 'policy-controller', '--name', 'faults-export', '--kms-timeout', '2s'], { env: KMS_ENV, timeoutMs: 60_000 });
+    expectReported(result, key, /^error: KMS did not answer within 2 s for /, /raise --kms-timeout/, 2);
+    expect(result.stdout).toBe('');
+    expectEndedWithin(result, 25, 'export, KMS blackhole');
+  });
+
   it('faults-sigstore verify keyless with Fulcio and Rekor (as the trusted root names them) not answering: the verdict is reached (pass), neither asked', async () => {
     const { result, repository, digest } = await buildPushSign('faults/verify/keyless', {}, 'both', undefined, { signTimeout: null });
     expect(result.status, result.stderr.slice(-1500)).toBe(0);
