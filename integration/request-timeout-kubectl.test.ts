@@ -29,13 +29,16 @@ afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
 /** kubectl's reading of `value`: the timeout it sent in milliseconds (0: none), or 'refused'. */
 async function kubectlReads(value: string): Promise<number | 'refused'> {
   const path = `/probe-${seen.length}`;
-  const result = await run(tool('kubectl'), ['--kubeconfig=/dev/null', `--server=${url}`, `--request-timeout=${value}`, 'get', '--raw', path]).then(
-    () => ({ stderr: '' }),
+  // -v=8: client-go logs each request's URL before sending it, which is read when a timeout of a few
+  // milliseconds ends the request before it reaches the server (it did once, on a loaded machine).
+  const result = await run(tool('kubectl'), ['--kubeconfig=/dev/null', `--server=${url}`, `--request-timeout=${value}`, '-v=8', 'get', '--raw', path]).then(
+    ({ stderr }) => ({ stderr }),
     (error: { stderr?: string }) => ({ stderr: error.stderr ?? '' }),
   );
   if (/Invalid timeout value/.test(result.stderr)) return 'refused';
-  const request = seen.find((line) => line.startsWith(path));
-  if (!request) throw new Error(`kubectl neither refused ${value} nor reached the server: ${result.stderr}`);
+  const logged = new RegExp(`"Request" verb="GET" url="[^"]*(${path}(?:\\?[^"]*)?)"`).exec(result.stderr)?.[1];
+  const request = seen.find((line) => line.startsWith(path)) ?? logged;
+  if (!request) throw new Error(`kubectl neither refused ${value} nor sent a request: ${result.stderr.slice(-1500)}`);
   const sent = new URL(request, url).searchParams.get('timeout');
   // Go's Duration.String() is itself a Go duration ("1m30s", "500ms"), which our parser reads.
   return sent === null ? 0 : parseRequestTimeout(sent);
