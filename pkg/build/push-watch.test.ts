@@ -12,9 +12,9 @@ function phase(ID: string, state: 'started' | 'completed'): StatusResponse {
 }
 
 /** A status on the cache export's vertex, with the vertex announced (as BuildKit sends it first). */
-function cachePhase(ID: string, state: 'started' | 'completed'): StatusResponse {
-  const status: VertexStatus = { ID, vertex: 'sha256:cache', name: ID, current: '0', total: '0', timestamp: at, started: at, completed: state === 'completed' ? at : null };
-  const vertex = { digest: 'sha256:cache', inputs: [], name: 'exporting cache to registry', cached: false, started: at, completed: null, error: '' };
+function cachePhase(ID: string, state: 'started' | 'completed', digest = 'sha256:cache'): StatusResponse {
+  const status: VertexStatus = { ID, vertex: digest, name: ID, current: '0', total: '0', timestamp: at, started: at, completed: state === 'completed' ? at : null };
+  const vertex = { digest, inputs: [], name: 'exporting cache to registry', cached: false, started: at, completed: null, error: '' };
   return { vertexes: [vertex], statuses: [status], logs: [], warnings: [] };
 }
 
@@ -132,5 +132,15 @@ describe('PushWatch', () => {
     exported.observe(cachePhase('writing layer sha256:00', 'completed'));
     await vi.advanceTimersByTimeAsync(10_000);
     expect(probed).toEqual([]);
+  });
+
+  it('keeps one cache export open while another with the same status completes (phases are per vertex)', async () => {
+    const push = watch([], ['cache.example:5000']);
+    push.observe(cachePhase('writing config sha256:00', 'started', 'sha256:first'));
+    push.observe(cachePhase('writing config sha256:00', 'started', 'sha256:second'));
+    push.observe(cachePhase('writing config sha256:00', 'completed', 'sha256:first'));
+    await vi.advanceTimersByTimeAsync(2_000);
+    expect(probed).toEqual(['cache.example:5000']);
+    expect(stuck).toHaveLength(1);
   });
 });

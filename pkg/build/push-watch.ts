@@ -32,7 +32,7 @@ const CACHE_EXPORT_VERTEX = 'exporting cache to registry';
 
 export class PushWatch {
   readonly #options: PushWatchOptions;
-  /** Push phases started and not completed, by status ID. */
+  /** Push phases started and not completed, by vertex and status ID (two cache exports both say "writing config ..."). */
   readonly #open = new Set<string>();
   /** The vertices the push phases belong to: a log line there (BuildKit's "retrying in 1s") is news too. */
   readonly #vertices = new Set<string>();
@@ -49,15 +49,17 @@ export class PushWatch {
 
   observe(status: StatusResponse): void {
     let news = false;
+    const watchesCache = (this.#options.cacheRegistries ?? []).length > 0;
     for (const vertex of status.vertexes) {
-      if (vertex.name === CACHE_EXPORT_VERTEX && (this.#options.cacheRegistries ?? []).length > 0) this.#cacheVertices.add(vertex.digest);
+      if (watchesCache && vertex.name === CACHE_EXPORT_VERTEX) this.#cacheVertices.add(vertex.digest);
     }
     for (const phase of status.statuses) {
       if (!PUSH_PHASE.test(phase.ID) && !this.#cacheVertices.has(phase.vertex)) continue;
       news = true;
       this.#vertices.add(phase.vertex);
-      if (phase.completed) this.#open.delete(phase.ID);
-      else if (phase.started) this.#open.add(phase.ID);
+      const key = `${phase.vertex} ${phase.ID}`;
+      if (phase.completed) this.#open.delete(key);
+      else if (phase.started) this.#open.add(key);
     }
     if (status.logs.some((log) => this.#vertices.has(log.vertex))) news = true;
     if (news) this.#rearm();
